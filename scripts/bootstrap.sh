@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Idempotent set-up of everything fundus4j needs on a Debian 12 machine:
+# Debian packages (PixelMed, dcmtk, dicom3tools, Orthanc, PyTorch, R pROC, ...) and
+# PixelMed's jars installed into the local Maven repository under fixed coordinates.
+# Safe to run again: it skips what is already there.
+set -euo pipefail
+QUIET=0; [ "${1:-}" = "--quiet" ] && QUIET=1
+
+PACKAGES=(
+  libpixelmed-java libpixelmed-imageio-java   # DICOM library (dcm4che is not on Maven Central)
+  dcmtk dicom3tools                           # third-party DICOM writers/clients; dciodvfy validator
+  orthanc orthanc-dicomweb                    # the PACS used by integration tests (loopback only)
+  python3-torch python3-torchvision python3-numpy python3-sklearn python3-pydicom python3-onnx
+  r-cran-proc                                 # DeLong reference
+  chromium                                    # renders the HTML report in tests
+  curl
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "bootstrap: installing Debian packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+install_jar() { # file artifactId
+  local file=$1 artifact=$2 version=$3
+  local target="$HOME/.m2/repository/org/fundus4j/thirdparty/$artifact/$version/$artifact-$version.jar"
+  if [ ! -f "$target" ] || ! cmp -s "$file" "$target"; then
+    echo "bootstrap: installing $file as org.fundus4j.thirdparty:$artifact:$version"
+    mvn -q -B install:install-file -Dfile="$file" -DgroupId=org.fundus4j.thirdparty \
+      -DartifactId="$artifact" -Dversion="$version" -Dpackaging=jar -DgeneratePom=true
+  fi
+}
+install_jar /usr/share/java/pixelmed.jar pixelmed 20220618
+install_jar /usr/share/java/pixelmed_imageio.jar pixelmed-imageio 20200328
+[ "$QUIET" = 1 ] || echo "bootstrap: ok"
