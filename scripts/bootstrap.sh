@@ -11,6 +11,7 @@ PACKAGES=(
   dcmtk dicom3tools                           # third-party DICOM writers/clients; dciodvfy validator
   orthanc orthanc-dicomweb                    # the PACS used by integration tests (loopback only)
   python3-torch python3-torchvision python3-numpy python3-sklearn python3-pydicom python3-onnx
+  python3-opencv                              # reference CLAHE for datavec-pipelines tests
   r-cran-proc                                 # DeLong reference
   chromium                                    # renders the HTML report in tests
   curl
