@@ -1,0 +1,34 @@
+package org.fundus4j.cli;
+
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import org.fundus4j.samples.Progress;
+
+/** Progress bars on standard error with count, rate and ETA (me.tongfei progressbar). */
+final class ProgressBars implements Progress.Factory {
+
+  @Override
+  public Progress start(String task, long total) {
+    ProgressBar bar = new ProgressBarBuilder()
+        .setTaskName(task)
+        .setInitialMax(total)
+        .setStyle(ProgressBarStyle.ASCII)
+        .setConsumer(new ConsoleProgressBarConsumer(System.err))
+        .showSpeed()
+        .setUpdateIntervalMillis(500)
+        .build();
+    return new Progress() {
+      @Override
+      public void stepTo(long done) {
+        bar.stepTo(done);
+      }
+
+      @Override
+      public void close() {
+        bar.close();
+      }
+    };
+  }
+}

@@ -1,0 +1,65 @@
+package org.fundus4j.transfer;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
+import org.deeplearning4j.nn.transferlearning.TransferLearning;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.learning.config.IUpdater;
+
+/**
+ * Full fine-tuning (FT): every layer trains, as in the paper's FT rows.
+ *
+ * <pre>{@code
+ * ComputationGraph model = FineTune.prepare(pretrained, new Adam(1e-5), 1e-5, 42);
+ * FineTune.train(model, trainIterator, 5, EpochListener.none());
+ * }</pre>
+ */
+public final class FineTune {
+
+  private FineTune() {}
+
+  /**
+   * Returns a copy of {@code pretrained} with every layer trainable and the given updater and L2-style
+   * weight decay (the paper: Adam, lr 1e-5, beta1 0.9, weight decay 1e-5).
+   */
+  public static ComputationGraph prepare(ComputationGraph pretrained, IUpdater updater, double weightDecay,
+      long seed) {
+    FineTuneConfiguration.Builder fineTune = new FineTuneConfiguration.Builder().updater(updater).seed(seed);
+    if (weightDecay > 0) {
+      fineTune.weightDecay(weightDecay);
+    }
+    return new TransferLearning.GraphBuilder(pretrained).fineTuneConfiguration(fineTune.build()).build();
+  }
+
+  /**
+   * Trains every layer for {@code epochs} passes over {@code train}.
+   *
+   * @return the mean training loss of each epoch
+   */
+  public static List<Double> train(ComputationGraph model, DataSetIterator train, int epochs,
+      EpochListener listener) {
+    List<Double> losses = new ArrayList<>();
+    for (int epoch = 0; epoch < epochs; epoch++) {
+      train.reset();
+      double sum = 0;
+      int batches = 0;
+      while (train.hasNext()) {
+        model.fit(train.next());
+        double loss = model.score();
+        sum += loss;
+        batches++;
+        listener.batchDone(epoch, batches, loss);
+      }
+      if (batches == 0) {
+        throw new IllegalArgumentException("Fine-tuning got no training images");
+      }
+      double mean = sum / batches;
+      losses.add(mean);
+      listener.epochDone(epoch, mean);
+    }
+    return losses;
+  }
+
+}

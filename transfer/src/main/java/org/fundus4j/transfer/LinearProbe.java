@@ -1,0 +1,87 @@
+package org.fundus4j.transfer;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
+import org.deeplearning4j.nn.transferlearning.TransferLearning;
+import org.deeplearning4j.nn.transferlearning.TransferLearningHelper;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.learning.config.IUpdater;
+
+/**
+ * Linear probing (LP): the backbone is frozen and only the head is trained, as in the paper's LP rows.
+ *
+ * <p>The backbone runs once per image: {@link #train} featurizes the training set through the frozen
+ * layers (up to and including {@code featureLayer}) and fits the head on the cached features for every
+ * epoch, so an LP epoch costs a small fraction of a fine-tuning epoch. Frozen layers always run in
+ * inference mode in DL4J; a backbone whose BatchNorm statistics were never estimated (the Scratch start)
+ * must go through {@link BatchNormCalibration#reestimate} first.
+ *
+ * <pre>{@code
+ * ComputationGraph model = LinearProbe.freeze(pretrained, ResNet50.FEATURES, new Adam(1e-3), 42);
+ * LinearProbe.train(model, ResNet50.FEATURES, trainIterator, 10, EpochListener.none());
+ * }</pre>
+ */
+public final class LinearProbe {
+
+  private LinearProbe() {}
+
+  /**
+   * Returns a copy of {@code pretrained} whose layers up to {@code featureLayer} are frozen and whose head
+   * trains with {@code updater}.
+   */
+  public static ComputationGraph freeze(ComputationGraph pretrained, String featureLayer, IUpdater updater,
+      long seed) {
+    FineTuneConfiguration fineTune = new FineTuneConfiguration.Builder().updater(updater).seed(seed).build();
+    return new TransferLearning.GraphBuilder(pretrained)
+        .fineTuneConfiguration(fineTune)
+        .setFeatureExtractor(featureLayer)
+        .build();
+  }
+
+  /**
+   * Trains the head of a model made by {@link #freeze} on cached backbone features.
+   *
+   * @param train images [N, 3, H, W] with labels; read once
+   * @return the mean training loss of each epoch
+   */
+  public static List<Double> train(ComputationGraph frozen, String featureLayer, DataSetIterator train,
+      int epochs, EpochListener listener) {
+    TransferLearningHelper helper = new TransferLearningHelper(frozen, featureLayer);
+    List<DataSet> features = new ArrayList<>();
+    train.reset();
+    while (train.hasNext()) {
+      features.add(helper.featurize(train.next()));
+    }
+    if (features.isEmpty()) {
+      throw new IllegalArgumentException("Linear probing got no training images");
+    }
+    int batchSize = features.get(0).numExamples();
+    List<DataSet> examples = new ArrayList<>();
+    for (DataSet batch : features) {
+      examples.addAll(batch.asList());
+    }
+    ComputationGraph head = helper.unfrozenGraph();
+    List<Double> losses = new ArrayList<>();
+    for (int epoch = 0; epoch < epochs; epoch++) {
+      ListDataSetIterator<DataSet> cached = new ListDataSetIterator<>(examples, batchSize);
+      double sum = 0;
+      int batches = 0;
+      while (cached.hasNext()) {
+        DataSet batch = cached.next();
+        helper.fitFeaturized(batch);
+        double loss = head.score();
+        sum += loss;
+        batches++;
+        listener.batchDone(epoch, batches, loss);
+      }
+      double mean = sum / batches;
+      losses.add(mean);
+      listener.epochDone(epoch, mean);
+    }
+    return losses;
+  }
+}

@@ -1,0 +1,59 @@
+package org.fundus4j.transfer;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+
+/**
+ * A trained model on disk: a folder holding {@code model.zip} (DL4J, with updater state) and
+ * {@code model-card.json}.
+ *
+ * <pre>{@code
+ * SavedModel.save(Path.of("out/model"), graph, card);
+ * SavedModel loaded = SavedModel.load(Path.of("out/model"));
+ * }</pre>
+ */
+public record SavedModel(ComputationGraph graph, ModelCard card) {
+
+  public static final String WEIGHTS = "model.zip";
+  public static final String CARD = "model-card.json";
+
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** Writes the model atomically: files go to temporary names first and are then moved into place. */
+  public static void save(Path dir, ComputationGraph graph, ModelCard card) throws IOException {
+    Files.createDirectories(dir);
+    Path weights = dir.resolve(WEIGHTS + ".tmp");
+    ModelSerializer.writeModel(graph, weights.toFile(), true);
+    Files.move(weights, dir.resolve(WEIGHTS), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    writeCard(dir, card);
+  }
+
+  /** Rewrites only the model card, e.g. after adding evaluation metrics. */
+  public static void writeCard(Path dir, ModelCard card) throws IOException {
+    Path tmp = dir.resolve(CARD + ".tmp");
+    JSON.writeValue(tmp.toFile(), card);
+    Files.move(tmp, dir.resolve(CARD), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** Reads a model folder written by {@link #save}. */
+  public static SavedModel load(Path dir) throws IOException {
+    Path weights = dir.resolve(WEIGHTS);
+    Path card = dir.resolve(CARD);
+    if (!Files.isRegularFile(weights) || !Files.isRegularFile(card)) {
+      throw new IOException("Not a fundus4j model folder: " + dir + " (expected " + WEIGHTS + " and " + CARD + ")");
+    }
+    ComputationGraph graph = ModelSerializer.restoreComputationGraph(weights.toFile(), true);
+    return new SavedModel(graph, readCard(dir));
+  }
+
+  /** Reads only the model card of a model folder. */
+  public static ModelCard readCard(Path dir) throws IOException {
+    return JSON.readValue(dir.resolve(CARD).toFile(), ModelCard.class);
+  }
+}
