@@ -3,11 +3,22 @@
 # Debian packages (PixelMed, dcmtk, dicom3tools, Orthanc, PyTorch, R pROC, ...) and
 # PixelMed's jars installed into the local Maven repository under fixed coordinates.
 # Safe to run again: it skips what is already there.
+#   scripts/bootstrap.sh            everything: what ./fundus needs plus the tests' reference tools and peers
+#   scripts/bootstrap.sh --runtime  only what ./fundus needs to run (used by the launcher)
 set -euo pipefail
-QUIET=0; [ "${1:-}" = "--quiet" ] && QUIET=1
+MODE=all; QUIET=0
+for arg in "$@"; do
+  case "$arg" in
+    --runtime) MODE=runtime; QUIET=1 ;;
+    --quiet) QUIET=1 ;;
+    *) echo "bootstrap: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
 
-PACKAGES=(
+RUNTIME_PACKAGES=(
   libpixelmed-java libpixelmed-imageio-java   # DICOM library (dcm4che is not on Maven Central)
+)
+TEST_PACKAGES=(
   dcmtk dicom3tools                           # third-party DICOM writers/clients; dciodvfy validator
   orthanc orthanc-dicomweb                    # the PACS used by integration tests (loopback only)
   python3-torch python3-torchvision python3-numpy python3-sklearn python3-pydicom python3-onnx
@@ -17,6 +28,8 @@ PACKAGES=(
   curl
 )
 
+PACKAGES=("${RUNTIME_PACKAGES[@]}")
+[ "$MODE" = runtime ] || PACKAGES+=("${TEST_PACKAGES[@]}")
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
