@@ -1,0 +1,54 @@
+package org.fundus4j.transfer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.fundus4j.networks.Head;
+import org.fundus4j.networks.ResNet50;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+class BatchNormCalibrationTests {
+
+  @Test
+  void inferenceModeMatchesTrainingModeOnTheCalibrationBatch() {
+    ComputationGraph graph = ResNet50.build(Head.linear(2), 7);
+    INDArray images = Nd4j.rand(11, 4, 3, 64, 64).muli(3.0).subi(1.0);
+
+    List<String> layers = BatchNormCalibration.reestimate(graph, List.of(images));
+
+    assertEquals(53, layers.size(), "torchvision's ResNet-50 has 53 BatchNorm2d layers");
+    Map<String, INDArray> train = graph.feedForward(images, true);
+    Map<String, INDArray> inference = graph.feedForward(images, false);
+    for (String layer : List.of("bn1", "layer1.0.bn3", "layer4.2.bn3")) {
+      double gap = train.get(layer).sub(inference.get(layer)).amaxNumber().doubleValue();
+      assertTrue(gap < 1e-2, layer + ": inference differs from training mode by " + gap);
+    }
+  }
+
+  @Test
+  void frozenScratchBackboneGivesFiniteFeaturesAfterReestimation() {
+    ComputationGraph graph = ResNet50.build(Head.linear(2), 7);
+    INDArray images = Nd4j.rand(12, 4, 3, 64, 64);
+    BatchNormCalibration.reestimate(graph, List.of(images));
+
+    INDArray features = graph.feedForward(images, false).get(ResNet50.FEATURES);
+
+    assertEquals(2048, features.size(1));
+    assertFalse(Double.isNaN(features.sumNumber().doubleValue()));
+    assertFalse(Double.isInfinite(features.amaxNumber().doubleValue()));
+  }
+
+  @Test
+  void rejectsAnEmptyBatchList() {
+    ComputationGraph graph = ResNet50.build(Head.linear(2), 7);
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> BatchNormCalibration.reestimate(graph, List.of()));
+    assertTrue(e.getMessage().contains("at least one batch"));
+  }
+}
