@@ -43,23 +43,28 @@ public final class FineTune {
     List<Double> losses = new ArrayList<>();
     for (int epoch = 0; epoch < epochs; epoch++) {
       train.reset();
-      double sum = 0;
-      int batches = 0;
-      while (train.hasNext()) {
-        model.fit(train.next());
-        double loss = model.score();
-        sum += loss;
-        batches++;
-        listener.batchDone(epoch, batches, loss);
-      }
-      if (batches == 0) {
-        throw new IllegalArgumentException("Fine-tuning got no training images");
-      }
-      double mean = sum / batches;
+      double mean = trainEpoch(model, train, epoch, listener);
       losses.add(mean);
       listener.epochDone(epoch, mean);
     }
     return losses;
   }
 
+
+  /** Fits one pass over {@code train}, reporting each batch; returns the mean loss. */
+  static double trainEpoch(ComputationGraph model, DataSetIterator train, int epoch, EpochListener listener) {
+    double sum = 0;
+    int batches = 0;
+    while (train.hasNext()) {
+      model.fit(train.next());
+      double loss = model.score();
+      sum += loss;
+      batches++;
+      listener.batchDone(epoch, batches, loss);
+    }
+    if (batches == 0) {
+      throw new IllegalArgumentException("Epoch " + epoch + " got no training images");
+    }
+    return sum / batches;
+  }
 }

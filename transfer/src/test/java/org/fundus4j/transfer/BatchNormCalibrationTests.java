@@ -11,14 +11,13 @@ import org.fundus4j.networks.Head;
 import org.fundus4j.networks.ResNet50;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 class BatchNormCalibrationTests {
 
   @Test
   void inferenceModeMatchesTrainingModeOnTheCalibrationBatch() {
     ComputationGraph graph = ResNet50.build(Head.linear(2), 7);
-    INDArray images = Nd4j.rand(11, 4, 3, 64, 64).muli(3.0).subi(1.0);
+    INDArray images = TinyData.uniform(11, 4, 3, 64, 64).muli(3.0).subi(1.0);
 
     List<String> layers = BatchNormCalibration.reestimate(graph, List.of(images));
 
@@ -34,7 +33,7 @@ class BatchNormCalibrationTests {
   @Test
   void frozenScratchBackboneGivesFiniteFeaturesAfterReestimation() {
     ComputationGraph graph = ResNet50.build(Head.linear(2), 7);
-    INDArray images = Nd4j.rand(12, 4, 3, 64, 64);
+    INDArray images = TinyData.uniform(12, 4, 3, 64, 64);
     BatchNormCalibration.reestimate(graph, List.of(images));
 
     INDArray features = graph.feedForward(images, false).get(ResNet50.FEATURES);

@@ -18,7 +18,7 @@ final class TinyData {
     List<DataSet> examples = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       int label = i % 2;
-      INDArray image = Nd4j.rand(seed + i, 1, 3, size, size).subi(0.5);
+      INDArray image = uniform(seed + i, 1, 3, size, size).subi(0.5);
       if (label == 1) {
         int x = random.nextInt(size / 2);
         int y = random.nextInt(size / 2);
@@ -31,5 +31,19 @@ final class TinyData {
       examples.add(new DataSet(image, oneHot));
     }
     return new ListDataSetIterator<>(examples, batch);
+  }
+
+  /** Uniform [0, 1) values of the given shape from a seeded {@link Random}. */
+  static INDArray uniform(long seed, long... shape) {
+    Random random = new Random(seed);
+    long n = 1;
+    for (long s : shape) {
+      n *= s;
+    }
+    float[] values = new float[Math.toIntExact(n)];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = random.nextFloat();
+    }
+    return Nd4j.create(values, shape, 'c');
   }
 }

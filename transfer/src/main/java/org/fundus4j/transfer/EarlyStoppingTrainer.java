@@ -1,0 +1,147 @@
+package org.fundus4j.transfer;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntFunction;
+import java.util.function.ToDoubleFunction;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Trains a graph epoch by epoch with early stopping on a validation score, a checkpoint after every epoch
+ * and resumption after a crash.
+ *
+ * <p>The paper trains "up to 100 epochs with early stopping"; here the validation score is any function
+ * of the model (usually validation AUC, higher is better) and training stops after {@code patience}
+ * epochs without improvement. After each epoch the folder holds {@code last.zip} (weights and updater
+ * state), {@code best.zip} and {@code state.json} (epoch, history, best epoch), each written to a temporary
+ * name and moved into place, so a process killed at any moment leaves a consistent checkpoint. Calling
+ * {@link #fit} again on the same folder continues after the last finished epoch; the training data of
+ * epoch {@code e} come from {@code trainForEpoch.apply(e)}, so seeding augmentation by epoch makes a
+ * resumed run see the same batches as an uninterrupted one.
+ *
+ * <pre>{@code
+ * EarlyStoppingTrainer trainer = new EarlyStoppingTrainer(checkpoints, 100, 10);
+ * EarlyStoppingTrainer.Result r = trainer.fit(model, epoch -> trainIterator(seed + epoch),
+ *     m -> validationAuc(m), EpochListener.none());
+ * }</pre>
+ */
+public final class EarlyStoppingTrainer {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EarlyStoppingTrainer.class);
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  static final String LAST = "last.zip";
+  static final String BEST = "best.zip";
+  static final String STATE = "state.json";
+
+  /**
+   * What has happened so far, persisted as {@code state.json}.
+   *
+   * @param epochsDone epochs finished
+   * @param bestEpoch the 0-based epoch with the best validation score, -1 before the first
+   * @param bestScore the best validation score
+   * @param scores validation score of each finished epoch
+   * @param losses mean training loss of each finished epoch
+   * @param stoppedEarly true once patience ran out
+   */
+  public record State(int epochsDone, int bestEpoch, double bestScore, List<Double> scores, List<Double> losses,
+      boolean stoppedEarly) {
+    public State {
+      scores = List.copyOf(scores);
+      losses = List.copyOf(losses);
+    }
+
+    static State initial() {
+      return new State(0, -1, Double.NEGATIVE_INFINITY, List.of(), List.of(), false);
+    }
+  }
+
+  /**
+   * The outcome of training.
+   *
+   * @param best the model of the best epoch
+   * @param state the final state (history, best epoch, whether it stopped early)
+   */
+  public record Result(ComputationGraph best, State state) {}
+
+  private final Path dir;
+  private final int maxEpochs;
+  private final int patience;
+
+  /**
+   * @param dir checkpoint folder (created if missing)
+   * @param maxEpochs the most epochs to train (the paper: 100)
+   * @param patience epochs without improvement before stopping
+   */
+  public EarlyStoppingTrainer(Path dir, int maxEpochs, int patience) {
+    if (maxEpochs < 1) {
+      throw new IllegalArgumentException("maxEpochs must be >= 1, got " + maxEpochs);
+    }
+    if (patience < 1) {
+      throw new IllegalArgumentException("patience must be >= 1, got " + patience);
+    }
+    this.dir = dir;
+    this.maxEpochs = maxEpochs;
+    this.patience = patience;
+  }
+
+  /** True when the folder holds a checkpoint that {@link #fit} would resume from. */
+  public boolean hasCheckpoint() {
+    return Files.isRegularFile(dir.resolve(STATE)) && Files.isRegularFile(dir.resolve(LAST));
+  }
+
+  /**
+   * Trains {@code initial} (or resumes from the folder's checkpoint, ignoring {@code initial}) until
+   * {@code maxEpochs} or early stopping, and returns the best epoch's model.
+   */
+  public Result fit(ComputationGraph initial, IntFunction<DataSetIterator> trainForEpoch,
+      ToDoubleFunction<ComputationGraph> validationScore, EpochListener listener) throws IOException {
+    Files.createDirectories(dir);
+    ComputationGraph model = initial;
+    State state = State.initial();
+    if (hasCheckpoint()) {
+      state = JSON.readValue(dir.resolve(STATE).toFile(), State.class);
+      model = ModelSerializer.restoreComputationGraph(dir.resolve(LAST).toFile(), true);
+      LOG.info("Resuming from {} after epoch {}", dir, state.epochsDone());
+    }
+    while (state.epochsDone() < maxEpochs && !state.stoppedEarly()) {
+      int epoch = state.epochsDone();
+      List<Double> losses = new ArrayList<>(state.losses());
+      losses.add(FineTune.trainEpoch(model, trainForEpoch.apply(epoch), epoch, listener));
+      double score = validationScore.applyAsDouble(model);
+      List<Double> scores = new ArrayList<>(state.scores());
+      scores.add(score);
+      boolean improved = score > state.bestScore();
+      int bestEpoch = improved ? epoch : state.bestEpoch();
+      boolean stop = epoch - bestEpoch >= patience;
+      if (improved) {
+        writeAtomically(model, BEST);
+      }
+      writeAtomically(model, LAST);
+      state = new State(epoch + 1, bestEpoch, improved ? score : state.bestScore(), scores, losses, stop);
+      Path tmp = dir.resolve(STATE + ".tmp");
+      JSON.writeValue(tmp.toFile(), state);
+      Files.move(tmp, dir.resolve(STATE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      listener.epochDone(epoch, losses.get(losses.size() - 1));
+      LOG.info("Epoch {}: loss {}, validation {}{}", epoch, losses.get(losses.size() - 1), score,
+          stop ? " (early stop)" : "");
+    }
+    ComputationGraph best = ModelSerializer.restoreComputationGraph(dir.resolve(BEST).toFile(), true);
+    return new Result(best, state);
+  }
+
+  private void writeAtomically(ComputationGraph model, String name) throws IOException {
+    Path tmp = dir.resolve(name + ".tmp");
+    ModelSerializer.writeModel(model, tmp.toFile(), true);
+    Files.move(tmp, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+}

@@ -1,0 +1,108 @@
+package org.fundus4j.transfer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+
+class TrainingLoopTests {
+
+  @Test
+  void earlyStoppingStopsAfterPatienceAndKeepsTheBestEpoch(@TempDir Path dir) throws Exception {
+    double[] validation = {0.50, 0.70, 0.60, 0.65, 0.90, 0.95};
+    List<INDArray> paramsAtEpoch = new ArrayList<>();
+    int[] calls = {0};
+    EarlyStoppingTrainer trainer = new EarlyStoppingTrainer(dir, 6, 2);
+
+    EarlyStoppingTrainer.Result result = trainer.fit(SmallCnn.build(2, 32),
+        epoch -> TinyData.brightSquares(16, 32, 8, epoch),
+        model -> {
+          paramsAtEpoch.add(model.params().dup());
+          return validation[calls[0]++];
+        }, EpochListener.none());
+
+    assertEquals(4, result.state().epochsDone(), "best at epoch 1, patience 2: stops after epoch 3");
+    assertTrue(result.state().stoppedEarly());
+    assertEquals(1, result.state().bestEpoch());
+    assertEquals(0.70, result.state().bestScore());
+    assertEquals(paramsAtEpoch.get(1), result.best().params(), "the returned model is epoch 1's");
+  }
+
+  @Test
+  void aKilledRunResumesAndFinishesWithTheSameNumberOfEpochs(@TempDir Path dir) throws Exception {
+    int epochs = 8;
+    Process first = probe(dir, epochs);
+    Path state = dir.resolve(EarlyStoppingTrainer.STATE);
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+    while (!Files.exists(state) && System.nanoTime() < deadline && first.isAlive()) {
+      Thread.sleep(50);
+    }
+    assertTrue(first.isAlive(), "the first run finished before it could be killed; raise the epoch count");
+    first.destroyForcibly(); // SIGKILL on Linux
+    first.waitFor(30, TimeUnit.SECONDS);
+    int doneWhenKilled = new ObjectMapper().readValue(state.toFile(), EarlyStoppingTrainer.State.class).epochsDone();
+    assertTrue(doneWhenKilled < epochs);
+
+    Process second = probe(dir, epochs);
+    assertTrue(second.waitFor(3, TimeUnit.MINUTES), "resumed run did not finish");
+    String output = new String(second.getInputStream().readAllBytes());
+
+    assertEquals(0, second.exitValue(), output);
+    assertTrue(output.contains("epochs=" + epochs), output);
+    EarlyStoppingTrainer.State finalState =
+        new ObjectMapper().readValue(state.toFile(), EarlyStoppingTrainer.State.class);
+    assertEquals(epochs, finalState.epochsDone());
+    assertEquals(epochs, finalState.scores().size(), "each epoch scored exactly once");
+    ComputationGraph loaded = ModelSerializer.restoreComputationGraph(
+        dir.resolve(EarlyStoppingTrainer.BEST).toFile(), true);
+    assertEquals(SmallCnn.build(1, 32).numParams(), loaded.numParams());
+  }
+
+  private static Process probe(Path dir, int epochs) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    return new ProcessBuilder(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"),
+        ResumeProbe.class.getName(), dir.toString(), Integer.toString(epochs))
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.PIPE)
+        .start();
+  }
+
+  @Test
+  void parallelWrapperWithTwoCpuWorkersLowersTheLoss() {
+    ComputationGraph model = SmallCnn.build(4, 32);
+    DataSetIterator data = TinyData.brightSquares(128, 32, 8, 4);
+    double before = meanScore(model, data);
+
+    // Watchdog: SHARED_GRADIENTS deadlocked on M2.1; a hang must fail fast, not eat the CI budget.
+    assertTimeoutPreemptively(Duration.ofMinutes(3),
+        () -> new DataParallelTraining(2, 2, 2).fit(model, data, 5));
+
+    double after = meanScore(model, data);
+    assertTrue(after < before, "loss did not fall: " + before + " -> " + after);
+  }
+
+  private static double meanScore(ComputationGraph model, DataSetIterator data) {
+    data.reset();
+    double sum = 0;
+    int n = 0;
+    while (data.hasNext()) {
+      sum += model.score(data.next());
+      n++;
+    }
+    return sum / n;
+  }
+
+}
