@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
 @Command(name = "fundus", mixinStandardHelpOptions = true, version = "fundus4j 0.1.0",
     description = "Fundus photograph screening and fundus foundation models on the JVM (research use, not a "
         + "medical device).",
-    subcommands = {DemoCommand.class, ScreenCommand.class, DicomCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {DemoCommand.class, ScreenCommand.class, DicomCommand.class, StatsCommand.class,
+        CommandLine.HelpCommand.class})
 public final class FundusCli implements Runnable {
 
   @CommandLine.Spec

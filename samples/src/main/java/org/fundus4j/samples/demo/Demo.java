@@ -21,7 +21,7 @@ import org.fundus4j.networks.Head;
 import org.fundus4j.networks.ResNet50;
 import org.fundus4j.pipelines.FundusDataSets;
 import org.fundus4j.pipelines.LabelKind;
-import org.fundus4j.pipelines.Manifests;
+import org.fundus4j.pipelines.sources.DicomFolder;
 import org.fundus4j.pipelines.Pipelines;
 import org.fundus4j.pipelines.Sample;
 import org.fundus4j.pipelines.SkipReport;
@@ -117,7 +117,7 @@ public final class Demo {
     Path real = writeRealPhotograph(dataDir.resolve("real"));
     out.println("    labels: " + labels + "; real CC0 photograph: " + real);
 
-    List<Sample> all = Manifests.readCsv(labels);
+    List<Sample> all = DicomFolder.read(labels).samples();
     List<Fold> folds = PatientKFold.split(all, 4, options.seed());
     Fold heldOut = folds.get(0);
     out.printf(Locale.ROOT, "2/5 Patient-level split: %d training images, %d held-out images%n",

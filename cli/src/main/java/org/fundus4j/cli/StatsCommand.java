@@ -1,0 +1,137 @@
+package org.fundus4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
+import org.fundus4j.evaluation.metrics.DeLong;
+import org.fundus4j.evaluation.metrics.PairedTestResult;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code fundus stats}: pROC-style AUC statistics from a CSV file, printed as JSON. */
+@Command(name = "stats", mixinStandardHelpOptions = true,
+    description = "AUC, DeLong variance and CI, and DeLong's paired test, as pROC's roc()/ci.auc()/roc.test().",
+    subcommands = {StatsCommand.Auc.class, StatsCommand.Delong.class})
+final class StatsCommand {
+
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  /** Options shared by both statistics. */
+  static class Columns {
+    @Option(names = "--csv", required = true, description = "CSV file with a header row")
+    Path csv;
+
+    @Option(names = "--truth", required = true, description = "Column of true labels (0/1)")
+    String truth;
+
+    @Option(names = "--scores", required = true, split = ",", description = "Score column(s), comma-separated")
+    List<String> scores;
+
+    @Option(names = "--level", defaultValue = "0.95", description = "Confidence level (default: ${DEFAULT-VALUE})")
+    double level;
+
+    /** Reads the truth column and each score column; rows with an empty cell in any of them fail. */
+    Table read() throws IOException {
+      List<Integer> labels = new ArrayList<>();
+      Map<String, List<Double>> values = new LinkedHashMap<>();
+      scores.forEach(s -> values.put(s, new ArrayList<>()));
+      try (Reader in = Files.newBufferedReader(csv);
+          CSVParser parser = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build().parse(in)) {
+        List<String> header = parser.getHeaderNames();
+        for (String column : concat(truth, scores)) {
+          if (!header.contains(column)) {
+            throw new IllegalArgumentException("Column '" + column + "' not in " + csv + "; columns are " + header);
+          }
+        }
+        for (CSVRecord row : parser) {
+          labels.add(label(row.get(truth), row.getRecordNumber()));
+          for (String s : scores) {
+            values.get(s).add(number(row.get(s), s, row.getRecordNumber()));
+          }
+        }
+      }
+      Map<String, double[]> arrays = new LinkedHashMap<>();
+      values.forEach((k, v) -> arrays.put(k, v.stream().mapToDouble(Double::doubleValue).toArray()));
+      return new Table(labels.stream().mapToInt(Integer::intValue).toArray(), arrays);
+    }
+
+    private int label(String text, long row) {
+      return switch (text.trim()) {
+        case "0", "0.0", "false", "FALSE" -> 0;
+        case "1", "1.0", "true", "TRUE" -> 1;
+        default -> throw new IllegalArgumentException(
+            "Row " + row + " of " + csv + ": truth '" + text + "' in column '" + truth + "' is not 0/1");
+      };
+    }
+
+    private double number(String text, String column, long row) {
+      try {
+        return Double.parseDouble(text.trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(
+            "Row " + row + " of " + csv + ": score '" + text + "' in column '" + column + "' is not a number");
+      }
+    }
+
+    private static List<String> concat(String first, List<String> rest) {
+      List<String> all = new ArrayList<>(List.of(first));
+      all.addAll(rest);
+      return all;
+    }
+  }
+
+  record Table(int[] labels, Map<String, double[]> scores) {}
+
+  /** {@code fundus stats auc}: AUC with DeLong variance and CI per score column. */
+  @Command(name = "auc", mixinStandardHelpOptions = true,
+      description = "Per score column: AUC, DeLong variance and confidence interval (pROC ci.auc, method delong).")
+  static final class Auc extends Columns implements Callable<Integer> {
+    @Override
+    public Integer call() throws Exception {
+      Table table = read();
+      Map<String, Object> out = new LinkedHashMap<>();
+      table.scores().forEach((name, s) -> out.put(name, DeLong.single(s, table.labels(), level)));
+      System.out.println(JSON.writeValueAsString(out));
+      return 0;
+    }
+  }
+
+  /** {@code fundus stats delong}: DeLong's paired test of two score columns on the same cases. */
+  @Command(name = "delong", mixinStandardHelpOptions = true,
+      description = "DeLong's test for two correlated AUCs (pROC roc.test, method delong, paired).")
+  static final class Delong extends Columns implements Callable<Integer> {
+    @Override
+    public Integer call() throws Exception {
+      if (scores.size() != 2) {
+        throw new IllegalArgumentException("delong compares exactly two score columns, got " + scores);
+      }
+      Table table = read();
+      double[] a = table.scores().get(scores.get(0));
+      double[] b = table.scores().get(scores.get(1));
+      PairedTestResult r = DeLong.paired(a, b, table.labels(), level);
+      Map<String, Object> out = new LinkedHashMap<>();
+      out.put("method", "DeLong's test for two correlated ROC curves (paired, two-sided)");
+      out.put(scores.get(0), r.a());
+      out.put(scores.get(1), r.b());
+      out.put("covariance", r.covariance());
+      out.put("difference", r.difference());
+      out.put("z", r.z());
+      out.put("p", r.p());
+      out.put("differenceCi", List.of(r.diffCiLower(), r.diffCiUpper()));
+      System.out.println(JSON.writeValueAsString(out));
+      return 0;
+    }
+  }
+
+}
