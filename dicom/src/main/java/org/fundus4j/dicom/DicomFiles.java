@@ -1,0 +1,127 @@
+package org.fundus4j.dicom;
+
+import com.pixelmed.dicom.Attribute;
+import com.pixelmed.dicom.AttributeList;
+import com.pixelmed.dicom.DicomException;
+import com.pixelmed.dicom.TagFromName;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+
+/** Parsing of DICOM Part 10 files with PixelMed, turning every failure into a {@link DicomReadException}. */
+final class DicomFiles {
+  private static final byte[] MAGIC = {'D', 'I', 'C', 'M'};
+
+  private DicomFiles() {}
+
+  /**
+   * Parses {@code file}; with {@code withPixels} the Pixel Data is read and decompressed,
+   * otherwise parsing stops at Pixel Data (7FE0,0010).
+   */
+  static AttributeList parse(Path file, boolean withPixels) throws DicomReadException {
+    checkPart10(file);
+    AttributeList list = new AttributeList();
+    try {
+      if (withPixels) {
+        list.setDecompressPixelData(true);
+        list.read(file.toString());
+      } else {
+        list.setDecompressPixelData(false);
+        list.read(file.toString(), TagFromName.PixelData);
+      }
+    } catch (EOFException e) {
+      throw new DicomReadException(file, "truncated: the file ends inside a data element"
+          + (withPixels ? " (possibly inside Pixel Data (7FE0,0010))" : ""), e);
+    } catch (DicomException | IOException e) {
+      throw new DicomReadException(file, "cannot be parsed as DICOM: " + describe(e), e);
+    } catch (RuntimeException e) {
+      // PixelMed's decoders signal corrupt or unsupported data with unchecked exceptions.
+      throw new DicomReadException(file, "cannot be parsed or decoded: " + describe(e), e);
+    }
+    return list;
+  }
+
+  /** Rejects missing, empty and non-Part-10 files with a plain reason before PixelMed sees them. */
+  static void checkPart10(Path file) throws DicomReadException {
+    long size;
+    try {
+      size = Files.size(file);
+    } catch (NoSuchFileException e) {
+      throw new DicomReadException(file, "no such file", e);
+    } catch (IOException e) {
+      throw new DicomReadException(file, "cannot be read: " + describe(e), e);
+    }
+    if (Files.isDirectory(file)) {
+      throw new DicomReadException(file, "is a directory, not a file");
+    }
+    if (size == 0) {
+      throw new DicomReadException(file, "empty file (0 bytes)");
+    }
+    byte[] head = new byte[132];
+    int n;
+    try (InputStream in = Files.newInputStream(file)) {
+      n = in.readNBytes(head, 0, head.length);
+    } catch (IOException e) {
+      throw new DicomReadException(file, "cannot be read: " + describe(e), e);
+    }
+    if (n < head.length || !Arrays.equals(Arrays.copyOfRange(head, 128, 132), MAGIC)) {
+      throw new DicomReadException(file, "not a DICOM Part 10 file: no 'DICM' marker at byte 128"
+          + " (file is " + size + " bytes)");
+    }
+  }
+
+  /** Builds the header record, failing with the name of a missing required attribute. */
+  static InstanceInfo info(AttributeList list, Path file) throws DicomReadException {
+    String sopClass = first(list, TagFromName.SOPClassUID);
+    if (sopClass.isEmpty()) {
+      sopClass = first(list, TagFromName.MediaStorageSOPClassUID);
+    }
+    String sopInstance = first(list, TagFromName.SOPInstanceUID);
+    if (sopInstance.isEmpty()) {
+      sopInstance = first(list, TagFromName.MediaStorageSOPInstanceUID);
+    }
+    if (sopClass.isEmpty()) {
+      throw new DicomReadException(file, "missing SOP Class UID (0008,0016)");
+    }
+    if (sopInstance.isEmpty()) {
+      throw new DicomReadException(file, "missing SOP Instance UID (0008,0018)");
+    }
+    String laterality = first(list, TagFromName.ImageLaterality);
+    if (laterality.isEmpty()) {
+      laterality = first(list, TagFromName.Laterality);
+    }
+    laterality = laterality.toUpperCase(Locale.ROOT);
+    if (!(laterality.equals("R") || laterality.equals("L") || laterality.equals("B"))) {
+      laterality = "";
+    }
+    int rows = Attribute.getSingleIntegerValueOrDefault(list, TagFromName.Rows, 0);
+    int columns = Attribute.getSingleIntegerValueOrDefault(list, TagFromName.Columns, 0);
+    int samples = Attribute.getSingleIntegerValueOrDefault(list, TagFromName.SamplesPerPixel, 0);
+    if (rows < 0 || columns < 0 || samples < 0) {
+      throw new DicomReadException(file, "negative Rows (0028,0010), Columns (0028,0011) or"
+          + " Samples per Pixel (0028,0002): " + rows + ", " + columns + ", " + samples);
+    }
+    return new InstanceInfo(sopClass, sopInstance,
+        first(list, TagFromName.StudyInstanceUID),
+        first(list, TagFromName.SeriesInstanceUID),
+        first(list, TagFromName.TransferSyntaxUID),
+        first(list, TagFromName.Modality),
+        laterality, rows, columns, samples,
+        first(list, TagFromName.PhotometricInterpretation));
+  }
+
+  /** Returns the first value of an attribute, trimmed, or "" when absent or empty. */
+  static String first(AttributeList list, com.pixelmed.dicom.AttributeTag tag) {
+    return Attribute.getSingleStringValueOrEmptyString(list, tag).trim();
+  }
+
+  static String describe(Throwable e) {
+    String message = e.getMessage();
+    return e.getClass().getSimpleName() + (message == null || message.isBlank() ? "" : " (" + message + ")");
+  }
+}

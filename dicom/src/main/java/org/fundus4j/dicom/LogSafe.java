@@ -1,0 +1,38 @@
+package org.fundus4j.dicom;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * Values that may appear in log lines in place of identifiers.
+ *
+ * <p>Log lines must never carry patient names, patient IDs, birth dates or accession numbers;
+ * UIDs are shown only as a short hash so that two lines about one instance can be matched:
+ * <pre>{@code
+ * log.info("decoded {}", LogSafe.shortHash(info.sopInstanceUid()));   // "decoded uid#3f2a9c1b"
+ * }</pre>
+ */
+public final class LogSafe {
+  private LogSafe() {}
+
+  /**
+   * Returns {@code "uid#"} and the first 8 hex digits of the SHA-256 of {@code value}.
+   *
+   * @param value a UID or other identifier; {@code null} gives {@code "uid#null"}
+   * @return a short, non-reversible tag for log lines
+   */
+  public static String shortHash(String value) {
+    if (value == null) {
+      return "uid#null";
+    }
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256")
+          .digest(value.getBytes(StandardCharsets.US_ASCII));
+      return "uid#" + HexFormat.of().formatHex(digest, 0, 4);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is required by the Java platform", e);
+    }
+  }
+}
