@@ -1,0 +1,262 @@
+package org.fundus4j.networks.inference;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtSession.SessionOptions.ExecutionMode;
+import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import ai.onnxruntime.TensorInfo;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link InferenceBackend} that runs an {@code .onnx} model in ONNX Runtime on the CPU.
+ *
+ * <pre>{@code
+ * var options = OnnxRuntimeBackend.Options.defaults().withIntraOpThreads(2).withBatchSize(8);
+ * try (InferenceBackend ort = new OnnxRuntimeBackend(Path.of("resnet50.onnx"), options)) {
+ *   INDArray logits = ort.predict(images);   // [N, 3, H, W] float32 -> [N, classes]
+ * }
+ * }</pre>
+ * The model must have one float32 input; its first output is returned. ONNX Runtime applies its
+ * graph optimisations (Conv+BatchNorm folding, Conv+ReLU fusion, ...) when the session is created.
+ * {@link #predict} may be called from several threads at once (ONNX Runtime sessions are
+ * thread-safe).
+ */
+public final class OnnxRuntimeBackend implements InferenceBackend {
+  private static final Logger LOG = LoggerFactory.getLogger(OnnxRuntimeBackend.class);
+
+  /**
+   * ONNX Runtime session settings.
+   *
+   * @param intraOpThreads threads used inside one operator (0 lets ONNX Runtime use all cores)
+   * @param interOpThreads threads running independent operators in parallel mode (0 = default)
+   * @param batchSize largest number of images per {@code session.run}
+   * @param optimizationLevel ONNX Runtime graph optimisation level
+   * @param executionMode sequential or parallel operator execution
+   * @param memoryPatternOptimization whether ONNX Runtime pre-plans allocations per input shape
+   * @param cpuArenaAllocator whether ONNX Runtime keeps freed CPU memory in its arena
+   * @param configEntries extra session configuration entries (e.g.
+   *     {@code session.intra_op.allow_spinning = 0}), passed through verbatim
+   */
+  public record Options(int intraOpThreads, int interOpThreads, int batchSize,
+      OptLevel optimizationLevel, ExecutionMode executionMode, boolean memoryPatternOptimization,
+      boolean cpuArenaAllocator, Map<String, String> configEntries) {
+    public Options {
+      if (intraOpThreads < 0 || interOpThreads < 0) {
+        throw new IllegalArgumentException("Thread counts must be >= 0 (0 = ONNX Runtime default), got intra="
+            + intraOpThreads + " inter=" + interOpThreads);
+      }
+      Batches.checkBatchSize(batchSize);
+      Objects.requireNonNull(optimizationLevel, "optimizationLevel");
+      Objects.requireNonNull(executionMode, "executionMode");
+      configEntries = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(configEntries));
+    }
+
+    /** One intra-op thread per available processor, batch 8, all optimisations, sequential. */
+    public static Options defaults() {
+      return new Options(Runtime.getRuntime().availableProcessors(), 1, Dl4jBackend.DEFAULT_BATCH_SIZE,
+          OptLevel.ALL_OPT, ExecutionMode.SEQUENTIAL, true, true, Map.of());
+    }
+
+    public Options withIntraOpThreads(int threads) {
+      return new Options(threads, interOpThreads, batchSize, optimizationLevel, executionMode,
+          memoryPatternOptimization, cpuArenaAllocator, configEntries);
+    }
+
+    public Options withInterOpThreads(int threads) {
+      return new Options(intraOpThreads, threads, batchSize, optimizationLevel, executionMode,
+          memoryPatternOptimization, cpuArenaAllocator, configEntries);
+    }
+
+    public Options withBatchSize(int size) {
+      return new Options(intraOpThreads, interOpThreads, size, optimizationLevel, executionMode,
+          memoryPatternOptimization, cpuArenaAllocator, configEntries);
+    }
+
+    public Options withOptimizationLevel(OptLevel level) {
+      return new Options(intraOpThreads, interOpThreads, batchSize, level, executionMode,
+          memoryPatternOptimization, cpuArenaAllocator, configEntries);
+    }
+
+    public Options withExecutionMode(ExecutionMode mode) {
+      return new Options(intraOpThreads, interOpThreads, batchSize, optimizationLevel, mode,
+          memoryPatternOptimization, cpuArenaAllocator, configEntries);
+    }
+
+    public Options withMemoryPatternOptimization(boolean enabled) {
+      return new Options(intraOpThreads, interOpThreads, batchSize, optimizationLevel, executionMode,
+          enabled, cpuArenaAllocator, configEntries);
+    }
+
+    public Options withCpuArenaAllocator(boolean enabled) {
+      return new Options(intraOpThreads, interOpThreads, batchSize, optimizationLevel, executionMode,
+          memoryPatternOptimization, enabled, configEntries);
+    }
+
+    /** Returns options with one more session configuration entry. */
+    public Options withConfigEntry(String key, String value) {
+      Map<String, String> copy = new LinkedHashMap<>(configEntries);
+      copy.put(key, value);
+      return new Options(intraOpThreads, interOpThreads, batchSize, optimizationLevel, executionMode,
+          memoryPatternOptimization, cpuArenaAllocator, copy);
+    }
+  }
+
+  private final OrtEnvironment env;
+  private final OrtSession session;
+  private final String inputName;
+  private final long[] inputShape;
+  private final Options options;
+  private final Path model;
+
+  /** Opens {@code onnx} with {@code threads} intra-op threads and the other defaults. */
+  public OnnxRuntimeBackend(Path onnx, int threads) {
+    this(onnx, Options.defaults().withIntraOpThreads(threads));
+  }
+
+  /**
+   * Opens {@code onnx} with {@code options}.
+   *
+   * @throws IllegalArgumentException if the file is missing or the model has not exactly one
+   *     float32 tensor input
+   * @throws IllegalStateException if ONNX Runtime rejects the model
+   */
+  public OnnxRuntimeBackend(Path onnx, Options options) {
+    this.model = Objects.requireNonNull(onnx, "onnx");
+    this.options = Objects.requireNonNull(options, "options");
+    if (!Files.isRegularFile(onnx)) {
+      throw new IllegalArgumentException("ONNX model not found: " + onnx.toAbsolutePath());
+    }
+    this.env = OrtEnvironment.getEnvironment();
+    OrtSession opened = null;
+    try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+      so.setIntraOpNumThreads(options.intraOpThreads());
+      so.setInterOpNumThreads(options.interOpThreads());
+      so.setOptimizationLevel(options.optimizationLevel());
+      so.setExecutionMode(options.executionMode());
+      so.setMemoryPatternOptimization(options.memoryPatternOptimization());
+      so.setCPUArenaAllocator(options.cpuArenaAllocator());
+      for (Map.Entry<String, String> e : options.configEntries().entrySet()) {
+        so.addConfigEntry(e.getKey(), e.getValue());
+      }
+      opened = env.createSession(onnx.toString(), so);
+      Map<String, NodeInfo> inputs = opened.getInputInfo();
+      if (inputs.size() != 1) {
+        throw new IllegalArgumentException("OnnxRuntimeBackend needs a model with exactly one input; "
+            + onnx + " has " + inputs.keySet());
+      }
+      NodeInfo info = inputs.values().iterator().next();
+      if (!(info.getInfo() instanceof TensorInfo tensor)
+          || tensor.type != ai.onnxruntime.OnnxJavaType.FLOAT) {
+        throw new IllegalArgumentException("Input '" + info.getName() + "' of " + onnx
+            + " must be a float32 tensor, got " + info.getInfo());
+      }
+      this.inputName = info.getName();
+      this.inputShape = tensor.getShape();
+      this.session = opened;
+      LOG.info("ONNX Runtime session on {}: input {} {}, {} intra-op threads, batch {}",
+          onnx.getFileName(), inputName, Arrays.toString(inputShape),
+          options.intraOpThreads(), options.batchSize());
+    } catch (OrtException e) {
+      throw new IllegalStateException("ONNX Runtime could not load " + onnx.toAbsolutePath() + ": "
+          + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      closeQuietly(opened);
+      throw e;
+    }
+  }
+
+  @Override
+  public INDArray predict(INDArray input) {
+    Objects.requireNonNull(input, "input");
+    if (input.rank() != inputShape.length) {
+      throw new IllegalArgumentException("Model " + model.getFileName() + " expects a rank-"
+          + inputShape.length + " input " + Arrays.toString(inputShape) + ", got shape "
+          + Arrays.toString(input.shape()));
+    }
+    for (int d = 1; d < inputShape.length; d++) {
+      if (inputShape[d] > 0 && inputShape[d] != input.size(d)) {
+        throw new IllegalArgumentException("Model " + model.getFileName() + " expects dimension " + d
+            + " = " + inputShape[d] + " (input " + Arrays.toString(inputShape) + "), got shape "
+            + Arrays.toString(input.shape()));
+      }
+    }
+    return Batches.run(input, options.batchSize(), this::runOnce);
+  }
+
+  /** Names of the model's outputs, in order; {@link #predict} returns the first. */
+  public List<String> outputNames() {
+    return List.copyOf(session.getOutputNames());
+  }
+
+  @Override
+  public String name() {
+    return "onnxruntime";
+  }
+
+  @Override
+  public int batchSize() {
+    return options.batchSize();
+  }
+
+  /** The settings this session was created with. */
+  public Options options() {
+    return options;
+  }
+
+  @Override
+  public void close() {
+    closeQuietly(session);
+  }
+
+  private INDArray runOnce(INDArray part) {
+    INDArray c = part.dataType() == DataType.FLOAT && part.ordering() == 'c' && !part.isView()
+        ? part : part.castTo(DataType.FLOAT).dup('c');
+    // A direct buffer over ND4J's native memory: ONNX Runtime reads it without another copy.
+    FloatBuffer data = c.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+    data.limit((int) c.length());
+    try (OnnxTensor tensor = OnnxTensor.createTensor(env, data, c.shape());
+         OrtSession.Result result = session.run(Map.of(inputName, tensor))) {
+      OnnxValue first = result.get(0);
+      if (!(first instanceof OnnxTensor out)) {
+        throw new IllegalStateException("First output of " + model.getFileName() + " is not a tensor: "
+            + first.getInfo());
+      }
+      long[] shape = out.getInfo().getShape();
+      FloatBuffer fb = out.getFloatBuffer();
+      float[] values = new float[fb.remaining()];
+      fb.get(values);
+      return Nd4j.create(values, shape, 'c');
+    } catch (OrtException e) {
+      throw new IllegalStateException("ONNX Runtime failed on input " + Arrays.toString(c.shape())
+          + " with " + model.getFileName() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void closeQuietly(OrtSession s) {
+    if (s == null) {
+      return;
+    }
+    try {
+      s.close();
+    } catch (OrtException e) {
+      LOG.warn("Closing ONNX Runtime session failed: {}", e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,83 @@
+package org.fundus4j.networks.onnx;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Settings for {@link OnnxExporter}: operator set, graph name, documentation and model-card
+ * metadata written to {@code ModelProto.metadata_props}.
+ *
+ * <p>The metadata is where preprocessing belongs, so that a consumer of the {@code .onnx} file
+ * knows how to feed it, for example:
+ * <pre>{@code
+ * OnnxExportOptions options = OnnxExportOptions.defaults()
+ *     .withMetadata("normalization.mean", "0.485,0.456,0.406")
+ *     .withMetadata("normalization.std", "0.229,0.224,0.225")
+ *     .withMetadata("input.layout", "NCHW RGB float32 in [0,1] before normalization");
+ * }</pre>
+ *
+ * @param opset ONNX operator set of the default domain, 13 to 17 (the exporter emits only
+ *     operators whose definitions do not change in that range)
+ * @param graphName {@code GraphProto.name}
+ * @param docString free text for {@code ModelProto.doc_string}; may be empty
+ * @param metadata key/value pairs for {@code ModelProto.metadata_props}, in insertion order
+ */
+public record OnnxExportOptions(int opset, String graphName, String docString,
+    Map<String, String> metadata) {
+
+  /** Lowest supported operator set (Resize-13, Softmax-13 with per-axis semantics, Pad-13). */
+  public static final int MIN_OPSET = 13;
+  /** Highest supported operator set (Resize and ReduceMean change at 18). */
+  public static final int MAX_OPSET = 17;
+
+  public OnnxExportOptions {
+    if (opset < MIN_OPSET || opset > MAX_OPSET) {
+      throw new IllegalArgumentException("ONNX opset must be " + MIN_OPSET + ".." + MAX_OPSET
+          + ", got " + opset);
+    }
+    Objects.requireNonNull(graphName, "graphName");
+    Objects.requireNonNull(docString, "docString");
+    if (graphName.isBlank()) {
+      throw new IllegalArgumentException("ONNX graph name must not be blank");
+    }
+    metadata.forEach((k, v) -> {
+      if (k == null || k.isBlank() || v == null) {
+        throw new IllegalArgumentException("Metadata keys must be non-blank and values non-null: '"
+            + k + "' -> '" + v + "'");
+      }
+    });
+    metadata = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
+  }
+
+  /** Opset 13, graph name {@code "fundus4j"}, no documentation or metadata. */
+  public static OnnxExportOptions defaults() {
+    return new OnnxExportOptions(MIN_OPSET, "fundus4j", "", Map.of());
+  }
+
+  public OnnxExportOptions withOpset(int newOpset) {
+    return new OnnxExportOptions(newOpset, graphName, docString, metadata);
+  }
+
+  public OnnxExportOptions withGraphName(String newName) {
+    return new OnnxExportOptions(opset, newName, docString, metadata);
+  }
+
+  public OnnxExportOptions withDocString(String newDoc) {
+    return new OnnxExportOptions(opset, graphName, newDoc, metadata);
+  }
+
+  /** Returns options with one more (or a replaced) metadata entry. */
+  public OnnxExportOptions withMetadata(String key, String value) {
+    Map<String, String> copy = new LinkedHashMap<>(metadata);
+    copy.put(key, value);
+    return new OnnxExportOptions(opset, graphName, docString, copy);
+  }
+
+  /** Returns options with all entries of {@code entries} added (replacing equal keys). */
+  public OnnxExportOptions withMetadata(Map<String, String> entries) {
+    Map<String, String> copy = new LinkedHashMap<>(metadata);
+    copy.putAll(entries);
+    return new OnnxExportOptions(opset, graphName, docString, copy);
+  }
+}
