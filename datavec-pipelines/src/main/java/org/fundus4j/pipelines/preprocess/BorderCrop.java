@@ -1,0 +1,99 @@
+package org.fundus4j.pipelines.preprocess;
+
+import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGR2GRAY;
+import static org.bytedeco.opencv.global.opencv_imgproc.cvtColor;
+
+import java.util.Random;
+import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.opencv.opencv_core.Rect;
+import org.fundus4j.pipelines.Frame;
+import org.fundus4j.pipelines.Stage;
+
+/**
+ * Finds the fundus disc and crops the black border around it.
+ *
+ * <p>A row (column) belongs to the disc when more than {@code minFraction} of its pixels are brighter than
+ * {@code threshold} (grey level 0-255); the crop is the bounding box of those rows and columns. This
+ * ignores isolated bright pixels (JPEG noise, burnt-in text of a few pixels) in the border. An image with
+ * no such rows (all dark) is returned unchanged. The mask is cropped identically.
+ */
+public final class BorderCrop implements Stage {
+
+  private final int threshold;
+  private final double minFraction;
+
+  /** Crops with grey threshold 15 and minimum fraction 0.01. */
+  public BorderCrop() {
+    this(15, 0.01);
+  }
+
+  /** Crops with the given grey-level threshold (0-254) and minimum fraction of bright pixels (0-1). */
+  public BorderCrop(int threshold, double minFraction) {
+    if (threshold < 0 || threshold > 254) {
+      throw new IllegalArgumentException("Border threshold must be a grey level 0-254, got " + threshold);
+    }
+    if (!(minFraction >= 0 && minFraction < 1)) {
+      throw new IllegalArgumentException("Minimum fraction must be in [0, 1), got " + minFraction);
+    }
+    this.threshold = threshold;
+    this.minFraction = minFraction;
+  }
+
+  /** Returns the disc's bounding box in {@code bgr}, or the whole image when no disc is found. */
+  public Rect discBounds(Mat bgr) {
+    int w = bgr.cols();
+    int h = bgr.rows();
+    Mat gray = new Mat();
+    cvtColor(bgr, gray, COLOR_BGR2GRAY);
+    byte[] px = OpenCvImages.bytes(gray);
+    int[] rowCount = new int[h];
+    int[] colCount = new int[w];
+    for (int y = 0, i = 0; y < h; y++) {
+      for (int x = 0; x < w; x++, i++) {
+        if ((px[i] & 0xff) > threshold) {
+          rowCount[y]++;
+          colCount[x]++;
+        }
+      }
+    }
+    int minInRow = Math.max(1, (int) Math.floor(minFraction * w));
+    int minInCol = Math.max(1, (int) Math.floor(minFraction * h));
+    int top = first(rowCount, minInRow);
+    int left = first(colCount, minInCol);
+    if (top < 0 || left < 0) {
+      return new Rect(0, 0, w, h);
+    }
+    int bottom = last(rowCount, minInRow);
+    int right = last(colCount, minInCol);
+    return new Rect(left, top, right - left + 1, bottom - top + 1);
+  }
+
+  @Override
+  public Frame apply(Frame frame, Random rnd) {
+    Rect r = discBounds(frame.image());
+    if (r.x() == 0 && r.y() == 0 && r.width() == frame.width() && r.height() == frame.height()) {
+      return frame;
+    }
+    Mat image = new Mat(frame.image(), r).clone();
+    Mat mask = frame.mask() == null ? null : new Mat(frame.mask(), r).clone();
+    return new Frame(image, mask);
+  }
+
+  private static int first(int[] counts, int min) {
+    for (int i = 0; i < counts.length; i++) {
+      if (counts[i] >= min) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static int last(int[] counts, int min) {
+    for (int i = counts.length - 1; i >= 0; i--) {
+      if (counts[i] >= min) {
+        return i;
+      }
+    }
+    return -1;
+  }
+}

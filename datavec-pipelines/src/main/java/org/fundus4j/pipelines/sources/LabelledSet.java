@@ -1,0 +1,33 @@
+package org.fundus4j.pipelines.sources;
+
+import java.util.List;
+import java.util.Objects;
+import org.fundus4j.pipelines.LabelKind;
+import org.fundus4j.pipelines.Sample;
+
+/**
+ * The samples a source found, with the class names their labels refer to and the kind of labels.
+ *
+ * @param layout the source layout, e.g. {@code "RFMiD"}, for messages
+ * @param samples the samples in a stable order (sorted file names or CSV order)
+ * @param classNames for multi-label the label columns; for binary/multi-class the class of each index
+ * @param kind how the labels are meant
+ */
+public record LabelledSet(String layout, List<Sample> samples, List<String> classNames, LabelKind kind) {
+
+  /** Copies the lists and checks that there is at least one sample. */
+  public LabelledSet {
+    Objects.requireNonNull(layout, "layout");
+    Objects.requireNonNull(kind, "kind");
+    samples = List.copyOf(samples);
+    classNames = List.copyOf(classNames);
+    if (samples.isEmpty()) {
+      throw new IllegalArgumentException(layout + ": no images found");
+    }
+  }
+
+  /** Returns the number of classes (label columns for multi-label, classes otherwise). */
+  public int numClasses() {
+    return classNames.size();
+  }
+}
