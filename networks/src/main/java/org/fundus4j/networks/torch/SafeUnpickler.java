@@ -34,6 +34,8 @@ final class SafeUnpickler extends Unpickler {
   private static final short BUILD = 'b';
   private static final short EMPTY_DICT = '}';
   private static final short DICT = 'd';
+  private static final short SETITEM = 's';
+  private static final short SETITEMS = 'u';
 
   private static final List<String> MODULE_PACKAGES =
       List.of("torch.nn.modules.", "torch.nn.parallel.", "torchvision.models.");
@@ -106,10 +108,34 @@ final class SafeUnpickler extends Unpickler {
         stack.add(map);
         return NO_RETURN_VALUE;
       }
+      case SETITEM -> {
+        Object value = stack.pop();
+        Object k = stack.pop();
+        dictOnStack().put(k, value);
+        return NO_RETURN_VALUE;
+      }
+      case SETITEMS -> {
+        List<Object> items = stack.pop_all_since_marker();
+        Map<Object, Object> dict = dictOnStack();
+        for (int i = 0; i + 1 < items.size(); i += 2) {
+          dict.put(items.get(i), items.get(i + 1));
+        }
+        return NO_RETURN_VALUE;
+      }
       default -> {
         return super.dispatch(key);
       }
     }
+  }
+
+  @SuppressWarnings("unchecked")
+  private Map<Object, Object> dictOnStack() {
+    Object top = stack.peek();
+    if (!(top instanceof Map<?, ?>)) {
+      throw new PickleException("SETITEM(S) on " + (top == null ? "None" : top.getClass().getSimpleName())
+          + " in " + source);
+    }
+    return (Map<Object, Object>) top;
   }
 
   @Override
