@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
-import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.fundus4j.networks.Head;
 import org.fundus4j.networks.ResNet50;
@@ -22,12 +21,14 @@ class BatchNormCalibrationTests {
     List<String> layers = BatchNormCalibration.reestimate(graph, List.of(images));
 
     assertEquals(53, layers.size(), "torchvision's ResNet-50 has 53 BatchNorm2d layers");
-    Map<String, INDArray> train = graph.feedForward(images, true);
-    Map<String, INDArray> inference = graph.feedForward(images, false);
-    for (String layer : List.of("bn1", "layer1.0.bn3", "layer4.2.bn3")) {
-      double gap = train.get(layer).sub(inference.get(layer)).amaxNumber().doubleValue();
-      assertTrue(gap < 1e-2, layer + ": inference differs from training mode by " + gap);
-    }
+    // Compare the pooled features: DL4J applies some activations in place in inference mode, so the
+    // map's entries for BatchNorm layers followed by a ReLU hold post-ReLU values there.
+    INDArray train = graph.feedForward(images, true).get(ResNet50.FEATURES).dup();
+    INDArray inference = graph.feedForward(images, false).get(ResNet50.FEATURES).dup();
+    double gap = train.sub(inference).amaxNumber().doubleValue();
+    double scale = train.amaxNumber().doubleValue();
+    assertTrue(scale > 0.1, "features are all near zero: " + scale);
+    assertTrue(gap < 1e-3 * scale, "inference features differ from training mode by " + gap + " (max " + scale + ")");
   }
 
   @Test
