@@ -18,9 +18,6 @@ import org.deeplearning4j.util.ModelSerializer;
 import org.fundus4j.evaluation.metrics.RocAuc;
 import org.fundus4j.networks.Head;
 import org.fundus4j.networks.ResNet50;
-import org.fundus4j.networks.torch.LoadReport;
-import org.fundus4j.networks.torch.TorchCheckpoint;
-import org.fundus4j.networks.torch.TorchWeights;
 import org.fundus4j.pipelines.FundusDataSets;
 import org.fundus4j.pipelines.LabelKind;
 import org.fundus4j.pipelines.Pipelines;
@@ -41,6 +38,7 @@ import org.fundus4j.transfer.ModelCard;
 import org.fundus4j.transfer.Predictions;
 import org.fundus4j.transfer.SavedModel;
 import org.fundus4j.transfer.Start;
+import org.fundus4j.transfer.StartWeights;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
@@ -240,23 +238,11 @@ public final class ExperimentRunner {
     if (weights == null) {
       weights = upstream(start, size);
       ComputationGraph upstream = ModelSerializer.restoreComputationGraph(weights.toFile(), false);
-      copyBackbone(upstream, graph);
+      StartWeights.copyBackbone(upstream, graph);
       return graph;
     }
-    LoadReport report = TorchWeights.loadBackbone(graph, TorchCheckpoint.read(weights));
-    if (!report.missingKeys().isEmpty()) {
-      throw new IOException("Weights " + weights + " for start " + start.label() + " lack backbone tensors: "
-          + report.missingKeys());
-    }
+    StartWeights.loadBackbone(graph, weights);
     return graph;
-  }
-
-  private static void copyBackbone(ComputationGraph from, ComputationGraph to) {
-    for (String layer : ResNet50.backboneLayerNames()) {
-      for (Map.Entry<String, INDArray> p : from.getLayer(layer).paramTable().entrySet()) {
-        to.getLayer(layer).getParam(p.getKey()).assign(p.getValue());
-      }
-    }
   }
 
   /**
