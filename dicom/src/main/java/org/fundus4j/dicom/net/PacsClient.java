@@ -209,6 +209,19 @@ public final class PacsClient implements AutoCloseable {
    * @return the number of instances received
    */
   public int get(RetrieveTarget target, Path incomingDir, InstanceSink sink) throws PacsException {
+    return get(List.of(target), incomingDir, sink);
+  }
+
+  /** C-GET of several targets one after the other; returns the number of instances received. */
+  public int get(List<RetrieveTarget> targets, Path incomingDir, InstanceSink sink) throws PacsException {
+    int total = 0;
+    for (RetrieveTarget target : targets) {
+      total += getOne(target, incomingDir, sink);
+    }
+    return total;
+  }
+
+  private int getOne(RetrieveTarget target, Path incomingDir, InstanceSink sink) throws PacsException {
     createDirectories(incomingDir);
     Activity activity = new Activity();
     AtomicInteger count = new AtomicInteger();
@@ -240,40 +253,53 @@ public final class PacsClient implements AutoCloseable {
    * @return the number of instances received
    */
   public int move(RetrieveTarget target, Path incomingDir, InstanceSink sink) throws PacsException {
+    return move(List.of(target), incomingDir, sink);
+  }
+
+  /**
+   * C-MOVE of several targets one after the other, all received by one temporary {@link StorageListener}.
+   *
+   * @return the number of instances received
+   */
+  public int move(List<RetrieveTarget> targets, Path incomingDir, InstanceSink sink) throws PacsException {
     if (movePort < 0) {
       throw new IllegalStateException("C-MOVE needs a receiver: call withMoveReceiver(address, port) with the port"
           + " the PACS has registered for AE " + localAe);
     }
     createDirectories(incomingDir);
-    Activity activity = new Activity();
+    AtomicReference<Activity> activityRef = new AtomicReference<>(new Activity());
     AtomicInteger count = new AtomicInteger();
-    AttributeList identifier = identifier(target);
     String sopClass = SOPClass.StudyRootQueryRetrieveInformationModelMove;
     InstanceSink counting = instance -> {
-      activity.touch();
+      activityRef.get().touch();
       sink.accept(instance);
       count.incrementAndGet();
     };
     try (StorageListener receiver = StorageListener.start(moveBindAddress, movePort, localAe,
         Set.of(pacs.aeTitle()), incomingDir, counting)) {
-      int status = call("C-MOVE " + target.level(), activity, association -> {
-        Association a = MoveSOPClassSCU.getSuitableAssociation(pacs.host(), pacs.port(), pacs.aeTitle().value(),
-            localAe.value(), sopClass);
-        association.set(a);
-        MoveSOPClassSCU move = new MoveSOPClassSCU(a, localAe.value(), sopClass, identifier);
-        a.release();
-        return move.getStatus();
-      });
-      if (status != 0x0000) {
-        throw new PacsException(String.format("C-MOVE %s of study %s from %s ended with status 0x%04X after %d"
-                + " instance(s) (%s); check that %s lists AE %s with this host and port %d", target.level(),
-            target.studyInstanceUid(), describe(), status, count.get(), statusMeaning(status), pacs.aeTitle(),
-            localAe, receiver.port()), status, null);
+      for (RetrieveTarget target : targets) {
+        Activity activity = new Activity();
+        activityRef.set(activity);
+        AttributeList identifier = identifier(target);
+        int status = call("C-MOVE " + target.level(), activity, association -> {
+          Association a = MoveSOPClassSCU.getSuitableAssociation(pacs.host(), pacs.port(), pacs.aeTitle().value(),
+              localAe.value(), sopClass);
+          association.set(a);
+          MoveSOPClassSCU move = new MoveSOPClassSCU(a, localAe.value(), sopClass, identifier);
+          a.release();
+          return move.getStatus();
+        });
+        if (status != 0x0000) {
+          throw new PacsException(String.format("C-MOVE %s of study %s from %s ended with status 0x%04X after %d"
+                  + " instance(s) (%s); check that %s lists AE %s with this host and port %d", target.level(),
+              target.studyInstanceUid(), describe(), status, count.get(), statusMeaning(status), pacs.aeTitle(),
+              localAe, receiver.port()), status, null);
+        }
       }
     } catch (IOException e) {
       throw new PacsException("Cannot start the C-MOVE receiver for " + describe() + ": " + e.getMessage(), e);
     }
-    LOG.info("C-MOVE {} from {}: {} instance(s)", target.level(), pacs, count.get());
+    LOG.info("C-MOVE of {} target(s) from {}: {} instance(s)", targets.size(), pacs, count.get());
     return count.get();
   }
 

@@ -1,5 +1,6 @@
 package org.fundus4j.dicom.net;
 
+import java.io.IOException;
 import java.nio.file.Path;
 
 /**
@@ -30,5 +31,10 @@ public record ReceivedInstance(
     if (sopInstanceUid == null || sopInstanceUid.isBlank()) {
       throw new IllegalArgumentException("Received file has no SOP Instance UID: " + file);
     }
+  }
+
+  /** Reads the UIDs and transfer syntax of a Part 10 file (stops before the pixel data). */
+  public static ReceivedInstance read(Path file) throws IOException {
+    return Part10.describe(file, "");
   }
 }

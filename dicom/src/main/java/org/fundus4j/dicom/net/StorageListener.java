@@ -60,6 +60,7 @@ public final class StorageListener implements AutoCloseable {
   private final Thread acceptor;
   private final AtomicLong received = new AtomicLong();
   private final AtomicLong rejected = new AtomicLong();
+  private final Set<Socket> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
   private StorageListener(ServerSocket server, AeTitle ae, Set<AeTitle> allowedCallers, Path incomingDir,
@@ -155,6 +156,7 @@ public final class StorageListener implements AutoCloseable {
   }
 
   private void serve(Socket socket) {
+    open.add(socket);
     try {
       socket.setSoTimeout(30_000);
       InputStream in = socket.getInputStream();
@@ -200,6 +202,8 @@ public final class StorageListener implements AutoCloseable {
             e.toString());
       }
       closeQuietly(socket);
+    } finally {
+      open.remove(socket);
     }
   }
 
@@ -231,7 +235,10 @@ public final class StorageListener implements AutoCloseable {
     }
   }
 
-  /** Stops accepting, waits up to 5 s for running associations, then closes them. */
+  /**
+   * Stops accepting and closes open associations. A C-STORE cut off this way was not answered, so
+   * its sender sees a failure and sends it again later; nothing it was told succeeded is lost.
+   */
   @Override
   public void close() {
     if (closed) {
@@ -245,8 +252,11 @@ public final class StorageListener implements AutoCloseable {
     }
     workers.shutdown();
     try {
-      if (!workers.awaitTermination(5, TimeUnit.SECONDS)) {
+      // Orthanc and others keep a finished association open for a few seconds for reuse: don't wait for that.
+      if (!workers.awaitTermination(200, TimeUnit.MILLISECONDS)) {
+        open.forEach(StorageListener::closeQuietly);
         workers.shutdownNow();
+        workers.awaitTermination(5, TimeUnit.SECONDS);
       }
     } catch (InterruptedException e) {
       workers.shutdownNow();

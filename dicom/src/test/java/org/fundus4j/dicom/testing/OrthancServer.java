@@ -42,7 +42,7 @@ public final class OrthancServer implements AutoCloseable {
   private final int dicomPort;
   private final int httpPort;
   private final Map<String, Integer> modalities;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private HttpClient http = newHttpClient();
   private Process process;
 
   private OrthancServer(Path dir, int dicomPort, int httpPort, Map<String, Integer> modalities) {
@@ -106,6 +106,7 @@ public final class OrthancServer implements AutoCloseable {
           "DicomScuTimeout" : 10,
           "DicomScpTimeout" : 30,
           "StableAge" : 1,
+          "KeepAlive" : false,
           "SaveJobs" : false,
           "Plugins" : [ "%s" ],
           "DicomWeb" : { "Enable" : true, "Root" : "/dicom-web/", "EnableWado" : false, "Ssl" : false }
@@ -115,7 +116,12 @@ public final class OrthancServer implements AutoCloseable {
     Files.writeString(dir.resolve("orthanc.json"), json);
   }
 
+  private static HttpClient newHttpClient() {
+    return HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  }
+
   private void launch() throws IOException {
+    http = newHttpClient(); // no pooled connection may outlive a killed Orthanc
     ProcessBuilder pb = new ProcessBuilder(ORTHANC, "--logdir=" + dir.resolve("logs"), dir.resolve("orthanc.json").toString());
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("orthanc.out").toFile()));

@@ -1,0 +1,163 @@
+package org.fundus4j.dicom.store;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.regex.Pattern;
+import org.fundus4j.dicom.net.QueryMatch;
+import org.fundus4j.dicom.net.ReceivedInstance;
+import org.fundus4j.dicom.net.UidHash;
+
+/**
+ * A folder of DICOM files named from sanitised UIDs, with a {@link Manifest} of each instance's state.
+ *
+ * <p>Layout: {@code instances/<study>/<series>/<sop>.dcm}, {@code incoming/} for files still
+ * arriving, {@code manifest.tsv}, and a {@code .lock} held while the store is open so two processes
+ * never write the same store. A file is moved into place (fsync, atomic rename, directory fsync)
+ * before the manifest says RETRIEVED, so after a crash the manifest never points at a missing or
+ * partial file; at worst a file is on disk that the manifest does not list yet, and the next pull
+ * fetches it again and replaces it.
+ * <pre>{@code
+ * try (LocalStore store = LocalStore.open(Path.of("pulls"))) {
+ *   new StudyPuller(store, pacsClient, RetrieveMethod.C_GET).pull(studyUid, ProgressListener.NONE);
+ * }
+ * }</pre>
+ */
+public final class LocalStore implements AutoCloseable {
+
+  private static final Pattern UID = Pattern.compile("[0-9]+(\\.[0-9]+)*");
+
+  private final Path root;
+  private final Manifest manifest;
+  private final FileChannel lockChannel;
+  private final FileLock lock;
+
+  private LocalStore(Path root, Manifest manifest, FileChannel lockChannel, FileLock lock) {
+    this.root = root;
+    this.manifest = manifest;
+    this.lockChannel = lockChannel;
+    this.lock = lock;
+  }
+
+  /** Opens or creates a store at {@code root}; fails if another process has it open. */
+  public static LocalStore open(Path root) throws IOException {
+    Files.createDirectories(root.resolve("instances"));
+    Files.createDirectories(root.resolve("incoming"));
+    FileChannel ch = FileChannel.open(root.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    FileLock lock;
+    try {
+      lock = ch.tryLock();
+    } catch (OverlappingFileLockException e) {
+      lock = null;
+    }
+    if (lock == null) {
+      ch.close();
+      throw new IOException("Local store " + root.toAbsolutePath() + " is in use by another process or store"
+          + " object (lock " + root.resolve(".lock") + ")");
+    }
+    try {
+      return new LocalStore(root, Manifest.open(root.resolve("manifest.tsv")), ch, lock);
+    } catch (IOException e) {
+      lock.release();
+      ch.close();
+      throw e;
+    }
+  }
+
+  /** The store folder. */
+  public Path root() {
+    return root;
+  }
+
+  /** The manifest of this store. */
+  public Manifest manifest() {
+    return manifest;
+  }
+
+  /** Folder where retrievals write files before {@link #accept(ReceivedInstance)} moves them into place. */
+  public Path incomingDir() {
+    return root.resolve("incoming");
+  }
+
+  /**
+   * A UID made safe as a file name: kept when it is a valid UID (digits and dots, at most 64 characters),
+   * otherwise replaced by a hash so a hostile UID cannot escape the folder.
+   */
+  public static String sanitise(String uid) {
+    if (uid != null && uid.length() <= 64 && UID.matcher(uid).matches()) {
+      return uid;
+    }
+    return "x" + UidHash.of(String.valueOf(uid)).substring(4);
+  }
+
+  /** Relative path of an instance's file: {@code instances/<study>/<series>/<sop>.dcm}. */
+  public static String relativePath(String study, String series, String sop) {
+    return "instances/" + sanitise(study.isEmpty() ? "unknown-study" : study) + "/"
+        + sanitise(series.isEmpty() ? "unknown-series" : series) + "/" + sanitise(sop) + ".dcm";
+  }
+
+  /** Records a C-FIND / QIDO-RS match as FOUND unless the instance is already known. */
+  public synchronized void found(QueryMatch match) throws IOException {
+    if (match.sopInstanceUid().isEmpty()) {
+      throw new IllegalArgumentException("Only IMAGE-level matches can be recorded, got a " + match.level() + " match");
+    }
+    if (manifest.get(match.sopInstanceUid()).isEmpty()) {
+      manifest.record(new ManifestEntry(match.sopInstanceUid(), match.studyInstanceUid(), match.seriesInstanceUid(),
+          match.sopClassUid(), InstanceState.FOUND, "", "", Instant.now()));
+    }
+  }
+
+  /**
+   * Moves a received file into place durably and records it as RETRIEVED.
+   *
+   * @return true if the instance was new, false if it was already on disk (the duplicate is dropped)
+   */
+  public synchronized boolean accept(ReceivedInstance r) throws IOException {
+    Optional<ManifestEntry> known = manifest.get(r.sopInstanceUid());
+    if (known.isPresent() && known.get().state().hasFile() && Files.exists(root.resolve(known.get().file()))) {
+      Files.deleteIfExists(r.file());
+      return false;
+    }
+    String rel = relativePath(r.studyInstanceUid(), r.seriesInstanceUid(), r.sopInstanceUid());
+    Durable.move(r.file(), root.resolve(rel));
+    manifest.record(new ManifestEntry(r.sopInstanceUid(), r.studyInstanceUid(), r.seriesInstanceUid(),
+        r.sopClassUid(), InstanceState.RETRIEVED, rel, r.transferSyntaxUid(), Instant.now()));
+    return true;
+  }
+
+  /** True when the instance is recorded with a file and the file exists. */
+  public synchronized boolean isOnDisk(String sopInstanceUid) {
+    return manifest.get(sopInstanceUid)
+        .filter(e -> e.state().hasFile() && Files.exists(root.resolve(e.file())))
+        .isPresent();
+  }
+
+  /** Absolute path of an instance's file, if it is on disk. */
+  public synchronized Optional<Path> file(String sopInstanceUid) {
+    return manifest.get(sopInstanceUid).filter(e -> !e.file().isEmpty()).map(e -> root.resolve(e.file()));
+  }
+
+  /** Records a new state for a known instance, keeping its file. */
+  public synchronized void mark(String sopInstanceUid, InstanceState state, String detail) throws IOException {
+    ManifestEntry e = manifest.get(sopInstanceUid).orElseThrow(() -> new IllegalArgumentException(
+        "Instance " + UidHash.of(sopInstanceUid) + " is not in the manifest " + manifest.file()));
+    manifest.record(e.with(state, e.file(), detail));
+  }
+
+  /** Releases the lock and closes the manifest. */
+  @Override
+  public synchronized void close() throws IOException {
+    try {
+      manifest.close();
+    } finally {
+      lock.release();
+      lockChannel.close();
+    }
+  }
+}

@@ -1,0 +1,173 @@
+package org.fundus4j.dicom.store;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.fundus4j.dicom.net.DicomWebClient;
+import org.fundus4j.dicom.net.InstanceSink;
+import org.fundus4j.dicom.net.PacsClient;
+import org.fundus4j.dicom.net.PacsException;
+import org.fundus4j.dicom.net.ProgressListener;
+import org.fundus4j.dicom.net.QueryMatch;
+import org.fundus4j.dicom.net.RetrieveTarget;
+import org.fundus4j.dicom.net.UidHash;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Pulls a study into a {@link LocalStore} so that an interrupted pull completes when run again.
+ *
+ * <p>Each run lists the study's instances (C-FIND or QIDO-RS), records new ones as FOUND, and
+ * fetches only those not yet on disk: the whole study when none are, otherwise whole series that
+ * are entirely missing and single instances for the rest. Instances are stored as they arrive, so
+ * a PACS that dies mid-transfer leaves a manifest that is correct up to the last instance received;
+ * nothing is fetched twice by the next run and nothing is lost. Instances still missing after a
+ * run are recorded FAILED with the reason; a later run tries them again.
+ * <pre>{@code
+ * PullSummary s = new StudyPuller(store, pacs, RetrieveMethod.C_GET).pull(studyUid, (done, total) -> bar(done, total));
+ * }</pre>
+ */
+public final class StudyPuller {
+
+  private static final Logger LOG = LoggerFactory.getLogger(StudyPuller.class);
+
+  private final LocalStore store;
+  private final PacsClient dimse;
+  private final DicomWebClient web;
+  private final RetrieveMethod method;
+
+  /** A puller using DIMSE: {@link RetrieveMethod#C_GET} or {@link RetrieveMethod#C_MOVE}. */
+  public StudyPuller(LocalStore store, PacsClient pacs, RetrieveMethod method) {
+    if (method == RetrieveMethod.WADO_RS) {
+      throw new IllegalArgumentException("WADO-RS needs a DicomWebClient; use StudyPuller(store, DicomWebClient)");
+    }
+    this.store = require(store);
+    this.dimse = require(pacs);
+    this.web = null;
+    this.method = method;
+  }
+
+  /** A puller using DICOMweb (QIDO-RS to list, WADO-RS to fetch). */
+  public StudyPuller(LocalStore store, DicomWebClient web) {
+    this.store = require(store);
+    this.dimse = null;
+    this.web = require(web);
+    this.method = RetrieveMethod.WADO_RS;
+  }
+
+  private static <T> T require(T t) {
+    if (t == null) {
+      throw new IllegalArgumentException("StudyPuller arguments must not be null");
+    }
+    return t;
+  }
+
+  /**
+   * Pulls every instance of the study that is not on disk yet.
+   *
+   * @param progress told {@code (on disk, listed)} after the listing and after each instance
+   * @throws PacsException when the PACS cannot be reached or the transfer breaks; the store keeps
+   *     everything received so far and the next run continues from there
+   */
+  public PullSummary pull(String studyInstanceUid, ProgressListener progress) throws PacsException {
+    long start = System.nanoTime();
+    List<QueryMatch> listed = dimse != null ? dimse.findInstances(studyInstanceUid)
+        : web.findInstances(studyInstanceUid);
+    int alreadyOnDisk = 0;
+    List<QueryMatch> missing = new ArrayList<>();
+    try {
+      for (QueryMatch m : listed) {
+        store.found(m);
+        if (store.isOnDisk(m.sopInstanceUid())) {
+          alreadyOnDisk++;
+        } else {
+          missing.add(m);
+        }
+      }
+    } catch (IOException e) {
+      throw new PacsException("Cannot update manifest " + store.manifest().file() + ": " + e.getMessage(), e);
+    }
+    int total = listed.size();
+    AtomicLong done = new AtomicLong(alreadyOnDisk);
+    AtomicInteger retrieved = new AtomicInteger();
+    AtomicInteger duplicates = new AtomicInteger();
+    progress.progress(done.get(), total);
+    InstanceSink sink = r -> {
+      if (store.accept(r)) {
+        retrieved.incrementAndGet();
+        progress.progress(done.incrementAndGet(), total);
+      } else {
+        duplicates.incrementAndGet();
+      }
+    };
+    List<RetrieveTarget> targets = plan(studyInstanceUid, listed, missing);
+    if (!targets.isEmpty()) {
+      fetch(targets, sink);
+    }
+    int failed = 0;
+    for (QueryMatch m : missing) {
+      if (!store.isOnDisk(m.sopInstanceUid())) {
+        failed++;
+        try {
+          store.mark(m.sopInstanceUid(), InstanceState.FAILED, method + " completed without delivering this instance");
+        } catch (IOException e) {
+          throw new PacsException("Cannot update manifest " + store.manifest().file() + ": " + e.getMessage(), e);
+        }
+        LOG.warn("{} did not deliver instance {} of study {}", method, UidHash.of(m.sopInstanceUid()),
+            UidHash.of(studyInstanceUid));
+      }
+    }
+    PullSummary summary = new PullSummary(studyInstanceUid, method, total, alreadyOnDisk, retrieved.get(),
+        duplicates.get(), failed, Duration.ofNanos(System.nanoTime() - start));
+    LOG.info("Pull of study {} by {}: {} listed, {} already on disk, {} retrieved, {} duplicates, {} failed in {} ms",
+        UidHash.of(studyInstanceUid), method, total, alreadyOnDisk, retrieved.get(), duplicates.get(), failed,
+        summary.took().toMillis());
+    return summary;
+  }
+
+  /** Whole study if nothing is on disk, else whole series that are missing entirely, else single instances. */
+  static List<RetrieveTarget> plan(String study, List<QueryMatch> listed, List<QueryMatch> missing) {
+    if (missing.isEmpty()) {
+      return List.of();
+    }
+    if (missing.size() == listed.size()) {
+      return List.of(RetrieveTarget.study(study));
+    }
+    Map<String, Integer> perSeries = new LinkedHashMap<>();
+    for (QueryMatch m : listed) {
+      perSeries.merge(m.seriesInstanceUid(), 1, Integer::sum);
+    }
+    Map<String, List<QueryMatch>> missingPerSeries = new LinkedHashMap<>();
+    for (QueryMatch m : missing) {
+      missingPerSeries.computeIfAbsent(m.seriesInstanceUid(), k -> new ArrayList<>()).add(m);
+    }
+    List<RetrieveTarget> targets = new ArrayList<>();
+    for (Map.Entry<String, List<QueryMatch>> e : missingPerSeries.entrySet()) {
+      if (e.getValue().size() == perSeries.get(e.getKey())) {
+        targets.add(RetrieveTarget.series(study, e.getKey()));
+      } else {
+        for (QueryMatch m : e.getValue()) {
+          targets.add(RetrieveTarget.instance(study, m.seriesInstanceUid(), m.sopInstanceUid()));
+        }
+      }
+    }
+    return targets;
+  }
+
+  private void fetch(List<RetrieveTarget> targets, InstanceSink sink) throws PacsException {
+    switch (method) {
+      case C_GET -> dimse.get(targets, store.incomingDir(), sink);
+      case C_MOVE -> dimse.move(targets, store.incomingDir(), sink);
+      case WADO_RS -> {
+        for (RetrieveTarget t : targets) {
+          web.retrieve(t, store.incomingDir(), sink);
+        }
+      }
+    }
+  }
+}

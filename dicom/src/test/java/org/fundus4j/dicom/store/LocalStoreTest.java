@@ -1,0 +1,77 @@
+package org.fundus4j.dicom.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.fundus4j.dicom.net.QueryLevel;
+import org.fundus4j.dicom.net.QueryMatch;
+import org.fundus4j.dicom.net.ReceivedInstance;
+import org.fundus4j.dicom.net.RetrieveTarget;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LocalStoreTest {
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void validUidsAreKeptAndHostileOnesHashed() {
+    assertEquals("1.2.840.113619.2.55", LocalStore.sanitise("1.2.840.113619.2.55"));
+    String hostile = LocalStore.sanitise("../../etc/passwd");
+    assertTrue(hostile.matches("x[0-9a-f]{8}"), hostile);
+    assertEquals(hostile, LocalStore.sanitise("../../etc/passwd"));
+    assertEquals("instances/1.2/1.2.3/1.2.3.4.dcm", LocalStore.relativePath("1.2", "1.2.3", "1.2.3.4"));
+  }
+
+  @Test
+  void secondOpenOfTheSameStoreFails() throws IOException {
+    try (LocalStore store = LocalStore.open(tmp)) {
+      IOException e = assertThrows(IOException.class, () -> LocalStore.open(tmp));
+      assertTrue(e.getMessage().contains("in use"), e.getMessage());
+    }
+    LocalStore.open(tmp).close(); // released
+  }
+
+  @Test
+  void acceptMovesTheFileOnceAndDropsDuplicates() throws IOException {
+    try (LocalStore store = LocalStore.open(tmp)) {
+      store.found(new QueryMatch(QueryLevel.IMAGE, "1.2", "1.2.3", "1.2.3.4", "1.2.840.10008.5.1.4.1.1.7", "", "",
+          List.of(), "", -1));
+      assertFalse(store.isOnDisk("1.2.3.4"));
+      Path first = Files.writeString(store.incomingDir().resolve("a"), "first");
+      assertTrue(store.accept(new ReceivedInstance(first, "1.2.840.10008.5.1.4.1.1.7", "1.2.3.4", "1.2", "1.2.3",
+          "1.2.840.10008.1.2.1", "ORTHANC")));
+      Path second = Files.writeString(store.incomingDir().resolve("b"), "second");
+      assertFalse(store.accept(new ReceivedInstance(second, "1.2.840.10008.5.1.4.1.1.7", "1.2.3.4", "1.2", "1.2.3",
+          "1.2.840.10008.1.2.1", "ORTHANC")));
+      assertFalse(Files.exists(second));
+      assertTrue(store.isOnDisk("1.2.3.4"));
+      assertEquals("first", Files.readString(tmp.resolve("instances/1.2/1.2.3/1.2.3.4.dcm")));
+      assertEquals(InstanceState.RETRIEVED, store.manifest().get("1.2.3.4").orElseThrow().state());
+      assertEquals(2, store.manifest().journalLines()); // FOUND, RETRIEVED
+    }
+  }
+
+  @Test
+  void planFetchesStudySeriesOrInstancesDependingOnWhatIsMissing() {
+    QueryMatch a1 = image("1.1", "1.1.1");
+    QueryMatch a2 = image("1.1", "1.1.2");
+    QueryMatch b1 = image("1.2", "1.2.1");
+    List<QueryMatch> all = List.of(a1, a2, b1);
+    assertEquals(List.of(RetrieveTarget.study("1")), StudyPuller.plan("1", all, all));
+    assertEquals(List.of(), StudyPuller.plan("1", all, List.of()));
+    assertEquals(List.of(RetrieveTarget.instance("1", "1.1", "1.1.2"), RetrieveTarget.series("1", "1.2")),
+        StudyPuller.plan("1", all, List.of(a2, b1)));
+  }
+
+  static QueryMatch image(String series, String sop) {
+    return new QueryMatch(QueryLevel.IMAGE, "1", series, sop, "", "", "", List.of(), "", -1);
+  }
+}
