@@ -1,0 +1,52 @@
+package org.fundus4j.spark;
+
+import java.util.Objects;
+import org.apache.spark.SparkConf;
+
+/**
+ * Spark configurations for training DL4J models: Kryo with ND4J's registrator, and a local-mode variant.
+ *
+ * <p>DL4J checks at start-up that Kryo, when used, has {@code org.nd4j.kryo.Nd4jRegistrator}: without it
+ * INDArrays are serialised wrongly. {@link #forDl4j} sets it. On a cluster the master, memory and
+ * {@code --add-opens} flags come from {@code spark-submit} (see {@code spark/README.md});
+ * {@link #local(int, String)} is for tests and single-machine runs: no web UI, everything bound to
+ * {@code 127.0.0.1}, so it opens no port to the network.
+ *
+ * <pre>{@code
+ * try (JavaSparkContext sc = new JavaSparkContext(SparkConfigs.local(2, "fundus4j-test"))) { ... }
+ * }</pre>
+ */
+public final class SparkConfigs {
+
+  /** Spark's name for the Kryo serializer class. */
+  static final String KRYO = "org.apache.spark.serializer.KryoSerializer";
+  /** ND4J's Kryo registrator, required by DL4J whenever Kryo is on. */
+  static final String ND4J_REGISTRATOR = "org.nd4j.kryo.Nd4jRegistrator";
+
+  private SparkConfigs() {}
+
+  /** Sets Kryo serialisation with ND4J's registrator on {@code conf} and returns it. */
+  public static SparkConf forDl4j(SparkConf conf) {
+    Objects.requireNonNull(conf, "conf");
+    return conf.set("spark.serializer", KRYO)
+        .set("spark.kryo.registrator", ND4J_REGISTRATOR);
+  }
+
+  /**
+   * Returns a local-mode configuration with {@code threads} executor threads ({@code local[threads]}).
+   *
+   * @param threads parallel tasks, i.e. the number of parameter-averaging workers that can run at once
+   * @param appName the application name shown in logs
+   */
+  public static SparkConf local(int threads, String appName) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("Spark local mode needs at least 1 thread, got " + threads);
+    }
+    return forDl4j(new SparkConf()
+        .setMaster("local[" + threads + "]")
+        .setAppName(Objects.requireNonNull(appName, "appName"))
+        .set("spark.ui.enabled", "false")
+        .set("spark.driver.host", "127.0.0.1")
+        .set("spark.driver.bindAddress", "127.0.0.1"));
+  }
+}

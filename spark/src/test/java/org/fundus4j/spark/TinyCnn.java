@@ -1,0 +1,40 @@
+package org.fundus4j.spark;
+
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/** A conv-BN-pool-softmax graph: enough to learn {@link BrightSquares}, seconds to train. */
+final class TinyCnn {
+
+  private TinyCnn() {}
+
+  static ComputationGraph build(long seed, int size) {
+    ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder()
+        .seed(seed)
+        .updater(new Adam(5e-3))
+        .graphBuilder()
+        .addInputs("input")
+        .setInputTypes(InputType.convolutional(size, size, 3))
+        .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(8).stride(2, 2)
+            .activation(Activation.IDENTITY).build(), "input")
+        .addLayer("bn", new BatchNormalization.Builder().activation(Activation.RELU).build(), "conv")
+        .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.MAX).build(), "bn")
+        .addLayer("output", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(2)
+            .activation(Activation.SOFTMAX).build(), "pool")
+        .setOutputs("output")
+        .build();
+    ComputationGraph graph = new ComputationGraph(conf);
+    graph.init();
+    return graph;
+  }
+}
