@@ -23,7 +23,9 @@ public final class TorchFixtures {
   /** The fixture directory, generating it first if needed (about 5 s, 470 MB). */
   public static synchronized Path dir() throws IOException, InterruptedException {
     Path done = DIR.resolve("DONE");
-    if (!ready && !Files.exists(done)) {
+    // regenerate when the script changed since the fixtures were written
+    String stamp = Integer.toHexString(java.util.Arrays.hashCode(Files.readAllBytes(SCRIPT))) + "\n";
+    if (!ready && !(Files.exists(done) && Files.readString(done).equals(stamp))) {
       Files.createDirectories(DIR);
       Process p = new ProcessBuilder("/usr/bin/python3", SCRIPT.toString(), DIR.toString())
           .redirectErrorStream(true).start();
@@ -34,7 +36,7 @@ public final class TorchFixtures {
       }
       assertEquals(0, p.exitValue(), "make_torch_fixtures.py failed (needs python3-torch, python3-torchvision "
           + "from scripts/bootstrap.sh):\n" + output);
-      Files.writeString(done, "ok\n");
+      Files.writeString(done, stamp);
     }
     ready = true;
     return DIR;

@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
@@ -13,6 +14,7 @@ import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.fundus4j.networks.Head;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +48,34 @@ public final class TorchWeights {
    *     changed in that case
    */
   public static LoadReport load(ComputationGraph graph, StateDict sd) {
+    return match(graph, sd, true);
+  }
+
+  /**
+   * Reports what {@link #load} would do without changing the graph (for {@code fundus weights info}).
+   *
+   * @throws IllegalArgumentException on a shape mismatch, naming the key and both shapes
+   */
+  public static LoadReport check(ComputationGraph graph, StateDict sd) {
+    return match(graph, sd, false);
+  }
+
+  /**
+   * The torchvision ResNet-50 head a state dict was trained with: {@link Head#paper} when it has
+   * {@code fc.0.weight} and {@code fc.3.weight}, {@link Head#linear} when it has {@code fc.weight} (a
+   * sigmoid multi-label head has the same tensors, so the caller decides), empty otherwise.
+   */
+  public static Optional<Head> detectHead(StateDict sd) {
+    if (sd.contains("fc.0.weight") && sd.contains("fc.3.weight")) {
+      return Optional.of(Head.paper((int) sd.shape("fc.3.weight")[0]));
+    }
+    if (sd.contains("fc.weight") && sd.shape("fc.weight").length == 2 && sd.shape("fc.weight")[0] >= 2) {
+      return Optional.of(Head.linear((int) sd.shape("fc.weight")[0]));
+    }
+    return Optional.empty();
+  }
+
+  private static LoadReport match(ComputationGraph graph, StateDict sd, boolean assign) {
     List<Target> targets = targets(graph);
     Set<String> known = new LinkedHashSet<>();
     List<String> missing = new ArrayList<>();
@@ -67,6 +97,9 @@ public final class TorchWeights {
       present.add(t);
     }
     List<String> unexpected = sd.keys().stream().filter(k -> !known.contains(k)).toList();
+    if (!assign) {
+      return new LoadReport(missing, unexpected);
+    }
     for (Target t : present) {
       INDArray value = sd.get(t.key);
       INDArray param = graph.getLayer(t.layer).getParam(t.param);

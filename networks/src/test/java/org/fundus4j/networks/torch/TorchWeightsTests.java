@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import java.util.Optional;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.fundus4j.networks.Head;
 import org.fundus4j.networks.ResNet50;
 import org.fundus4j.networks.TorchFixtures;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -18,6 +20,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * thread), written by {@code make_torch_fixtures.py}.
  */
 class TorchWeightsTests {
+  private static StateDict linearZip;
   /** Logits: absolute tolerance; 1 vs 2 torch threads alone move them by up to ~2e-5. */
   private static final double LOGIT_TOLERANCE = 1e-4;
   /**
@@ -27,10 +30,16 @@ class TorchWeightsTests {
    */
   private static final double FEATURE_RELATIVE_TOLERANCE = 1e-4;
 
+  @BeforeAll
+  static void readLinearStateDict() throws Exception {
+    linearZip = TorchCheckpoint.read(TorchFixtures.file("resnet50_linear_zip.pth"));
+  }
+
   @Test
   void linearHeadLogitsAndFeaturesMatchPyTorchAt64And224() throws Exception {
     ComputationGraph net = ResNet50.build(Head.linear(3), 1);
-    LoadReport report = TorchWeights.load(net, TorchCheckpoint.read(TorchFixtures.file("resnet50_linear_zip.pth")));
+    assertEquals(new LoadReport(List.of(), List.of()), TorchWeights.check(net, linearZip));
+    LoadReport report = TorchWeights.load(net, linearZip);
     assertTrue(report.isExact(), report.toString());
 
     INDArray x64 = TorchFixtures.raw("input_64.bin", 2, 3, 64, 64);
@@ -45,6 +54,8 @@ class TorchWeightsTests {
     assertClose(features224, ResNet50.features(net, x224), FEATURE_RELATIVE_TOLERANCE * scale(features224));
     // output() is softmax of torch's logits
     assertClose(Transforms.softmax(torchLogits224), net.outputSingle(x224), 1e-5);
+    // Dense weights are the transpose of nn.Linear's [out, in]
+    assertEquals(linearZip.get("fc.weight").getFloat(2, 17), net.getLayer(ResNet50.OUTPUT).getParam("W").getFloat(17, 2));
   }
 
   @Test
@@ -59,7 +70,7 @@ class TorchWeightsTests {
 
   @Test
   void reportsMissingAndUnexpectedKeysLikeLoadStateDictStrictFalse() throws Exception {
-    StateDict linear = TorchCheckpoint.read(TorchFixtures.file("resnet50_linear_zip.pth"));
+    StateDict linear = linearZip;
     ComputationGraph paper = ResNet50.build(Head.paper(3), 1);
     LoadReport report = TorchWeights.load(paper, linear);
     // torch: model_with_paper_head.load_state_dict(resnet50(num_classes=3).state_dict(), strict=False)
@@ -73,7 +84,7 @@ class TorchWeightsTests {
 
   @Test
   void shapeMismatchNamesKeyAndBothShapesAndChangesNothing() throws Exception {
-    StateDict linear = TorchCheckpoint.read(TorchFixtures.file("resnet50_linear_zip.pth"));
+    StateDict linear = linearZip;
     ComputationGraph five = ResNet50.build(Head.linear(5), 1);
     INDArray before = five.getLayer("conv1").getParam("W").dup();
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TorchWeights.load(five, linear));
@@ -83,14 +94,11 @@ class TorchWeightsTests {
   }
 
   @Test
-  void denseWeightIsTransposeOfTorchLinear() throws Exception {
-    StateDict linear = TorchCheckpoint.read(TorchFixtures.file("resnet50_linear_legacy.pth"));
-    ComputationGraph net = ResNet50.build(Head.linear(3), 1);
-    TorchWeights.load(net, linear);
-    INDArray torchWeight = linear.get("fc.weight"); // [3, 2048]
-    INDArray w = net.getLayer(ResNet50.OUTPUT).getParam("W"); // [2048, 3]
-    assertEquals(torchWeight.getFloat(2, 17), w.getFloat(17, 2));
-    assertEquals(linear.get("conv1.weight"), net.getLayer("conv1").getParam("W"));
+  void detectsTheHeadAStateDictWasTrainedWith() throws Exception {
+    assertEquals(Optional.of(Head.linear(3)), TorchWeights.detectHead(linearZip));
+    StateDict paper = TorchCheckpoint.read(TorchFixtures.file("resnet50_paper_module.pth"));
+    assertEquals(Optional.of(Head.paper(2)), TorchWeights.detectHead(paper));
+    assertEquals(Optional.empty(), TorchWeights.detectHead(TorchCheckpoint.read(TorchFixtures.file("strided_zip.pth"))));
   }
 
   private static double scale(INDArray reference) {
