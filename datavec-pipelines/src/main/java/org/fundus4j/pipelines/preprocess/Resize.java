@@ -2,7 +2,7 @@ package org.fundus4j.pipelines.preprocess;
 
 import static org.bytedeco.opencv.global.opencv_imgproc.INTER_AREA;
 import static org.bytedeco.opencv.global.opencv_imgproc.INTER_LINEAR;
-import static org.bytedeco.opencv.global.opencv_imgproc.INTER_NEAREST;
+import static org.bytedeco.opencv.global.opencv_imgproc.INTER_NEAREST_EXACT;
 import static org.bytedeco.opencv.global.opencv_imgproc.resize;
 
 import java.util.Random;
@@ -40,7 +40,7 @@ public final class Resize implements Stage {
     Mat mask = null;
     if (frame.mask() != null) {
       mask = new Mat();
-      resize(frame.mask(), mask, new Size(size, size), 0, 0, INTER_NEAREST);
+      resize(frame.mask(), mask, new Size(size, size), 0, 0, INTER_NEAREST_EXACT);
     }
     return new Frame(image, mask);
   }

@@ -5,9 +5,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.Locale;
 import java.util.Set;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 import org.fundus4j.dicom.DicomImages;
 
 /**
@@ -39,14 +42,36 @@ public final class ImageFiles {
     }
     BufferedImage img;
     try {
-      img = ImageIO.read(file.toFile());
+      img = readPlain(file);
     } catch (IOException | RuntimeException e) {
       throw new IOException("Cannot decode image " + file + ": " + e.getMessage(), e);
     }
     if (img == null) {
-      throw new IOException("Not a readable image (no ImageIO decoder for its format): " + file);
+      throw new IOException("Not a readable image: no ImageIO decoder accepts its content (empty, truncated or another format): " + file);
     }
     return img;
+  }
+
+  /**
+   * Decodes with the ImageIO readers registered for the file's extension, so that other plug-ins (such as
+   * PixelMed's JPEG lossless reader, which prints while probing) are not asked; falls back to
+   * {@link ImageIO#read(java.io.File)} for other extensions. Returns null when no reader accepts the file.
+   */
+  private static BufferedImage readPlain(Path file) throws IOException {
+    Iterator<ImageReader> readers = ImageIO.getImageReadersBySuffix(extension(file));
+    if (!IMAGE_EXTENSIONS.contains(extension(file)) || !readers.hasNext()) {
+      return ImageIO.read(file.toFile());
+    }
+    ImageReader reader = readers.next();
+    try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+      if (in == null || !reader.getOriginatingProvider().canDecodeInput(in)) {
+        return null;
+      }
+      reader.setInput(in, true, true);
+      return reader.read(0);
+    } finally {
+      reader.dispose();
+    }
   }
 
   /** Returns whether {@code file} is DICOM: {@code DICM} at byte 128, or a {@code .dcm} extension. */

@@ -269,7 +269,7 @@ public final class SyntheticFundus {
       rvoAngle = starts[rnd.nextInt(4)];
       for (double a : starts) {
         boolean occluded = labels[RVO] != 0 && a == rvoAngle;
-        double w = size * (0.011 + jitter(0.0015)) * (occluded ? 1.5 : 1);
+        double w = Math.max(1.6, size * (0.011 + jitter(0.0015))) * (occluded ? 1.5 : 1);
         branch(discX + discR * 0.5 * Math.cos(a), discY + discR * 0.5 * Math.sin(a), a, w, 0, occluded);
       }
     }
