@@ -16,6 +16,20 @@ import java.util.Locale;
 /** Parsing of DICOM Part 10 files with PixelMed, turning every failure into a {@link DicomReadException}. */
 final class DicomFiles {
   private static final byte[] MAGIC = {'D', 'I', 'C', 'M'};
+  private static final java.util.Set<String> NATIVE_TRANSFER_SYNTAXES = java.util.Set.of(
+      "1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2");
+
+  /**
+   * PixelMed's AttributeList logs (through java.util.logging, with a stack trace) the end-of-file
+   * errors it then swallows; {@link #checkComplete} detects and reports those itself, so only that
+   * logger is silenced. Held in a field so that the level is not lost to garbage collection.
+   */
+  private static final java.util.logging.Logger PIXELMED_PARSER_LOG =
+      java.util.logging.Logger.getLogger("com.pixelmed.dicom.AttributeList");
+
+  static {
+    PIXELMED_PARSER_LOG.setLevel(java.util.logging.Level.OFF);
+  }
 
   private DicomFiles() {}
 
@@ -26,13 +40,14 @@ final class DicomFiles {
   static AttributeList parse(Path file, boolean withPixels) throws DicomReadException {
     checkPart10(file);
     AttributeList list = new AttributeList();
+    long end;
     try {
       if (withPixels) {
         list.setDecompressPixelData(true);
-        list.read(file.toString());
+        end = list.read(file.toString());
       } else {
         list.setDecompressPixelData(false);
-        list.read(file.toString(), TagFromName.PixelData);
+        end = list.read(file.toString(), TagFromName.PixelData);
       }
     } catch (EOFException e) {
       throw new DicomReadException(file, "truncated: the file ends inside a data element"
@@ -43,7 +58,60 @@ final class DicomFiles {
       // PixelMed's decoders signal corrupt or unsupported data with unchecked exceptions.
       throw new DicomReadException(file, "cannot be parsed or decoded: " + describe(e), e);
     }
+    checkComplete(file, list, end, withPixels);
     return list;
+  }
+
+  /**
+   * PixelMed logs and swallows some end-of-file errors; the offset where its parse stopped tells:
+   * a complete file ends exactly there, or (header only) Pixel Data (7FE0,0010) starts there.
+   */
+  private static void checkComplete(Path file, AttributeList list, long end, boolean withPixels) throws DicomReadException {
+    long size;
+    try {
+      size = Files.size(file);
+    } catch (IOException e) {
+      throw new DicomReadException(file, "cannot be read: " + describe(e), e);
+    }
+    if (end == size) {
+      return;
+    }
+    boolean nativeTs = NATIVE_TRANSFER_SYNTAXES.contains(
+        Attribute.getSingleStringValueOrEmptyString(list, TagFromName.TransferSyntaxUID));
+    if (end > size && nativeTs) {
+      throw new DicomReadException(file, "truncated: data elements declare " + end + " bytes but the file has "
+          + size + (withPixels ? " (the cut is inside Pixel Data (7FE0,0010))" : ""));
+    }
+    if (end > size) {
+      return; // PixelMed over-counts some encapsulated (e.g. RLE) Pixel Data; only a short parse is telling
+    }
+    // PixelMed stops after reading the tag of Pixel Data when told to stop there.
+    if (!withPixels && (startsWithPixelDataTag(file, end - 4) || startsWithPixelDataTag(file, end))) {
+      return;
+    }
+    throw new DicomReadException(file, "truncated or corrupt: parsing stopped at byte " + end + " of " + size);
+  }
+
+  private static boolean startsWithPixelDataTag(Path file, long offset) throws DicomReadException {
+    byte[] tag = new byte[4];
+    try (var channel = Files.newByteChannel(file)) {
+      if (offset < 0) {
+        return false;
+      }
+      channel.position(offset);
+      java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(tag);
+      while (buffer.hasRemaining() && channel.read(buffer) > 0) {
+        // fill
+      }
+      if (buffer.hasRemaining()) {
+        return false;
+      }
+    } catch (IOException e) {
+      throw new DicomReadException(file, "cannot be read: " + describe(e), e);
+    }
+    // (7FE0,0010) in little endian; big endian data sets are not expected for fundus photographs
+    return (tag[0] & 0xFF) == 0xE0 && (tag[1] & 0xFF) == 0x7F && tag[2] == 0x10 && tag[3] == 0x00
+        || (tag[0] & 0xFF) == 0x7F && (tag[1] & 0xFF) == 0xE0 && tag[2] == 0x00 && tag[3] == 0x10;
   }
 
   /** Rejects missing, empty and non-Part-10 files with a plain reason before PixelMed sees them. */

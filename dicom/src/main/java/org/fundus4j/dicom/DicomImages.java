@@ -72,6 +72,10 @@ public final class DicomImages {
 
   private static void requireImage(AttributeList list, InstanceInfo info, Path file)
       throws DicomReadException {
+    if (list.get(TagFromName.PixelData) == null && info.isImage()) {
+      throw new DicomReadException(file, "no Pixel Data (7FE0,0010) although Rows (0028,0010) x Columns"
+          + " (0028,0011) describe a " + info.columns() + "x" + info.rows() + " image");
+    }
     if (list.get(TagFromName.PixelData) == null) {
       throw new DicomReadException(file, "no Pixel Data (7FE0,0010): not an image (SOP Class UID "
           + info.sopClassUid() + describeSopClass(info.sopClassUid()) + ")");

@@ -52,6 +52,65 @@ final class PixelConverter {
     if (samples == 3 && pi.equals("YBR_FULL_422") && NATIVE.contains(info.transferSyntaxUid())) {
       return ybrFull422Native(list, rows, columns, file);
     }
+    int[] samplesArray = NATIVE.contains(info.transferSyntaxUid()) && bitsAllocated == 8
+        ? nativeBytes(list, rows, columns, samples, file)
+        : decodedSamples(list, info, file);
+    if (samples == 1 && (pi.equals("MONOCHROME2") || pi.equals("MONOCHROME1"))) {
+      return grey(list, samplesArray, rows, columns, pi.equals("MONOCHROME1"), bitsAllocated);
+    }
+    if (samples == 3) {
+      boolean ybr = pi.equals("YBR_FULL") || pi.equals("YBR_FULL_422");
+      if (pi.equals("RGB") || (ybr && CODEC_OUTPUTS_RGB.contains(info.transferSyntaxUid()))
+          || pi.equals("YBR_ICT") || pi.equals("YBR_RCT")) {
+        return colour(samplesArray, rows, columns, false);
+      }
+      if (pi.equals("YBR_FULL")) {
+        return colour(samplesArray, rows, columns, true);
+      }
+    }
+    throw new DicomReadException(file, "unsupported Photometric Interpretation (0028,0004) '" + pi
+        + "' with Samples per Pixel (0028,0002) " + samples + " in transfer syntax "
+        + info.transferSyntaxUid());
+  }
+
+  private static BufferedImage colour(int[] samples, int rows, int columns, boolean ybrFull) {
+    BufferedImage out = new BufferedImage(columns, rows, BufferedImage.TYPE_INT_RGB);
+    int[] target = ((DataBufferInt) out.getRaster().getDataBuffer()).getData();
+    for (int i = 0; i < rows * columns; i++) {
+      int a = samples[3 * i] & 0xFF;
+      int b = samples[3 * i + 1] & 0xFF;
+      int c = samples[3 * i + 2] & 0xFF;
+      target[i] = ybrFull ? ybrToRgb(a, b, c) : (a << 16) | (b << 8) | c;
+    }
+    return out;
+  }
+
+  /**
+   * First frame of native 8-bit Pixel Data as pixel-interleaved samples, read from the bytes
+   * (PixelMed 20220618 drops the last byte of odd-length 8-bit data stored as OW).
+   */
+  private static int[] nativeBytes(AttributeList list, int rows, int columns, int samples, Path file)
+      throws DicomReadException {
+    byte[] data = pixelBytes(list, file);
+    int count = rows * columns * samples;
+    if (data.length < count) {
+      throw new DicomReadException(file, "Pixel Data (7FE0,0010) holds " + data.length + " bytes, "
+          + columns + "x" + rows + "x" + samples + " 8-bit samples need " + count + ": the file is truncated");
+    }
+    boolean planar = samples > 1
+        && Attribute.getSingleIntegerValueOrDefault(list, TagFromName.PlanarConfiguration, 0) == 1;
+    int pixels = rows * columns;
+    int[] out = new int[count];
+    for (int i = 0; i < pixels; i++) {
+      for (int s = 0; s < samples; s++) {
+        out[i * samples + s] = data[planar ? s * pixels + i : i * samples + s] & 0xFF;
+      }
+    }
+    return out;
+  }
+
+  /** First frame decoded by PixelMed, as pixel-interleaved samples. */
+  private static int[] decodedSamples(AttributeList list, InstanceInfo info, Path file) throws DicomReadException {
     BufferedImage decoded;
     try {
       decoded = new SourceImage(list).getBufferedImage(0);
@@ -64,43 +123,32 @@ final class PixelConverter {
       throw new DicomReadException(file, "Pixel Data (7FE0,0010) could not be decoded (transfer syntax "
           + info.transferSyntaxUid() + ")");
     }
-    if (decoded.getWidth() != columns || decoded.getHeight() != rows) {
+    if (decoded.getWidth() != info.columns() || decoded.getHeight() != info.rows()) {
       throw new DicomReadException(file, "decoded frame is " + decoded.getWidth() + "x" + decoded.getHeight()
-          + " but Columns (0028,0011) x Rows (0028,0010) say " + columns + "x" + rows);
+          + " but Columns (0028,0011) x Rows (0028,0010) say " + info.columns() + "x" + info.rows());
     }
     Raster raster = decoded.getRaster();
-    if (samples == 1 && (pi.equals("MONOCHROME2") || pi.equals("MONOCHROME1"))) {
-      return grey(list, raster, rows, columns, pi.equals("MONOCHROME1"), bitsAllocated);
+    if (raster.getNumBands() != info.samplesPerPixel()) {
+      throw new DicomReadException(file, "decoder returned " + raster.getNumBands()
+          + " bands but Samples per Pixel (0028,0002) is " + info.samplesPerPixel() + " ("
+          + info.photometricInterpretation() + ", transfer syntax " + info.transferSyntaxUid() + ")");
     }
-    if (samples == 3 && raster.getNumBands() == 3) {
-      boolean ybr = pi.equals("YBR_FULL") || pi.equals("YBR_FULL_422");
-      if (pi.equals("RGB") || (ybr && CODEC_OUTPUTS_RGB.contains(info.transferSyntaxUid()))
-          || pi.equals("YBR_ICT") || pi.equals("YBR_RCT")) {
-        return colour(raster, rows, columns, false);
-      }
-      if (pi.equals("YBR_FULL")) {
-        return colour(raster, rows, columns, true);
-      }
-    }
-    throw new DicomReadException(file, "unsupported Photometric Interpretation (0028,0004) '" + pi
-        + "' with Samples per Pixel (0028,0002) " + samples + " in transfer syntax "
-        + info.transferSyntaxUid());
+    return raster.getPixels(0, 0, info.columns(), info.rows(), (int[]) null);
   }
 
-  private static BufferedImage colour(Raster raster, int rows, int columns, boolean ybrFull) {
-    BufferedImage out = new BufferedImage(columns, rows, BufferedImage.TYPE_INT_RGB);
-    int[] target = ((DataBufferInt) out.getRaster().getDataBuffer()).getData();
-    int[] row = new int[columns * 3];
-    for (int y = 0; y < rows; y++) {
-      raster.getPixels(0, y, columns, 1, row);
-      for (int x = 0; x < columns; x++) {
-        int a = row[3 * x] & 0xFF;
-        int b = row[3 * x + 1] & 0xFF;
-        int c = row[3 * x + 2] & 0xFF;
-        target[y * columns + x] = ybrFull ? ybrToRgb(a, b, c) : (a << 16) | (b << 8) | c;
+  private static byte[] pixelBytes(AttributeList list, Path file) throws DicomReadException {
+    try {
+      Attribute pixelData = list.get(TagFromName.PixelData);
+      if (pixelData instanceof OtherByteAttribute ob) {
+        return ob.getByteValues();
       }
+      if (pixelData instanceof OtherWordAttribute ow) {
+        return ow.getByteValues(false);
+      }
+      throw new DicomReadException(file, "no Pixel Data (7FE0,0010) of VR OB or OW");
+    } catch (DicomException e) {
+      throw new DicomReadException(file, "Pixel Data (7FE0,0010) unreadable: " + DicomFiles.describe(e), e);
     }
-    return out;
   }
 
   /** YBR_FULL_422 stored natively: each pair of pixels is Y1 Y2 Cb Cr (PS3.3 C.7.6.3.1.2). */
@@ -110,19 +158,7 @@ final class PixelConverter {
       throw new DicomReadException(file, "YBR_FULL_422 needs an even number of Columns (0028,0011), got "
           + columns);
     }
-    byte[] data;
-    try {
-      Attribute pixelData = list.get(TagFromName.PixelData);
-      if (pixelData instanceof OtherByteAttribute ob) {
-        data = ob.getByteValues();
-      } else if (pixelData instanceof OtherWordAttribute ow) {
-        data = ow.getByteValues(false);
-      } else {
-        throw new DicomReadException(file, "no Pixel Data (7FE0,0010)");
-      }
-    } catch (DicomException e) {
-      throw new DicomReadException(file, "Pixel Data (7FE0,0010) unreadable: " + DicomFiles.describe(e), e);
-    }
+    byte[] data = pixelBytes(list, file);
     int needed = rows * columns * 2;
     if (data == null || data.length < needed) {
       throw new DicomReadException(file, "Pixel Data (7FE0,0010) holds " + (data == null ? 0 : data.length)
@@ -156,7 +192,7 @@ final class PixelConverter {
     return (int) Math.max(0, Math.min(255, rounded));
   }
 
-  private static BufferedImage grey(AttributeList list, Raster raster, int rows, int columns,
+  private static BufferedImage grey(AttributeList list, int[] samples, int rows, int columns,
       boolean invert, int bitsAllocated) {
     int bitsStored = Attribute.getSingleIntegerValueOrDefault(list, TagFromName.BitsStored, bitsAllocated);
     bitsStored = Math.max(1, Math.min(bitsStored, 31));
@@ -169,21 +205,17 @@ final class PixelConverter {
     int mask = (1 << bitsStored) - 1;
     int signBit = 1 << (bitsStored - 1);
     double[] values = new double[rows * columns];
-    int[] row = new int[columns];
     double min = Double.POSITIVE_INFINITY;
     double max = Double.NEGATIVE_INFINITY;
-    for (int y = 0; y < rows; y++) {
-      raster.getSamples(0, y, columns, 1, 0, row);
-      for (int x = 0; x < columns; x++) {
-        int v = row[x] & mask;
-        if (signed && (v & signBit) != 0) {
-          v -= 1 << bitsStored;
-        }
-        double value = v * slope + intercept;
-        values[y * columns + x] = value;
-        min = Math.min(min, value);
-        max = Math.max(max, value);
+    for (int i = 0; i < values.length; i++) {
+      int v = samples[i] & mask;
+      if (signed && (v & signBit) != 0) {
+        v -= 1 << bitsStored;
       }
+      double value = v * slope + intercept;
+      values[i] = value;
+      min = Math.min(min, value);
+      max = Math.max(max, value);
     }
     boolean identity = !window && bitsStored <= 8 && !signed && slope == 1.0 && intercept == 0.0;
     BufferedImage out = new BufferedImage(columns, rows, BufferedImage.TYPE_INT_RGB);
