@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
+import org.fundus4j.dicom.LogSafe;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -242,7 +243,7 @@ public final class DicomWebClient implements AutoCloseable {
       JsonNode answer = JSON.readTree(r.body().isBlank() ? "{}" : r.body());
       stored = answer.path("00081199").path("Value").size();
       for (JsonNode failed : answer.path("00081198").path("Value")) {
-        failures.add("SOP instance " + UidHash.of(str(failed, "00081155")) + " failed, reason "
+        failures.add("SOP instance " + LogSafe.shortHash(str(failed, "00081155")) + " failed, reason "
             + str(failed, "00081197"));
       }
     } catch (IOException e) {

@@ -42,6 +42,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.fundus4j.dicom.LogSafe;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -336,7 +337,7 @@ public final class PacsClient implements AutoCloseable {
         if (success) {
           ok.incrementAndGet();
         } else {
-          failures.add(Path.of(fileName).getFileName() + " (SOP instance " + UidHash.of(sopInstanceUid) + ")");
+          failures.add(Path.of(fileName).getFileName() + " (SOP instance " + LogSafe.shortHash(sopInstanceUid) + ")");
         }
         progress.progress(completed + failed + warning, files.size());
       }
@@ -439,7 +440,8 @@ public final class PacsClient implements AutoCloseable {
     }
     if (msg.contains("A-ABORT") || msg.contains("A-P-ABORT") || t instanceof SocketException
         || t instanceof java.io.EOFException) {
-      return new PacsException(operation + " aborted by " + describe() + ": " + msg.strip(), t);
+      return new PacsException(operation + " aborted by " + describe() + ": " + msg.strip()
+          + "; the PACS may not allow calling AE '" + localAe + "' this operation (check its list of modalities)", t);
     }
     if (msg.contains("status 0x")) {
       int status = parseStatus(msg);

@@ -12,7 +12,7 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 import org.fundus4j.dicom.net.QueryMatch;
 import org.fundus4j.dicom.net.ReceivedInstance;
-import org.fundus4j.dicom.net.UidHash;
+import org.fundus4j.dicom.LogSafe;
 
 /**
  * A folder of DICOM files named from sanitised UIDs, with a {@link Manifest} of each instance's state.
@@ -93,7 +93,7 @@ public final class LocalStore implements AutoCloseable {
     if (uid != null && uid.length() <= 64 && UID.matcher(uid).matches()) {
       return uid;
     }
-    return "x" + UidHash.of(String.valueOf(uid)).substring(4);
+    return "x" + LogSafe.shortHash(String.valueOf(uid)).substring(4);
   }
 
   /** Relative path of an instance's file: {@code instances/<study>/<series>/<sop>.dcm}. */
@@ -146,7 +146,7 @@ public final class LocalStore implements AutoCloseable {
   /** Records a new state for a known instance, keeping its file. */
   public synchronized void mark(String sopInstanceUid, InstanceState state, String detail) throws IOException {
     ManifestEntry e = manifest.get(sopInstanceUid).orElseThrow(() -> new IllegalArgumentException(
-        "Instance " + UidHash.of(sopInstanceUid) + " is not in the manifest " + manifest.file()));
+        "Instance " + LogSafe.shortHash(sopInstanceUid) + " is not in the manifest " + manifest.file()));
     manifest.record(e.with(state, e.file(), detail));
   }
 

@@ -15,7 +15,7 @@ import org.fundus4j.dicom.net.PacsException;
 import org.fundus4j.dicom.net.ProgressListener;
 import org.fundus4j.dicom.net.QueryMatch;
 import org.fundus4j.dicom.net.RetrieveTarget;
-import org.fundus4j.dicom.net.UidHash;
+import org.fundus4j.dicom.LogSafe;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -118,14 +118,14 @@ public final class StudyPuller {
         } catch (IOException e) {
           throw new PacsException("Cannot update manifest " + store.manifest().file() + ": " + e.getMessage(), e);
         }
-        LOG.warn("{} did not deliver instance {} of study {}", method, UidHash.of(m.sopInstanceUid()),
-            UidHash.of(studyInstanceUid));
+        LOG.warn("{} did not deliver instance {} of study {}", method, LogSafe.shortHash(m.sopInstanceUid()),
+            LogSafe.shortHash(studyInstanceUid));
       }
     }
     PullSummary summary = new PullSummary(studyInstanceUid, method, total, alreadyOnDisk, retrieved.get(),
         duplicates.get(), failed, Duration.ofNanos(System.nanoTime() - start));
     LOG.info("Pull of study {} by {}: {} listed, {} already on disk, {} retrieved, {} duplicates, {} failed in {} ms",
-        UidHash.of(studyInstanceUid), method, total, alreadyOnDisk, retrieved.get(), duplicates.get(), failed,
+        LogSafe.shortHash(studyInstanceUid), method, total, alreadyOnDisk, retrieved.get(), duplicates.get(), failed,
         summary.took().toMillis());
     return summary;
   }

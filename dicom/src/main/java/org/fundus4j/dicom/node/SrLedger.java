@@ -1,0 +1,130 @@
+package org.fundus4j.dicom.node;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.fundus4j.dicom.sr.AlgorithmId;
+
+/**
+ * The node's promise "one SR per (image SOP Instance UID, algorithm name, algorithm version)": an
+ * append-only, fsynced journal of SRs written and sent.
+ *
+ * <p>An SR is recorded WRITTEN (with its own SOP Instance UID and file) before it is sent, and SENT
+ * after the destination accepted it. After a crash between the two, the same file, with the same
+ * SOP Instance UID, is sent again, so the destination never receives two different SRs for one
+ * image and model version. Torn last lines are cut off on open as in the store's manifest.
+ */
+public final class SrLedger implements AutoCloseable {
+
+  /** Ledger states. */
+  public enum State {
+    /** SR file written, not yet acknowledged by the destination. */
+    WRITTEN,
+    /** The destination accepted the SR. */
+    SENT
+  }
+
+  /**
+   * One ledger line.
+   *
+   * @param imageSopInstanceUid the screened image
+   * @param algorithm name and version of the model
+   * @param srSopInstanceUid the SR's SOP Instance UID
+   * @param srFile the SR file, relative to the node's work dir
+   * @param state WRITTEN or SENT
+   */
+  public record Entry(String imageSopInstanceUid, AlgorithmId algorithm, String srSopInstanceUid, String srFile,
+      State state) {
+  }
+
+  private final FileChannel channel;
+  private final Path file;
+  private final Map<String, Entry> latest = new HashMap<>();
+
+  private SrLedger(Path file, FileChannel channel) {
+    this.file = file;
+    this.channel = channel;
+  }
+
+  /** Opens or creates the ledger, replaying it. */
+  public static SrLedger open(Path file) throws IOException {
+    FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+        StandardOpenOption.WRITE);
+    SrLedger ledger = new SrLedger(file, ch);
+    byte[] all = Files.readAllBytes(file);
+    int end = all.length;
+    while (end > 0 && all[end - 1] != '\n') {
+      end--;
+    }
+    if (end < all.length) {
+      ch.truncate(end);
+      ch.force(true);
+    }
+    int lineNo = 0;
+    for (String line : new String(all, 0, end, StandardCharsets.UTF_8).split("\n")) {
+      lineNo++;
+      if (line.isEmpty()) {
+        continue;
+      }
+      String[] f = line.split("\t", -1);
+      if (f.length != 7) {
+        ch.close();
+        throw new IOException("SR ledger " + file + " line " + lineNo + " has " + f.length + " fields, expected 7");
+      }
+      Entry e = new Entry(f[2], new AlgorithmId(f[3], f[4]), f[5], f[6], State.valueOf(f[1]));
+      ledger.latest.put(key(e.imageSopInstanceUid(), e.algorithm()), e);
+    }
+    ch.position(end);
+    return ledger;
+  }
+
+  private static String key(String imageSop, AlgorithmId algorithm) {
+    return imageSop + "\u0000" + algorithm.name() + "\u0000" + algorithm.version();
+  }
+
+  /** The latest entry for an image and model version. */
+  public synchronized Optional<Entry> get(String imageSopInstanceUid, AlgorithmId algorithm) {
+    return Optional.ofNullable(latest.get(key(imageSopInstanceUid, algorithm)));
+  }
+
+  /** Appends {@code e} and fsyncs it before returning. */
+  public synchronized void record(Entry e) throws IOException {
+    for (String s : new String[] {e.imageSopInstanceUid(), e.algorithm().name(), e.algorithm().version(),
+        e.srSopInstanceUid(), e.srFile()}) {
+      if (s.contains("\t") || s.contains("\n")) {
+        throw new IllegalArgumentException("SR ledger values must not contain tabs or newlines");
+      }
+    }
+    String line = String.join("\t", Instant.now().toString(), e.state().name(), e.imageSopInstanceUid(),
+        e.algorithm().name(), e.algorithm().version(), e.srSopInstanceUid(), e.srFile()) + "\n";
+    ByteBuffer buf = ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8));
+    while (buf.hasRemaining()) {
+      channel.write(buf);
+    }
+    channel.force(false);
+    latest.put(key(e.imageSopInstanceUid(), e.algorithm()), e);
+  }
+
+  /** Number of (image, model version) pairs whose SR was sent. */
+  public synchronized long sentCount() {
+    return latest.values().stream().filter(e -> e.state() == State.SENT).count();
+  }
+
+  /** The ledger file. */
+  public Path file() {
+    return file;
+  }
+
+  @Override
+  public synchronized void close() throws IOException {
+    channel.close();
+  }
+}
