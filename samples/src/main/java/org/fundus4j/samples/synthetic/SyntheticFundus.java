@@ -61,17 +61,22 @@ public final class SyntheticFundus {
   public static final int RVO = 6;
 
   /**
-   * A rendered image, its vessel mask ({@code TYPE_BYTE_GRAY}, 255 = vessel) and its labels.
+   * A rendered image, its vessel mask and lesion mask ({@code TYPE_BYTE_GRAY}, 255 = vessel / lesion) and
+   * its labels.
    *
+   * @param lesionMask drusen, pigment, haemorrhages and exudates (not the ERM sheen, cup or atrophy)
    * @param labels {@code {0|1}} for binary renders, seven 0/1 entries for multi-label renders
    * @param rightEye whether the image is of a right eye (optic disc on the right of the image)
    */
-  public record Rendered(BufferedImage image, BufferedImage vesselMask, int[] labels, boolean rightEye) {
+  public record Rendered(BufferedImage image, BufferedImage vesselMask, BufferedImage lesionMask, int[] labels,
+      boolean rightEye) {
     /** Checks presence and sizes; copies the labels. */
     public Rendered {
       Objects.requireNonNull(image, "image");
       Objects.requireNonNull(vesselMask, "vesselMask");
-      if (image.getWidth() != vesselMask.getWidth() || image.getHeight() != vesselMask.getHeight()) {
+      Objects.requireNonNull(lesionMask, "lesionMask");
+      if (image.getWidth() != vesselMask.getWidth() || image.getHeight() != vesselMask.getHeight()
+          || image.getWidth() != lesionMask.getWidth() || image.getHeight() != lesionMask.getHeight()) {
         throw new IllegalArgumentException("Image and mask sizes differ");
       }
       labels = labels.clone();
@@ -156,8 +161,10 @@ public final class SyntheticFundus {
     private final int[] labels;
     private final BufferedImage img;
     private final BufferedImage mask;
+    private final BufferedImage lesions;
     private final Graphics2D g;
     private final Graphics2D gm;
+    private final Graphics2D gl;
     private final double cx;
     private final double cy;
     private final double r;
@@ -178,8 +185,11 @@ public final class SyntheticFundus {
       this.labels = labels.clone();
       img = new BufferedImage(size, size, BufferedImage.TYPE_3BYTE_BGR);
       mask = new BufferedImage(size, size, BufferedImage.TYPE_BYTE_GRAY);
+      lesions = new BufferedImage(size, size, BufferedImage.TYPE_BYTE_GRAY);
       g = img.createGraphics();
       gm = mask.createGraphics();
+      gl = lesions.createGraphics();
+      gl.setColor(Color.WHITE);
       g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
       gm.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_OFF);
       cx = size * (0.5 + jitter(0.015));
@@ -343,14 +353,17 @@ public final class SyntheticFundus {
         g.setPaint(new RadialGradientPaint(new Point2D.Double(p[0], p[1]), (float) rad, new float[] {0f, 1f},
             new Color[] {rgb(245, 225, 120), rgba(225, 190, 90, 60)}));
         g.fill(circle(p[0], p[1], rad));
+        gl.fill(circle(p[0], p[1], rad * 0.7));
       }
     }
 
     void pigment(int n) {
       for (int i = 0; i < n; i++) {
         double[] p = near(macX, macY, 0.2);
+        Shape spot = circle(p[0], p[1], size * (0.006 + 0.008 * rnd.nextDouble()));
         g.setColor(rgb(45, 22, 12));
-        g.fill(circle(p[0], p[1], size * (0.006 + 0.008 * rnd.nextDouble())));
+        g.fill(spot);
+        gl.fill(spot);
       }
     }
 
@@ -368,10 +381,16 @@ public final class SyntheticFundus {
         g.setColor(rgb(95 + jitter(15), 8, 8));
         if (flameInRvoQuadrant) {
           double a = rnd.nextDouble() * Math.PI;
-          g.setStroke(new BasicStroke((float) rad, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
-          g.draw(new Line2D.Double(p[0], p[1], p[0] + 2.5 * rad * Math.cos(a), p[1] + 2.5 * rad * Math.sin(a)));
+          BasicStroke stroke = new BasicStroke((float) rad, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND);
+          Shape flame = new Line2D.Double(p[0], p[1], p[0] + 2.5 * rad * Math.cos(a), p[1] + 2.5 * rad * Math.sin(a));
+          g.setStroke(stroke);
+          g.draw(flame);
+          gl.setStroke(stroke);
+          gl.draw(flame);
         } else {
-          g.fill(new Ellipse2D.Double(p[0] - rad, p[1] - rad * 0.8, 2 * rad, 1.6 * rad));
+          Shape blot = new Ellipse2D.Double(p[0] - rad, p[1] - rad * 0.8, 2 * rad, 1.6 * rad);
+          g.fill(blot);
+          gl.fill(blot);
         }
       }
     }
@@ -383,6 +402,7 @@ public final class SyntheticFundus {
         double rad = size * (0.007 + 0.01 * rnd.nextDouble());
         g.setColor(rgb(255, 245, 170));
         g.fill(circle(p[0], p[1], rad));
+        gl.fill(circle(p[0], p[1], rad));
       }
     }
 
@@ -410,9 +430,12 @@ public final class SyntheticFundus {
       g.fill(outside);
       gm.setPaint(Color.BLACK);
       gm.fill(outside);
+      gl.setPaint(Color.BLACK);
+      gl.fill(outside);
       g.dispose();
       gm.dispose();
-      return new Rendered(img, mask, finalLabels, rightEye);
+      gl.dispose();
+      return new Rendered(img, mask, lesions, finalLabels, rightEye);
     }
   }
 }
