@@ -37,9 +37,10 @@ import org.fundus4j.pipelines.Csv;
  *       ({@code image,label,patient_id}); {@link #writeMultiLabelCsv} the same with the paper's seven
  *       label columns.
  * </ul>
- * Image {@code i} is drawn from its own {@code Random} derived from the seed and {@code i}, so files are
- * the same for the same seed whatever the thread count; UIDs are UUID-derived ({@code 2.25.}) from a
- * name-based UUID of the seed and index, so they repeat too. Patients are {@code SYN0001...}, names
+ * Image {@code i} is drawn from its own {@code Random} derived from the seed and {@code i}, so pixels and
+ * labels are the same for the same seed whatever the thread count; UIDs are UUID-derived ({@code 2.25.})
+ * from a name-based UUID of the seed and index, so they repeat too (only the DICOM Instance Creation
+ * Date/Time, the time of writing, differs between runs). Patients are {@code SYN0001...}, names
  * {@code Synthetic^Patient0001}.
  *
  * <pre>{@code
