@@ -1,0 +1,130 @@
+package org.fundus4j.evaluation.visualize;
+
+import java.awt.Color;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.fundus4j.evaluation.metrics.RocCurve;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+
+/**
+ * PNG charts for the paper's figures, drawn with XChart: ROC curves, AUC against input resolution
+ * (Jang et al. Fig. 2A), AUC against the fraction of training data (Fig. 2C) and training curves.
+ *
+ * <pre>{@code
+ * Plots.rocCurves(Path.of("roc.png"), "Glaucoma", Map.of("Fundus FT 512", curve));
+ * Plots.aucVsResolution(Path.of("fig2a.png"), "AUC vs resolution",
+ *     List.of(new Plots.Series("ImageNet+Fundus FT", new double[] {224, 512}, auc, sd)));
+ * }</pre>
+ *
+ * <p>Each method writes an 800 x 600 PNG (creating parent folders) and returns its path.
+ */
+public final class Plots {
+  private static final int WIDTH = 800;
+  private static final int HEIGHT = 600;
+
+  private Plots() {}
+
+  /**
+   * One line of a chart.
+   *
+   * @param name legend text
+   * @param x x values
+   * @param y y values, same length
+   * @param yError half-length of error bars (e.g. SD over folds), same length, or null for none
+   */
+  public record Series(String name, double[] x, double[] y, double[] yError) {
+    /** Checks lengths and copies the arrays. */
+    public Series {
+      if (name == null || name.isBlank()) {
+        throw new IllegalArgumentException("series name must not be blank");
+      }
+      if (x.length != y.length || x.length == 0 || (yError != null && yError.length != y.length)) {
+        throw new IllegalArgumentException("series '" + name + "' needs equal non-zero lengths, got x "
+            + x.length + ", y " + y.length + (yError == null ? "" : ", error " + yError.length));
+      }
+      x = x.clone();
+      y = y.clone();
+      yError = yError == null ? null : yError.clone();
+    }
+
+    /** A series without error bars. */
+    public Series(String name, double[] x, double[] y) {
+      this(name, x, y, null);
+    }
+  }
+
+  /** Draws ROC curves with the chance diagonal; the legend shows each curve's AUC. */
+  public static Path rocCurves(Path file, String title, Map<String, RocCurve> curves) throws IOException {
+    if (curves.isEmpty()) {
+      throw new IllegalArgumentException("no ROC curve to draw");
+    }
+    XYChart chart = chart(title, "False-positive rate (1 - specificity)", "True-positive rate (sensitivity)");
+    chart.getStyler().setXAxisMin(0.0).setXAxisMax(1.0).setYAxisMin(0.0).setYAxisMax(1.0);
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
+    XYSeries chance = chart.addSeries("chance", new double[] {0, 1}, new double[] {0, 1});
+    chance.setLineColor(Color.GRAY);
+    chance.setMarker(SeriesMarkers.NONE);
+    for (var e : curves.entrySet()) {
+      RocCurve c = e.getValue();
+      XYSeries s = chart.addSeries(String.format(Locale.ROOT, "%s (AUC %.3f)", e.getKey(), c.area()),
+          c.fpr(), c.tpr());
+      s.setMarker(SeriesMarkers.NONE);
+    }
+    return save(chart, file);
+  }
+
+  /** AUC (y) against input resolution in pixels (x), one series per model, as the paper's Fig. 2A. */
+  public static Path aucVsResolution(Path file, String title, List<Series> series) throws IOException {
+    return lines(file, title, "Input resolution (pixels)", "AUC", series);
+  }
+
+  /** AUC (y) against the fraction of training data used in % (x), as the paper's Fig. 2C. */
+  public static Path aucVsFraction(Path file, String title, List<Series> series) throws IOException {
+    return lines(file, title, "Training data used (%)", "AUC", series);
+  }
+
+  /** Loss or metric (y) against epoch (x), e.g. one series for training and one for validation. */
+  public static Path trainingCurves(Path file, String title, String yLabel, List<Series> series)
+      throws IOException {
+    return lines(file, title, "Epoch", yLabel, series);
+  }
+
+  private static Path lines(Path file, String title, String xLabel, String yLabel, List<Series> series)
+      throws IOException {
+    if (series.isEmpty()) {
+      throw new IllegalArgumentException("no series to draw in '" + title + "'");
+    }
+    XYChart chart = chart(title, xLabel, yLabel);
+    for (Series s : series) {
+      XYSeries xy = s.yError() == null ? chart.addSeries(s.name(), s.x(), s.y())
+          : chart.addSeries(s.name(), s.x(), s.y(), s.yError());
+      xy.setMarker(SeriesMarkers.CIRCLE);
+    }
+    return save(chart, file);
+  }
+
+  private static XYChart chart(String title, String xLabel, String yLabel) {
+    XYChart chart = new XYChartBuilder().width(WIDTH).height(HEIGHT).title(title).xAxisTitle(xLabel)
+        .yAxisTitle(yLabel).build();
+    chart.getStyler().setChartBackgroundColor(Color.WHITE);
+    chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSE);
+    return chart;
+  }
+
+  private static Path save(XYChart chart, Path file) throws IOException {
+    Tsne.createParent(file);
+    String name = file.toString();
+    String base = name.toLowerCase(Locale.ROOT).endsWith(".png") ? name.substring(0, name.length() - 4) : name;
+    BitmapEncoder.saveBitmap(chart, base, BitmapEncoder.BitmapFormat.PNG);
+    return Path.of(base + ".png");
+  }
+}
