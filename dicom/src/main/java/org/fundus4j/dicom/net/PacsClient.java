@@ -308,8 +308,7 @@ public final class PacsClient implements AutoCloseable {
   public void store(Path file) throws PacsException {
     StoreSummary summary = store(List.of(file), ProgressListener.NONE);
     if (summary.failed() > 0) {
-      throw new PacsException("C-STORE of " + file.getFileName() + " to " + describe() + " failed: "
-          + summary.failures().get(0), null);
+      throw new PacsException("C-STORE to " + describe() + " failed: " + summary.failures().get(0), null);
     }
   }
 
@@ -337,7 +336,7 @@ public final class PacsClient implements AutoCloseable {
         if (success) {
           ok.incrementAndGet();
         } else {
-          failures.add(Path.of(fileName).getFileName() + " (SOP instance " + LogSafe.shortHash(sopInstanceUid) + ")");
+          failures.add("SOP instance " + LogSafe.shortHash(sopInstanceUid) + " refused");
         }
         progress.progress(completed + failed + warning, files.size());
       }
@@ -347,11 +346,24 @@ public final class PacsClient implements AutoCloseable {
       return null;
     });
     int notAnswered = files.size() - ok.get() - failures.size();
+    if (notAnswered == files.size()) {
+      probeConnection("C-STORE"); // PixelMed traps connection errors here: name them properly
+    }
     if (notAnswered > 0) {
-      failures.add(notAnswered + " file(s) got no C-STORE response");
+      failures.add(notAnswered + " file(s) got no C-STORE response (association rejected or aborted; see the"
+          + " PACS log for calling AE '" + localAe + "')");
     }
     LOG.info("C-STORE to {}: {} stored, {} failed", pacs, ok.get(), failures.size());
     return new StoreSummary(ok.get(), files.size() - ok.get(), List.copyOf(failures));
+  }
+
+  /** Throws the "connection refused" / "no route" error if a plain TCP connection to the PACS fails. */
+  private void probeConnection(String operation) throws PacsException {
+    try (java.net.Socket s = new java.net.Socket()) {
+      s.connect(new java.net.InetSocketAddress(pacs.host(), pacs.port()), (int) Math.min(timeout.toMillis(), 10_000));
+    } catch (IOException e) {
+      throw translate(operation, e);
+    }
   }
 
   /** Stops the worker threads. */

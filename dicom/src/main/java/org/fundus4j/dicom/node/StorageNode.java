@@ -229,8 +229,7 @@ public final class StorageNode implements AutoCloseable {
           return true;
         }
         store.mark(sop, InstanceState.SCREENED, algorithm.name() + " " + algorithm.version());
-        String rel = "sr/" + LocalStore.sanitise(sop) + "-" + LogSafe.shortHash(algorithm.name() + "\u0000"
-            + algorithm.version()).substring(4) + ".dcm";
+        String rel = "sr/" + srFileName(sop, algorithm);
         SrResult sr = writer.write(image.get(), findings, config.workDir().resolve(rel));
         entry = new SrLedger.Entry(sop, algorithm, sr.sopInstanceUid(), rel, SrLedger.State.WRITTEN);
         ledger.record(entry);
@@ -238,8 +237,8 @@ public final class StorageNode implements AutoCloseable {
       try {
         send(config.workDir().resolve(entry.srFile()));
       } catch (PacsException e) {
-        LOG.warn("Sending SR for {} failed, retrying in {} s: {}", LogSafe.shortHash(sop),
-            config.retryDelay().toSeconds(), e.getMessage());
+        LOG.warn("Sending SR for {} failed, retrying in {} ms: {}", LogSafe.shortHash(sop),
+            config.retryDelay().toMillis(), e.getMessage());
         return closing;
       }
       ledger.record(new SrLedger.Entry(sop, algorithm, entry.srSopInstanceUid(), entry.srFile(), SrLedger.State.SENT));
@@ -255,6 +254,17 @@ public final class StorageNode implements AutoCloseable {
         // the manifest itself is failing; the image stays RETRIEVED and is retried after a restart
       }
       return true;
+    }
+  }
+
+  /** SHA-256 of image UID and algorithm: unique per ledger key, and no UID in file names that end up in logs. */
+  static String srFileName(String sop, AlgorithmId algorithm) {
+    try {
+      byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest((sop + "\u0000" + algorithm.name()
+          + "\u0000" + algorithm.version()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(d) + ".dcm";
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 missing from the JDK", e);
     }
   }
 
