@@ -1,6 +1,7 @@
 package org.fundus4j.networks.onnx;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -22,9 +23,11 @@ import java.util.Objects;
  * @param graphName {@code GraphProto.name}
  * @param docString free text for {@code ModelProto.doc_string}; may be empty
  * @param metadata key/value pairs for {@code ModelProto.metadata_props}, in insertion order
+ * @param additionalOutputs names of further vertices exposed as graph outputs after the network's
+ *     own, e.g. ResNet-50's pooled features {@code "avgpool"} for linear probes
  */
 public record OnnxExportOptions(int opset, String graphName, String docString,
-    Map<String, String> metadata) {
+    Map<String, String> metadata, List<String> additionalOutputs) {
 
   /** Lowest supported operator set (Resize-13, Softmax-13 with per-axis semantics, Pad-13). */
   public static final int MIN_OPSET = 13;
@@ -48,36 +51,44 @@ public record OnnxExportOptions(int opset, String graphName, String docString,
       }
     });
     metadata = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
+    additionalOutputs = List.copyOf(additionalOutputs);
   }
 
   /** Opset 13, graph name {@code "fundus4j"}, no documentation or metadata. */
   public static OnnxExportOptions defaults() {
-    return new OnnxExportOptions(MIN_OPSET, "fundus4j", "", Map.of());
+    return new OnnxExportOptions(MIN_OPSET, "fundus4j", "", Map.of(), List.of());
   }
 
   public OnnxExportOptions withOpset(int newOpset) {
-    return new OnnxExportOptions(newOpset, graphName, docString, metadata);
+    return new OnnxExportOptions(newOpset, graphName, docString, metadata, additionalOutputs);
   }
 
   public OnnxExportOptions withGraphName(String newName) {
-    return new OnnxExportOptions(opset, newName, docString, metadata);
+    return new OnnxExportOptions(opset, newName, docString, metadata, additionalOutputs);
   }
 
   public OnnxExportOptions withDocString(String newDoc) {
-    return new OnnxExportOptions(opset, graphName, newDoc, metadata);
+    return new OnnxExportOptions(opset, graphName, newDoc, metadata, additionalOutputs);
   }
 
   /** Returns options with one more (or a replaced) metadata entry. */
   public OnnxExportOptions withMetadata(String key, String value) {
     Map<String, String> copy = new LinkedHashMap<>(metadata);
     copy.put(key, value);
-    return new OnnxExportOptions(opset, graphName, docString, copy);
+    return new OnnxExportOptions(opset, graphName, docString, copy, additionalOutputs);
+  }
+
+  /** Returns options that also expose the named vertices as graph outputs. */
+  public OnnxExportOptions withAdditionalOutputs(String... vertexNames) {
+    java.util.List<String> all = new java.util.ArrayList<>(additionalOutputs);
+    all.addAll(java.util.Arrays.asList(vertexNames));
+    return new OnnxExportOptions(opset, graphName, docString, metadata, all);
   }
 
   /** Returns options with all entries of {@code entries} added (replacing equal keys). */
   public OnnxExportOptions withMetadata(Map<String, String> entries) {
     Map<String, String> copy = new LinkedHashMap<>(metadata);
     copy.putAll(entries);
-    return new OnnxExportOptions(opset, graphName, docString, copy);
+    return new OnnxExportOptions(opset, graphName, docString, copy, additionalOutputs);
   }
 }

@@ -133,7 +133,7 @@ public final class OnnxExporter {
       throw new IllegalArgumentException("ComputationGraph must be initialised (call init()) before export");
     }
     long start = System.nanoTime();
-    Translation t = new Translation(graph);
+    Translation t = new Translation(graph, options.additionalOutputs());
     t.translate();
     Path absolute = out.toAbsolutePath();
     Path tmp = absolute.resolveSibling(absolute.getFileName() + ".part");
@@ -180,12 +180,21 @@ public final class OnnxExporter {
     private final List<String> inputNames;
     private final List<String> outputNames;
 
-    Translation(ComputationGraph graph) {
+    Translation(ComputationGraph graph, List<String> additionalOutputs) {
       this.graph = graph;
       this.conf = graph.getConfiguration();
       this.order = conf.getTopologicalOrderStr();
       this.inputNames = List.copyOf(conf.getNetworkInputs());
-      this.outputNames = List.copyOf(conf.getNetworkOutputs());
+      List<String> outputs = new ArrayList<>(conf.getNetworkOutputs());
+      for (String extra : additionalOutputs) {
+        if (!conf.getVertices().containsKey(extra)) {
+          throw new IllegalArgumentException("Additional output '" + extra + "' is not a vertex of the graph");
+        }
+        if (!outputs.contains(extra)) {
+          outputs.add(extra);
+        }
+      }
+      this.outputNames = List.copyOf(outputs);
     }
 
     void translate() {

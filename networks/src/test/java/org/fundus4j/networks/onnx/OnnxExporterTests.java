@@ -209,6 +209,49 @@ class OnnxExporterTests {
     }
   }
 
+  /**
+   * Sets every BatchNorm's running statistics to the batch statistics of its input on {@code input}
+   * in one training-mode forward pass (slightly perturbed, seeded), so that deep random networks keep
+   * activations of order 1 in inference mode and export mistakes in BN are not hidden.
+   */
+  static void calibrateBatchNormStatistics(ComputationGraph g, INDArray input, long seed) {
+    java.util.Random random = new java.util.Random(seed);
+    for (org.deeplearning4j.nn.api.Layer l : g.getLayers()) {
+      Map<String, INDArray> p = l.paramTable();
+      if (p.containsKey("mean")) {
+        for (int c = 0; c < p.get("gamma").length(); c++) {
+          p.get("gamma").putScalar(c, 0.5 + random.nextDouble());
+          p.get("beta").putScalar(c, (random.nextDouble() - 0.5) * 0.4);
+        }
+      }
+    }
+    Map<String, INDArray> trainActivations = g.feedForward(input.dup(), true);
+    for (String name : g.getConfiguration().getTopologicalOrderStr()) {
+      org.deeplearning4j.nn.api.Layer layer = g.getLayer(name);
+      if (layer == null || !layer.paramTable().containsKey("mean")) {
+        continue;
+      }
+      Map<String, INDArray> p = layer.paramTable();
+      String source = g.getConfiguration().getVertexInputs().get(name).get(0);
+      INDArray x = trainActivations.get(source);
+      int[] dims = x.rank() == 4 ? new int[] {0, 2, 3} : new int[] {0};
+      INDArray mean = x.mean(dims);
+      INDArray var = x.var(false, dims);
+      for (int c = 0; c < mean.length(); c++) {
+        double f = Math.exp((random.nextDouble() - 0.5) * 0.45);
+        var.putScalar(c, Math.max(var.getDouble(c) * f, 1e-2)); // no 30x amplification of rounding
+        mean.putScalar(c, mean.getDouble(c) + (random.nextDouble() - 0.5) * 0.1 * Math.sqrt(var.getDouble(c)));
+      }
+      p.get("mean").assign(mean.reshape(p.get("mean").shape()));
+      if (p.containsKey("log10stdev")) {
+        p.get("log10stdev").assign(org.nd4j.linalg.ops.transforms.Transforms.log(var, 10).muli(0.5)
+            .reshape(p.get("log10stdev").shape()));
+      } else {
+        p.get("var").assign(var.reshape(p.get("var").shape()));
+      }
+    }
+  }
+
   static INDArray input(long seed, long... shape) {
     Nd4j.getRandom().setSeed(seed);
     return Nd4j.randn(DataType.FLOAT, shape);
