@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     description = "Fundus photograph screening and fundus foundation models on the JVM (research use, not a "
         + "medical device).",
     subcommands = {DemoCommand.class, ScreenCommand.class, DicomCommand.class, StatsCommand.class,
+        ExperimentCommand.class,
         CommandLine.HelpCommand.class})
 public final class FundusCli implements Runnable {
 
@@ -23,6 +24,19 @@ public final class FundusCli implements Runnable {
   }
 
   public static void main(String[] args) {
+    quietJavaUtilLogging();
     System.exit(new CommandLine(new FundusCli()).execute(args));
+  }
+
+  /**
+   * ND4J logs its start-up banner through java.util.logging; keep warnings and errors only, so a person
+   * sees the command's own output and progress.
+   */
+  private static void quietJavaUtilLogging() {
+    java.util.logging.Logger root = java.util.logging.LogManager.getLogManager().getLogger("");
+    root.setLevel(java.util.logging.Level.WARNING);
+    for (java.util.logging.Handler handler : root.getHandlers()) {
+      handler.setLevel(java.util.logging.Level.WARNING);
+    }
   }
 }

@@ -14,14 +14,13 @@ import java.util.concurrent.Callable;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
-import org.fundus4j.evaluation.metrics.DeLong;
-import org.fundus4j.evaluation.metrics.PairedTestResult;
+import org.fundus4j.evaluation.stats.RocStatistics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code fundus stats}: pROC-style AUC statistics from a CSV file, printed as JSON. */
 @Command(name = "stats", mixinStandardHelpOptions = true,
-    description = "AUC, DeLong variance and CI, and DeLong's paired test, as pROC's roc()/ci.auc()/roc.test().",
+    description = "AUC, DeLong variance and CI, and DeLong's paired test, as pROC's ci.auc()/roc.test(), as JSON.",
     subcommands = {StatsCommand.Auc.class, StatsCommand.Delong.class})
 final class StatsCommand {
 
@@ -38,12 +37,9 @@ final class StatsCommand {
     @Option(names = "--scores", required = true, split = ",", description = "Score column(s), comma-separated")
     List<String> scores;
 
-    @Option(names = "--level", defaultValue = "0.95", description = "Confidence level (default: ${DEFAULT-VALUE})")
-    double level;
-
     /** Reads the truth column and each score column; rows with an empty cell in any of them fail. */
     Table read() throws IOException {
-      List<Integer> labels = new ArrayList<>();
+      List<String> truthColumn = new ArrayList<>();
       Map<String, List<Double>> values = new LinkedHashMap<>();
       scores.forEach(s -> values.put(s, new ArrayList<>()));
       try (Reader in = Files.newBufferedReader(csv);
@@ -55,7 +51,7 @@ final class StatsCommand {
           }
         }
         for (CSVRecord row : parser) {
-          labels.add(label(row.get(truth), row.getRecordNumber()));
+          truthColumn.add(row.get(truth));
           for (String s : scores) {
             values.get(s).add(number(row.get(s), s, row.getRecordNumber()));
           }
@@ -63,16 +59,7 @@ final class StatsCommand {
       }
       Map<String, double[]> arrays = new LinkedHashMap<>();
       values.forEach((k, v) -> arrays.put(k, v.stream().mapToDouble(Double::doubleValue).toArray()));
-      return new Table(labels.stream().mapToInt(Integer::intValue).toArray(), arrays);
-    }
-
-    private int label(String text, long row) {
-      return switch (text.trim()) {
-        case "0", "0.0", "false", "FALSE" -> 0;
-        case "1", "1.0", "true", "TRUE" -> 1;
-        default -> throw new IllegalArgumentException(
-            "Row " + row + " of " + csv + ": truth '" + text + "' in column '" + truth + "' is not 0/1");
-      };
+      return new Table(RocStatistics.parseTruth(truthColumn), arrays);
     }
 
     private double number(String text, String column, long row) {
@@ -95,14 +82,12 @@ final class StatsCommand {
 
   /** {@code fundus stats auc}: AUC with DeLong variance and CI per score column. */
   @Command(name = "auc", mixinStandardHelpOptions = true,
-      description = "Per score column: AUC, DeLong variance and confidence interval (pROC ci.auc, method delong).")
+      description = "Per score column: AUC, DeLong variance and 95% CI (pROC ci.auc, method delong).")
   static final class Auc extends Columns implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
       Table table = read();
-      Map<String, Object> out = new LinkedHashMap<>();
-      table.scores().forEach((name, s) -> out.put(name, DeLong.single(s, table.labels(), level)));
-      System.out.println(JSON.writeValueAsString(out));
+      System.out.println(JSON.writeValueAsString(RocStatistics.auc(table.labels(), table.scores())));
       return 0;
     }
   }
@@ -117,21 +102,11 @@ final class StatsCommand {
         throw new IllegalArgumentException("delong compares exactly two score columns, got " + scores);
       }
       Table table = read();
-      double[] a = table.scores().get(scores.get(0));
-      double[] b = table.scores().get(scores.get(1));
-      PairedTestResult r = DeLong.paired(a, b, table.labels(), level);
-      Map<String, Object> out = new LinkedHashMap<>();
-      out.put("method", "DeLong's test for two correlated ROC curves (paired, two-sided)");
-      out.put(scores.get(0), r.a());
-      out.put(scores.get(1), r.b());
-      out.put("covariance", r.covariance());
-      out.put("difference", r.difference());
-      out.put("z", r.z());
-      out.put("p", r.p());
-      out.put("differenceCi", List.of(r.diffCiLower(), r.diffCiUpper()));
-      System.out.println(JSON.writeValueAsString(out));
+      String a = scores.get(0);
+      String b = scores.get(1);
+      System.out.println(JSON.writeValueAsString(RocStatistics.delong(table.labels(), a, table.scores().get(a), b,
+          table.scores().get(b))));
       return 0;
     }
   }
-
 }

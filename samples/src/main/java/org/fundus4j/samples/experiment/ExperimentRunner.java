@@ -15,7 +15,13 @@ import java.util.Locale;
 import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
+import java.awt.image.BufferedImage;
+import javax.imageio.ImageIO;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.fundus4j.dicom.DicomImages;
 import org.fundus4j.evaluation.metrics.RocAuc;
+import org.fundus4j.evaluation.visualize.GradCam;
+import org.fundus4j.pipelines.FundusPipeline;
 import org.fundus4j.networks.Head;
 import org.fundus4j.networks.ResNet50;
 import org.fundus4j.pipelines.FundusDataSets;
@@ -69,6 +75,9 @@ public final class ExperimentRunner {
   public static final String METRICS = "metrics.json";
   /** Held-out images of a fold-0 cell whose backbone features are kept for t-SNE. */
   public static final String EMBEDDINGS = "embeddings.csv";
+  /** Folder of a fold-0 cell's Grad-CAM overlays (held-out images and the real CC0 photograph). */
+  public static final String GRADCAM = "gradcam";
+  private static final int GRADCAM_IMAGES = 3;
 
   private final GridSpec grid;
   private final Path gridDir;
@@ -213,6 +222,7 @@ public final class ExperimentRunner {
     }
     if (cell.fold() == 0) {
       writeEmbeddings(model, fold.test(), size, dir.resolve(EMBEDDINGS));
+      writeGradCams(model, fold.test(), predictions, size, dir.resolve(GRADCAM));
     }
     ModelCard card = new ModelCard("fundus4j ResNet-50 " + cell.configuration(), "0.1.0", "binary",
         List.of("normal", "abnormal"), cell.start().label(), cell.mode(), size, ModelCard.IMAGENET_MEAN,
@@ -307,6 +317,30 @@ public final class ExperimentRunner {
       }
     }
     Files.move(tmp, csv, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /**
+   * Grad-CAM overlays of the class "abnormal" on the first held-out images and on the real CC0 photograph,
+   * drawn on the picture the model sees (cropped, padded, resized); works for LP's frozen backbone too.
+   */
+  private static void writeGradCams(ComputationGraph model, List<Sample> test, Predictions predictions, int size,
+      Path dir) throws IOException {
+    Files.createDirectories(dir);
+    GradCam cam = new GradCam(model, GradCam.lastConvolutionalLayer(model,
+        InputType.convolutional(size, size, 3)));
+    FundusPipeline pipeline = Pipelines.evaluation(size);
+    Map<String, BufferedImage> pictures = new LinkedHashMap<>();
+    for (int i = 0; i < Math.min(GRADCAM_IMAGES, test.size()); i++) {
+      Sample s = test.get(i);
+      pictures.put(String.format(Locale.ROOT, "%02d-%s-p%.2f", i, s.label(0) == 1 ? "abnormal" : "normal",
+          predictions.scores()[i]), DicomImages.read(s.image()).rgb());
+    }
+    pictures.put("99-real-cc0-normal-left-eye", ModelView.realPhotograph());
+    for (Map.Entry<String, BufferedImage> e : pictures.entrySet()) {
+      INDArray input = pipeline.apply(e.getValue());
+      INDArray heat = cam.heatMap(input, 1);
+      ImageIO.write(GradCam.overlay(ModelView.toImage(input), heat), "png", dir.resolve(e.getKey() + ".png").toFile());
+    }
   }
 
   static Map<String, List<CellResult>> byConfiguration(List<CellResult> results) {
