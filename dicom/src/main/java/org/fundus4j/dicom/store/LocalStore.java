@@ -8,7 +8,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 import org.fundus4j.dicom.net.QueryMatch;
 import org.fundus4j.dicom.net.ReceivedInstance;
@@ -104,13 +108,24 @@ public final class LocalStore implements AutoCloseable {
 
   /** Records a C-FIND / QIDO-RS match as FOUND unless the instance is already known. */
   public synchronized void found(QueryMatch match) throws IOException {
-    if (match.sopInstanceUid().isEmpty()) {
-      throw new IllegalArgumentException("Only IMAGE-level matches can be recorded, got a " + match.level() + " match");
+    foundAll(List.of(match));
+  }
+
+  /** Records IMAGE-level matches as FOUND (those not known yet) with one fsync. */
+  public synchronized void foundAll(List<QueryMatch> matches) throws IOException {
+    List<ManifestEntry> fresh = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (QueryMatch match : matches) {
+      if (match.sopInstanceUid().isEmpty()) {
+        throw new IllegalArgumentException("Only IMAGE-level matches can be recorded, got a " + match.level()
+            + " match");
+      }
+      if (manifest.get(match.sopInstanceUid()).isEmpty() && seen.add(match.sopInstanceUid())) {
+        fresh.add(new ManifestEntry(match.sopInstanceUid(), match.studyInstanceUid(), match.seriesInstanceUid(),
+            match.sopClassUid(), InstanceState.FOUND, "", "", Instant.now()));
+      }
     }
-    if (manifest.get(match.sopInstanceUid()).isEmpty()) {
-      manifest.record(new ManifestEntry(match.sopInstanceUid(), match.studyInstanceUid(), match.seriesInstanceUid(),
-          match.sopClassUid(), InstanceState.FOUND, "", "", Instant.now()));
-    }
+    manifest.recordAll(fresh);
   }
 
   /**

@@ -94,16 +94,30 @@ public final class Manifest implements AutoCloseable {
 
   /** Appends {@code entry} and fsyncs it before returning. */
   public synchronized void record(ManifestEntry entry) throws IOException {
-    String line = String.join("\t", entry.updated().toString(), entry.state().name(), entry.sopInstanceUid(),
-        entry.studyInstanceUid(), entry.seriesInstanceUid(), entry.sopClassUid(), entry.file(), entry.detail()) + "\n";
-    ByteBuffer buf = ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8));
+    recordAll(List.of(entry));
+  }
+
+  /** Appends several entries with a single fsync (e.g. every FOUND instance of a C-FIND). */
+  public synchronized void recordAll(List<ManifestEntry> batch) throws IOException {
+    if (batch.isEmpty()) {
+      return;
+    }
+    StringBuilder text = new StringBuilder();
+    for (ManifestEntry entry : batch) {
+      text.append(String.join("\t", entry.updated().toString(), entry.state().name(), entry.sopInstanceUid(),
+          entry.studyInstanceUid(), entry.seriesInstanceUid(), entry.sopClassUid(), entry.file(), entry.detail()))
+          .append('\n');
+    }
+    ByteBuffer buf = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
     while (buf.hasRemaining()) {
       channel.write(buf);
     }
     channel.force(false);
-    entries.remove(entry.sopInstanceUid());
-    entries.put(entry.sopInstanceUid(), entry);
-    lines++;
+    for (ManifestEntry entry : batch) {
+      entries.remove(entry.sopInstanceUid());
+      entries.put(entry.sopInstanceUid(), entry);
+      lines++;
+    }
   }
 
   /** The latest entry for a SOP Instance UID. */

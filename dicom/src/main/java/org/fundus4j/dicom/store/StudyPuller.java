@@ -81,8 +81,8 @@ public final class StudyPuller {
     int alreadyOnDisk = 0;
     List<QueryMatch> missing = new ArrayList<>();
     try {
+      store.foundAll(listed);
       for (QueryMatch m : listed) {
-        store.found(m);
         if (store.isOnDisk(m.sopInstanceUid())) {
           alreadyOnDisk++;
         } else {
