@@ -68,7 +68,8 @@ public record CrossValidationSummary(double[] foldAucs, double mean, double stan
       sd = Math.sqrt(ss / (valid.length - 1));
     }
     DeLongResult pooled = DeLong.single(scores, labels);
-    return new CrossValidationSummary(aucs, mean, sd, pooled.auc(), pooled, scores, labels);
+    return new CrossValidationSummary(aucs, mean, sd, RocAuc.compute(scores, labels), pooled, scores,
+        labels);
   }
 
   @Override

@@ -31,7 +31,8 @@ class StatsTests {
     double[] all = {0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.3, 0.5, 0.5, 0.2, 0.7};
     int[] y = {0, 0, 1, 1, 0, 1, 1, 0, 0, 1, 0, 1};
     assertEquals(RocAuc.compute(all, y), s.pooledAuc());
-    assertEquals(DeLong.single(all, y).variance(), s.pooled().variance());
+    assertEquals(DeLong.single(all, y).variance(), s.pooled().variance(), 1e-15);
+    assertEquals(s.pooledAuc(), s.pooled().auc(), 1e-12);
   }
 
   @Test

@@ -176,6 +176,12 @@ class GradCamTests {
     INDArray input = Nd4j.create(px, new long[] {1, 3, side, side});
     INDArray heat = new GradCam(probed, "conv2").heatMap(input, 1);
     assertEquals(side, heat.size(0));
+    // the bright-blob detector should look at the brightest blob of a fundus: the optic disc,
+    // which in this left-eye photo lies at about 15 % of the width and 45 % of the height
+    long arg = heat.reshape((long) side * side).argMax(0).getLong(0);
+    double ay = (double) (arg / side) / side;
+    double ax = (double) (arg % side) / side;
+    assertTrue(ax < 0.3 && ay > 0.3 && ay < 0.6, "heat maximum at x=" + ax + ", y=" + ay);
     BufferedImage over = GradCam.overlay(photo, heat);
     Path out = Path.of("target", "gradcam", "retina-normal-left-gradcam.png");
     Files.createDirectories(out.getParent());
