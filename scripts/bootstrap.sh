@@ -17,6 +17,7 @@ done
 
 RUNTIME_PACKAGES=(
   libpixelmed-java libpixelmed-imageio-java   # DICOM library (dcm4che is not on Maven Central)
+  unzip                                       # bootstrap compares jar manifests
 )
 TEST_PACKAGES=(
   dcmtk dicom3tools                           # third-party DICOM writers/clients; dciodvfy validator
@@ -41,14 +42,36 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-install_jar() { # file artifactId
+# Debian's PixelMed jars name Debian's slf4j 1.7 + slf4j-jdk14 in their manifest Class-Path, which would
+# override the project's logging binding wherever PixelMed is on the class path. Install copies without
+# that header (the classes are byte-identical).
+strip_class_path() { # in out
+  /usr/bin/python3 - "$1" "$2" <<'PY'
+import re, sys, zipfile
+src, dst = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+    for item in zin.infolist():
+        data = zin.read(item.filename)
+        if item.filename == "META-INF/MANIFEST.MF":
+            text = data.decode("utf-8").replace("\r\n", "\n")
+            text = re.sub(r"^Class-Path:.*(\n .*)*\n", "", text, flags=re.M)
+            data = text.replace("\n", "\r\n").encode("utf-8")
+        zout.writestr(item, data)
+PY
+}
+
+install_jar() { # file artifactId version
   local file=$1 artifact=$2 version=$3
   local target="$HOME/.m2/repository/org/fundus4j/thirdparty/$artifact/$version/$artifact-$version.jar"
-  if [ ! -f "$target" ] || ! cmp -s "$file" "$target"; then
-    echo "bootstrap: installing $file as org.fundus4j.thirdparty:$artifact:$version"
-    mvn -q -B install:install-file -Dfile="$file" -DgroupId=org.fundus4j.thirdparty \
+  local stripped; stripped=$(mktemp --suffix=.jar)
+  strip_class_path "$file" "$stripped"
+  if [ ! -f "$target" ] || ! cmp -s <(unzip -p "$stripped" META-INF/MANIFEST.MF) <(unzip -p "$target" META-INF/MANIFEST.MF 2>/dev/null) \
+      || [ "$(unzip -l "$stripped" | tail -1)" != "$(unzip -l "$target" | tail -1)" ]; then
+    echo "bootstrap: installing $file (manifest Class-Path removed) as org.fundus4j.thirdparty:$artifact:$version"
+    mvn -q -B install:install-file -Dfile="$stripped" -DgroupId=org.fundus4j.thirdparty \
       -DartifactId="$artifact" -Dversion="$version" -Dpackaging=jar -DgeneratePom=true
   fi
+  rm -f "$stripped"
 }
 install_jar /usr/share/java/pixelmed.jar pixelmed 20220618
 install_jar /usr/share/java/pixelmed_imageio.jar pixelmed-imageio 20200328

@@ -62,10 +62,17 @@ class ExperimentGridTests {
       }
     }
     assertTrue(html.toLowerCase().contains("synthetic"), "report must say the data are synthetic");
-    assertTrue(html.matches("(?s).*p\\s*=?\\s*[<0-9].*") || html.contains("p-value"), "report shows p-values");
+    assertTrue(html.contains("<th>LP p vs baseline</th>") && html.contains("<th>FT p vs baseline</th>"), html);
+    assertEquals(1, count(html, "<td>baseline</td>"), "exactly one baseline cell");
+    assertEquals(3, count(html, "<td>0\\.\\d{3}</td>") + count(html, "<td>&lt; 0\\.001</td>"),
+        "a DeLong p-value for each of the 3 non-baseline configurations");
     try (Stream<Path> pngs = Files.walk(result.report().getParent())) {
       assertTrue(pngs.filter(p -> p.toString().endsWith(".png")).count() >= 4, "plots, t-SNE and Grad-CAM");
     }
+  }
+
+  private static int count(String text, String regex) {
+    return (int) java.util.regex.Pattern.compile(regex).matcher(text).results().count();
   }
 
   private static List<Path> finished(Path cells) throws Exception {
