@@ -23,13 +23,25 @@ public final class SparkConfigs {
   /** ND4J's Kryo registrator, required by DL4J whenever Kryo is on. */
   static final String ND4J_REGISTRATOR = "org.nd4j.kryo.Nd4jRegistrator";
 
+  /**
+   * Largest object Kryo may write. The averaged parameters and Adam state of ResNet-50 travel as one
+   * object of about 280 MB, far above Spark's 64m default ("Kryo serialization failed: Buffer overflow").
+   */
+  static final String KRYO_BUFFER_MAX = "spark.kryoserializer.buffer.max";
+
   private SparkConfigs() {}
 
-  /** Sets Kryo serialisation with ND4J's registrator on {@code conf} and returns it. */
+  /**
+   * Sets Kryo serialisation with ND4J's registrator on {@code conf} and returns it; also raises
+   * {@code spark.kryoserializer.buffer.max} to {@code 1024m} unless it is set already.
+   */
   public static SparkConf forDl4j(SparkConf conf) {
     Objects.requireNonNull(conf, "conf");
-    return conf.set("spark.serializer", KRYO)
-        .set("spark.kryo.registrator", ND4J_REGISTRATOR);
+    conf.set("spark.serializer", KRYO).set("spark.kryo.registrator", ND4J_REGISTRATOR);
+    if (!conf.contains(KRYO_BUFFER_MAX)) {
+      conf.set(KRYO_BUFFER_MAX, "1024m");
+    }
+    return conf;
   }
 
   /**

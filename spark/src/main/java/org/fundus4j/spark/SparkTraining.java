@@ -3,6 +3,7 @@ package org.fundus4j.spark;
 import java.util.Objects;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
@@ -29,8 +30,9 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * try (JavaSparkContext sc = new JavaSparkContext(SparkConfigs.local(2, "fundus4j"))) {
- *   JavaRDD<DataSet> train = SampleRdds.decode(sc, samples, SampleRdds.Decoding.training(256, 2, 7), 0);
- *   ComputationGraph trained = new SparkTraining(16, 4, 2, 2).fit(sc, net, train, 5);
+ *   SampleRdds.Decoding decoding = SampleRdds.Decoding.training(256, LabelKind.BINARY, 2, 7);
+ *   JavaRDD<DataSet> train = SampleRdds.decode(sc, samples, decoding, 0);
+ *   ComputationGraph trained = new SparkTraining(16, 4, 2, 2).fit(sc, net, train, 1);
  * }
  * }</pre>
  *
@@ -64,9 +66,9 @@ public record SparkTraining(int batchSizePerWorker, int averagingFrequency, int 
    * Trains {@code model} in place for {@code epochs} passes over {@code data} and returns it.
    *
    * <p>Every {@link DataSet} in {@code data} must hold exactly one example (as {@link SampleRdds} makes
-   * them); the training master regroups them into minibatches of {@link #batchSizePerWorker()}. Cache
-   * {@code data} (or build it from files that are cheap to decode) when {@code epochs > 1}: each epoch
-   * evaluates the RDD again.
+   * them); the training master regroups them into minibatches of {@link #batchSizePerWorker()}. It
+   * persists {@code data} ({@code MEMORY_AND_DISK_SER}) before counting and splitting it, so the images
+   * are decoded once for all {@code epochs}; call {@code data.unpersist()} afterwards to free it.
    *
    * @param sc the Spark context the RDD belongs to
    * @param model an initialised graph with one input and one output; its parameters are replaced by the
@@ -129,6 +131,7 @@ public record SparkTraining(int batchSizePerWorker, int averagingFrequency, int 
         .saveUpdater(true)
         .rddTrainingApproach(RDDTrainingApproach.Direct)
         .repartionData(Repartition.NumPartitionsWorkersDiffers)
+        .storageLevel(StorageLevel.MEMORY_AND_DISK_SER())
         .rngSeed(model.getConfiguration().getDefaultConfiguration().getSeed())
         .collectTrainingStats(false)
         .build();

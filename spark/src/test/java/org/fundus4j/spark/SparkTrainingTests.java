@@ -32,25 +32,25 @@ class SparkTrainingTests {
       double accuracyBefore = accuracy(model, held);
       SparkTraining training = new SparkTraining(8, 2, 2, 1);
 
-      try (JavaSparkContext sc = new JavaSparkContext(SparkConfigs.local(2, "fundus4j-spark-test"))) {
-        JavaRDD<DataSet> rdd = sc.parallelize(train, 2).cache();
-        double sparkLossBefore = training.loss(sc, model, rdd);
-        ComputationGraph trained = training.fit(sc, model, rdd, 6);
-        double sparkLossAfter = training.loss(sc, trained, rdd);
+      JavaSparkContext sc = LocalSpark.context();
+      JavaRDD<DataSet> rdd = sc.parallelize(train, 2);
+      double sparkLossBefore = training.loss(sc, model, rdd);
+      ComputationGraph trained = training.fit(sc, model, rdd, 6);
+      double sparkLossAfter = training.loss(sc, trained, rdd);
 
-        assertSame(model, trained, "fit trains the given graph in place");
-        double lossAfter = trained.score(held);
-        double accuracyAfter = accuracy(trained, held);
-        System.out.printf("Spark local[2]: held-out loss %.4f -> %.4f, accuracy %.3f -> %.3f;"
-            + " training loss on executors %.4f -> %.4f%n", lossBefore, lossAfter, accuracyBefore, accuracyAfter,
-            sparkLossBefore, sparkLossAfter);
-        assertNotEquals(initialParams, trained.params());
-        assertTrue(sparkLossAfter < 0.7 * sparkLossBefore,
-            "training loss on the executors should fall by 30 %: " + sparkLossBefore + " -> " + sparkLossAfter);
-        assertTrue(lossAfter < 0.7 * lossBefore,
-            "held-out loss should fall by 30 %: " + lossBefore + " -> " + lossAfter);
-        assertTrue(accuracyAfter >= 0.9, "held-out accuracy after training: " + accuracyAfter);
-      }
+      assertSame(model, trained, "fit trains the given graph in place");
+      double lossAfter = trained.score(held);
+      double accuracyAfter = accuracy(trained, held);
+      System.out.printf("Spark local[2]: held-out loss %.4f -> %.4f, accuracy %.3f -> %.3f;"
+          + " training loss on executors %.4f -> %.4f%n", lossBefore, lossAfter, accuracyBefore, accuracyAfter,
+          sparkLossBefore, sparkLossAfter);
+      assertNotEquals(initialParams, trained.params());
+      assertTrue(sparkLossAfter < 0.7 * sparkLossBefore,
+          "training loss on the executors should fall by 30 %: " + sparkLossBefore + " -> " + sparkLossAfter);
+      assertTrue(lossAfter < 0.7 * lossBefore,
+          "held-out loss should fall by 30 %: " + lossBefore + " -> " + lossAfter);
+      assertTrue(accuracyAfter >= 0.9, "held-out accuracy after training: " + accuracyAfter);
+      rdd.unpersist();
     });
   }
 
@@ -60,10 +60,9 @@ class SparkTrainingTests {
       List<DataSet> data = BrightSquares.examples(16, SIZE, 3);
       ComputationGraph model = TinyCnn.build(7, SIZE);
       double driver = model.score(DataSet.merge(data));
-      try (JavaSparkContext sc = new JavaSparkContext(SparkConfigs.local(2, "fundus4j-spark-test"))) {
-        double executors = new SparkTraining(4, 1, 2, 0).loss(sc, model, sc.parallelize(data, 2));
-        assertEquals(driver, executors, 1e-5);
-      }
+      JavaSparkContext sc = LocalSpark.context();
+      double executors = new SparkTraining(4, 1, 2, 0).loss(sc, model, sc.parallelize(data, 2));
+      assertEquals(driver, executors, 1e-5);
     });
   }
 

@@ -19,6 +19,11 @@ final class TinyCnn {
   private TinyCnn() {}
 
   static ComputationGraph build(long seed, int size) {
+    return build(seed, size, 2);
+  }
+
+  /** The same graph with {@code classes} softmax outputs in a layer named {@code "output"}. */
+  static ComputationGraph build(long seed, int size, int classes) {
     ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder()
         .seed(seed)
         .updater(new Adam(5e-3))
@@ -29,7 +34,7 @@ final class TinyCnn {
             .activation(Activation.IDENTITY).build(), "input")
         .addLayer("bn", new BatchNormalization.Builder().activation(Activation.RELU).build(), "conv")
         .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.MAX).build(), "bn")
-        .addLayer("output", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(2)
+        .addLayer("output", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes)
             .activation(Activation.SOFTMAX).build(), "pool")
         .setOutputs("output")
         .build();
