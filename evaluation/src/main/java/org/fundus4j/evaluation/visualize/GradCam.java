@@ -18,6 +18,8 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BaseOutputLayer;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.conf.layers.LossLayer;
 import org.deeplearning4j.nn.conf.layers.misc.ElementWiseMultiplicationLayer;
 import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
@@ -97,6 +99,20 @@ public final class GradCam {
     if (outputIndex < 0 || outputIndex >= conf.getNetworkOutputs().size()) {
       throw new IllegalArgumentException("output index " + outputIndex + " out of range; outputs: "
           + conf.getNetworkOutputs());
+    }
+    GraphVertex target = conf.getVertices().get(layerName);
+    while (target instanceof FrozenVertex f) {
+      target = f.getUnderlying();
+    }
+    if (target instanceof LayerVertex lv) {
+      org.deeplearning4j.nn.conf.layers.Layer layer = unwrap(lv.getLayerConf().getLayer());
+      CNN2DFormat format = layer instanceof ConvolutionLayer c ? c.getCnn2dDataFormat()
+          : layer instanceof SubsamplingLayer s ? s.getCnn2dDataFormat()
+          : layer instanceof BatchNormalization b ? b.getCnn2DFormat() : CNN2DFormat.NCHW;
+      if (format == CNN2DFormat.NHWC) {
+        throw new IllegalArgumentException("layer '" + layerName + "' uses NHWC; Grad-CAM supports "
+            + "NCHW activations only");
+      }
     }
     this.graph = graph;
     this.layerName = layerName;

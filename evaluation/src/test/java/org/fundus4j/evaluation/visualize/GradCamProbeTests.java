@@ -16,6 +16,11 @@ import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
 import org.deeplearning4j.nn.transferlearning.TransferLearning;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.activations.Activation;
@@ -81,5 +86,64 @@ class GradCamProbeTests {
         assertEquals(12, maps[2].size(1));
       }
     }
+  }
+
+  /** A residual block: the target conv1 feeds both the block and the skip connection. */
+  @Test
+  void residualGraphWithFrozenBackboneGivesExactGradient() {
+    var conf = new NeuralNetConfiguration.Builder().seed(8).convolutionMode(ConvolutionMode.Same)
+        .graphBuilder().addInputs("image")
+        .addLayer("conv1", new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.RELU).build(), "image")
+        .addLayer("pool1", new SubsamplingLayer.Builder(2, 2).stride(2, 2).build(), "conv1")
+        .addLayer("a", new ConvolutionLayer.Builder(3, 3).nOut(4).activation(Activation.IDENTITY).build(), "pool1")
+        .addLayer("bn", new BatchNormalization.Builder().build(), "a")
+        .addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "bn", "pool1")
+        .addLayer("relu", new ActivationLayer.Builder().activation(Activation.RELU).build(), "add")
+        .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "relu")
+        .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(2)
+            .activation(Activation.SOFTMAX).build(), "gap")
+        .setOutputs("out").setInputTypes(InputType.convolutional(16, 16, 3)).build();
+    ComputationGraph g = new ComputationGraph(conf);
+    g.init();
+    g.getLayer("bn").paramTable().get("mean").assign(0.3);
+    ComputationGraph frozen = new TransferLearning.GraphBuilder(g)
+        .fineTuneConfiguration(new FineTuneConfiguration.Builder().build())
+        .setFeatureExtractor("relu").build();
+    INDArray x = Nd4j.rand(DataType.FLOAT, 1, 3, 16, 16);
+    GradCam cam = new GradCam(frozen, "pool1");
+    INDArray probs = Transforms.softmax(cam.rawScores(x), true);
+    INDArray expected = frozen.outputSingle(false, x).castTo(DataType.DOUBLE);
+    assertEquals(expected.getDouble(0, 1), probs.getDouble(0, 1), 1e-5);
+    ComputationGraph probe = cam.probe(x);
+    INDArray labels = Nd4j.zeros(DataType.DOUBLE, 1, 2);
+    labels.putScalar(0, 0, 1.0);
+    probe.setInputs(x.castTo(DataType.DOUBLE));
+    probe.setLabels(labels);
+    probe.computeGradientAndScore();
+    INDArray grad = probe.gradient().getGradientFor("gradcam-probe_b").dup();
+    INDArray b = probe.getLayer("gradcam-probe").getParam("b");
+    for (int k : new int[] {0, 50, 255}) {
+      double before = b.getDouble(0, k);
+      b.putScalar(0, k, before + 1e-4);
+      double up = probe.output(false, x.castTo(DataType.DOUBLE))[0].getDouble(0, 0);
+      b.putScalar(0, k, before - 1e-4);
+      double down = probe.output(false, x.castTo(DataType.DOUBLE))[0].getDouble(0, 0);
+      b.putScalar(0, k, before);
+      assertEquals((up - down) / 2e-4, grad.getDouble(0, k), 1e-7, "element " + k);
+    }
+    assertEquals(16, cam.heatMap(x, 0).size(0));
+  }
+
+  @Test
+  void nhwcLayerIsRejected() {
+    var conf = new NeuralNetConfiguration.Builder().graphBuilder().addInputs("image")
+        .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(2).dataFormat(CNN2DFormat.NHWC).build(), "image")
+        .addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "conv")
+        .addLayer("out", new OutputLayer.Builder().nOut(2).activation(Activation.SOFTMAX).build(), "gap")
+        .setOutputs("out").setInputTypes(InputType.convolutional(8, 8, 3, CNN2DFormat.NHWC)).build();
+    ComputationGraph g = new ComputationGraph(conf);
+    g.init();
+    var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> new GradCam(g, "conv"));
+    assertEquals("layer 'conv' uses NHWC; Grad-CAM supports NCHW activations only", e.getMessage());
   }
 }
