@@ -78,6 +78,40 @@ public record OnnxExportOptions(int opset, String graphName, String docString,
     return new OnnxExportOptions(opset, graphName, docString, copy, additionalOutputs);
   }
 
+  /** Metadata key of the per-channel mean subtracted before the network, comma-separated. */
+  public static final String NORMALIZATION_MEAN = "normalization.mean";
+  /** Metadata key of the per-channel standard deviation divided by, comma-separated. */
+  public static final String NORMALIZATION_STD = "normalization.std";
+  /** Metadata key describing the expected input tensor. */
+  public static final String INPUT_LAYOUT = "input.layout";
+
+  /**
+   * Records the preprocessing the model expects: RGB in [0, 1], then {@code (x - mean) / std} per
+   * channel, NCHW float32 (torchvision's convention; ImageNet statistics are
+   * {@code mean = 0.485,0.456,0.406}, {@code std = 0.229,0.224,0.225}).
+   */
+  public OnnxExportOptions withNormalization(double[] mean, double[] std) {
+    if (mean.length != std.length || mean.length == 0) {
+      throw new IllegalArgumentException("Normalisation needs one mean and one std per channel, got "
+          + mean.length + " means and " + std.length + " stds");
+    }
+    for (double s : std) {
+      if (!(s > 0)) {
+        throw new IllegalArgumentException("Normalisation std must be > 0, got " + java.util.Arrays.toString(std));
+      }
+    }
+    return withMetadata(NORMALIZATION_MEAN, join(mean)).withMetadata(NORMALIZATION_STD, join(std))
+        .withMetadata(INPUT_LAYOUT, "NCHW float32, RGB scaled to [0,1], then (x - mean) / std per channel");
+  }
+
+  private static String join(double[] values) {
+    StringBuilder sb = new StringBuilder();
+    for (double v : values) {
+      sb.append(sb.length() == 0 ? "" : ",").append(v);
+    }
+    return sb.toString();
+  }
+
   /** Returns options that also expose the named vertices as graph outputs. */
   public OnnxExportOptions withAdditionalOutputs(String... vertexNames) {
     java.util.List<String> all = new java.util.ArrayList<>(additionalOutputs);

@@ -359,8 +359,8 @@ class OnnxExporterTests {
   void metadataAndOpsetAreRecorded() throws Exception {
     Path file = dir.resolve("meta.onnx");
     OnnxExportOptions options = OnnxExportOptions.defaults().withOpset(17)
-        .withMetadata("normalization.mean", "0.485,0.456,0.406")
-        .withMetadata("normalization.std", "0.229,0.224,0.225");
+        .withNormalization(new double[] {0.485, 0.456, 0.406}, new double[] {0.229, 0.224, 0.225})
+        .withMetadata("weights", "torchvision IMAGENET1K_V1");
     ExportSummary s = OnnxExporter.export(classifier(16), file, options);
     assertEquals(17, s.opset());
     assertEquals(java.util.List.of("in"), s.inputNames());
@@ -368,8 +368,12 @@ class OnnxExporterTests {
     assertEquals(Files.size(file), s.fileBytes());
     String checked = OnnxChecker.check(file);
     assertTrue(checked.startsWith("ir=7 opset=17 "), checked);
-    assertTrue(checked.endsWith("meta=normalization.mean=0.485,0.456,0.406;normalization.std=0.229,0.224,0.225"),
-        checked);
+    assertTrue(checked.endsWith("meta=normalization.mean=0.485,0.456,0.406;normalization.std=0.229,0.224,0.225;"
+        + "input.layout=NCHW float32, RGB scaled to [0,1], then (x - mean) / std per channel;"
+        + "weights=torchvision IMAGENET1K_V1"), checked);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> options.withNormalization(new double[] {0.5}, new double[] {0.0}));
+    assertEquals("Normalisation std must be > 0, got [0.0]", e.getMessage());
   }
 
   @Test
