@@ -16,7 +16,8 @@ import net.razorvine.pickle.Unpickler;
 /**
  * A razorvine {@link Unpickler} that resolves Python globals against an allow-list only.
  *
- * <p>Allowed: {@code collections.OrderedDict}, {@code builtins.set}, the {@code torch.*Storage} types,
+ * <p>Allowed: {@code collections.OrderedDict}, {@code builtins.set}, {@code torch.device} (becomes a
+ * string), the {@code torch.*Storage} types,
  * {@code torch._utils._rebuild_tensor_v2}, {@code _rebuild_parameter(_with_state)}, and classes (names
  * starting with an upper-case letter) of {@code torch.nn.modules.*}, {@code torch.nn.parallel.*} and
  * {@code torchvision.models.*}, which become inert {@link PyObject}s holding their {@code __dict__}.
@@ -170,6 +171,9 @@ final class SafeUnpickler extends Unpickler {
         return args -> args.length > 0 && args[0] instanceof List<?> list ? new HashSet<>(list) : new HashSet<>();
       case "torch._utils._rebuild_tensor_v2":
         return SafeUnpickler::rebuildTensor;
+      case "torch.device":
+        // nn.DataParallel(device_ids=[0]) saved on a GPU keeps src_device_obj = torch.device('cuda', 0)
+        return args -> "device" + java.util.Arrays.toString(args);
       case "torch._utils._rebuild_parameter":
       case "torch._utils._rebuild_parameter_with_state":
         return args -> args[0];

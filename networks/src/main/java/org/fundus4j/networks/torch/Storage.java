@@ -25,6 +25,10 @@ final class Storage {
     this.data = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
   }
 
+  boolean hasData() {
+    return data != null;
+  }
+
   ByteBuffer data() {
     if (data == null) {
       throw new IllegalStateException("Storage '" + key + "' was referenced but its data was never found");

@@ -105,18 +105,21 @@ public final class TorchCheckpoint {
       IOException[] failure = new IOException[1];
       SafeUnpickler unpickler = new SafeUnpickler(pth.toString(), pid -> {
         Storage s = storageFor(pid, storages, pth);
-        if (s.numel > 0 && failureFree(failure)) {
-          ZipEntry entry = zip.getEntry(base + "data/" + s.key);
-          if (entry == null) {
-            throw new PickleException("storage entry " + base + "data/" + s.key + " is missing");
-          }
-          try (InputStream in = zip.getInputStream(entry)) {
-            s.setData(in.readAllBytes());
-          } catch (IOException e) {
-            failure[0] = e;
-          }
-        } else {
+        if (s.hasData() || failure[0] != null) {
+          return s;
+        }
+        if (s.numel == 0) {
           s.setData(new byte[0]);
+          return s;
+        }
+        ZipEntry entry = zip.getEntry(base + "data/" + s.key);
+        if (entry == null) {
+          throw new PickleException("storage entry " + base + "data/" + s.key + " is missing");
+        }
+        try (InputStream in = zip.getInputStream(entry)) {
+          s.setData(in.readAllBytes());
+        } catch (IOException e) {
+          failure[0] = e;
         }
         return s;
       });
@@ -129,10 +132,6 @@ public final class TorchCheckpoint {
       }
       return StateDictBuilder.from(root, "zip", pth);
     }
-  }
-
-  private static boolean failureFree(IOException[] failure) {
-    return failure[0] == null;
   }
 
   private static StateDict readLegacy(Path pth) throws IOException {
