@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
     description = "Fundus photograph screening and fundus foundation models on the JVM (research use, not a "
         + "medical device).",
     subcommands = {DemoCommand.class, ScreenCommand.class, DicomCommand.class, StatsCommand.class,
-        ExperimentCommand.class,
+        ExperimentCommand.class, WeightsCommand.class,
         CommandLine.HelpCommand.class})
 public final class FundusCli implements Runnable {
 
@@ -25,7 +25,21 @@ public final class FundusCli implements Runnable {
 
   public static void main(String[] args) {
     quietJavaUtilLogging();
-    System.exit(new CommandLine(new FundusCli()).execute(args));
+    System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * The configured command line: a failure prints one line naming what went wrong (the stack trace only
+   * with {@code FUNDUS_DEBUG=1}) and exits with status 1.
+   */
+  static CommandLine commandLine() {
+    return new CommandLine(new FundusCli()).setExecutionExceptionHandler((e, cmd, parsed) -> {
+      cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + (e.getMessage() == null ? e : e.getMessage()));
+      if ("1".equals(System.getenv("FUNDUS_DEBUG"))) {
+        e.printStackTrace(cmd.getErr());
+      }
+      return 1;
+    });
   }
 
   /**

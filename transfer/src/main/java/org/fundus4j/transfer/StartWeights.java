@@ -33,25 +33,15 @@ public final class StartWeights {
    */
   public static void loadBackbone(ComputationGraph target, Path checkpoint) throws IOException {
     StateDict sd = TorchCheckpoint.read(checkpoint);
-    ComputationGraph source = ResNet50.build(headOf(sd, checkpoint), 0);
+    Head head = TorchWeights.detectHead(sd).orElseThrow(() -> new IOException("Checkpoint " + checkpoint
+        + " has neither 'fc.weight' nor 'fc.3.weight'; is it a torchvision ResNet-50 state dict?"));
+    ComputationGraph source = ResNet50.build(head, 0);
     LoadReport report = TorchWeights.load(source, sd);
     if (!report.missingKeys().isEmpty()) {
       throw new IOException("Checkpoint " + checkpoint + " lacks tensors of a torchvision ResNet-50: "
           + report.missingKeys());
     }
     copyBackbone(source, target);
-  }
-
-  /** The head a torchvision-layout state dict was saved with: {@code fc.0..fc.3} (paper) or {@code fc}. */
-  static Head headOf(StateDict sd, Path file) throws IOException {
-    if (sd.contains("fc.3.weight")) {
-      return Head.paper((int) sd.shape("fc.3.weight")[0]);
-    }
-    if (sd.contains("fc.weight")) {
-      return Head.linear((int) sd.shape("fc.weight")[0]);
-    }
-    throw new IOException("Checkpoint " + file + " has neither 'fc.weight' nor 'fc.3.weight'; is it a ResNet-50 "
-        + "state dict? First keys: " + sd.keys().subList(0, Math.min(5, sd.keys().size())));
   }
 
   /** Copies every backbone parameter (all layers before the head) from {@code from} to {@code to}. */

@@ -1,0 +1,110 @@
+package org.fundus4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.fundus4j.networks.Head;
+import org.fundus4j.networks.ResNet50;
+import org.fundus4j.samples.synthetic.SyntheticDataset;
+import org.fundus4j.transfer.ModelCard;
+import org.fundus4j.transfer.SavedModel;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code fundus dicom check} and {@code fundus screen} on a folder with good and bad files. */
+class EverydayCommandsTests {
+
+  @TempDir
+  static Path dir;
+  static Path data;
+  static List<String> patientIds;
+
+  @BeforeAll
+  static void writeData() throws Exception {
+    data = dir.resolve("data");
+    Path labels = SyntheticDataset.writeDicom(data, 4, 64, 11);
+    patientIds = Files.readAllLines(labels).stream().skip(1).map(l -> l.substring(l.lastIndexOf(',') + 1)).toList();
+    byte[] whole = Files.readAllBytes(data.resolve(Files.readAllLines(labels).get(1).split(",")[0]));
+    Files.write(data.resolve("truncated.dcm"), Arrays.copyOf(whole, whole.length / 3));
+    Files.write(data.resolve("zero.dcm"), new byte[0]);
+    Files.writeString(data.resolve("readme.txt"), "not a DICOM file");
+  }
+
+  private record Run(int exit, String out, String err) {}
+
+  private static Run run(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int exit = FundusCli.commandLine().execute(args);
+      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  @Test
+  void dicomCheckReportsEveryFileAndGoesOnPastBadOnes() {
+    Run r = run("dicom", "check", data.toString());
+
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().contains("7 files: 4 decode, 3 with errors"), r.out());
+    for (String bad : List.of("truncated.dcm", "zero.dcm", "readme.txt")) {
+      String line = r.out().lines().filter(l -> l.contains(bad)).findFirst().orElseThrow();
+      assertTrue(line.contains("ERROR"), line);
+    }
+    assertTrue(r.out().contains("1.2.840.10008.5.1.4.1.1.77.1.5.1"), "OP SOP class shown");
+    patientIds.forEach(id -> assertFalse(r.out().contains(id) || r.err().contains(id), "patient id leaked: " + id));
+  }
+
+  @Test
+  void screenWritesAnSrPerImageAndAnErrorRowPerBadFile() throws Exception {
+    Path model = dir.resolve("model");
+    SavedModel.save(model, ResNet50.build(Head.linear(2), 3), new ModelCard("cli test model", "1", "binary",
+        List.of("normal", "abnormal"), "Scratch", "FT", 64, ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD, true,
+        Map.of()));
+    Path out = dir.resolve("screen-out");
+
+    Run r = run("screen", "--model", model.toString(), "--out", out.toString(), data.toString());
+
+    assertEquals(0, r.exit(), r.err());
+    List<String> csv = Files.readAllLines(out.resolve("summary.csv"));
+    assertEquals(8, csv.size(), "header + one row per input: " + csv);
+    assertEquals(4, csv.stream().filter(l -> l.contains(",screened,")).count());
+    assertEquals(3, csv.stream().filter(l -> l.contains(",error,")).count());
+    try (var srs = Files.list(out.resolve("sr"))) {
+      assertEquals(4, srs.count());
+    }
+    assertTrue(r.out().contains("4 screened"), r.out());
+    patientIds.forEach(id -> assertFalse(r.out().contains(id) || r.err().contains(id), "patient id leaked: " + id));
+  }
+
+  @Test
+  void screenExitsNonZeroWhenNothingCouldBeScreened() throws Exception {
+    Path model = dir.resolve("model-2");
+    SavedModel.save(model, ResNet50.build(Head.linear(2), 3), new ModelCard("cli test model", "1", "binary",
+        List.of("normal", "abnormal"), "Scratch", "FT", 64, ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD, true,
+        Map.of()));
+
+    Run r = run("screen", "--model", model.toString(), "--out", dir.resolve("none").toString(),
+        data.resolve("zero.dcm").toString());
+
+    assertEquals(1, r.exit());
+    assertTrue(r.out().contains("zero.dcm"), r.out());
+  }
+}
