@@ -6,11 +6,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.fundus4j.dicom.DicomImages;
+import org.fundus4j.dicom.store.Manifest;
+import org.fundus4j.dicom.store.ManifestEntry;
 import org.fundus4j.pipelines.Csv;
 import org.fundus4j.pipelines.LabelKind;
 import org.fundus4j.pipelines.Sample;
@@ -41,13 +44,69 @@ public final class DicomFolder {
 
   /** Reads the labels CSV and resolves every row to a DICOM file. */
   public static LabelledSet read(Path labelsCsv) {
+    Path dir = labelsCsv.toAbsolutePath().getParent();
+    return read(labelsCsv, new UidLookup() {
+      private Map<String, Path> byUid;
+
+      @Override
+      public Path find(String uid) {
+        if (byUid == null) {
+          byUid = indexByUid(dir);
+        }
+        return byUid.get(uid);
+      }
+    }, "below " + dir);
+  }
+
+  /**
+   * Reads a labels CSV for the files of a PACS pull: rows with an empty {@code file} are found through
+   * the pull's manifest ({@code <storeRoot>/manifest.tsv}, written by the dicom module's
+   * {@code LocalStore}), which maps SOP Instance UIDs to files; rows with a {@code file} are relative to
+   * the CSV's folder as usual.
+   */
+  public static LabelledSet readWithPullManifest(Path labelsCsv, Path storeRoot) {
+    Map<String, Path> byUid = pulledFiles(storeRoot);
+    return read(labelsCsv, byUid::get, "in the pull manifest of " + storeRoot);
+  }
+
+  /** Returns every retrieved file of a PACS pull as an unlabelled sample (patient id = SOP Instance UID). */
+  public static LabelledSet unlabelledFromPull(Path storeRoot) {
+    List<Sample> samples = new ArrayList<>();
+    pulledFiles(storeRoot).forEach((uid, file) -> samples.add(new Sample(file, uid, new int[0], null)));
+    return new LabelledSet("PACS pull", samples, List.of(), LabelKind.BINARY);
+  }
+
+  private static Map<String, Path> pulledFiles(Path storeRoot) {
+    Path root = storeRoot.toAbsolutePath().normalize();
+    Path tsv = root.resolve("manifest.tsv");
+    if (!Files.isRegularFile(tsv)) {
+      throw new IllegalArgumentException("No PACS pull manifest " + tsv + "; pull with 'fundus pacs pull' first");
+    }
+    Map<String, Path> out = new LinkedHashMap<>();
+    try (Manifest m = Manifest.open(tsv)) {
+      for (ManifestEntry e : m.entries()) {
+        if (e.state().hasFile() && !e.file().isEmpty()) {
+          out.put(e.sopInstanceUid(), root.resolve(e.file()).normalize());
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read PACS pull manifest " + tsv + ": " + e.getMessage(), e);
+    }
+    return out;
+  }
+
+  @FunctionalInterface
+  private interface UidLookup {
+    Path find(String sopInstanceUid);
+  }
+
+  private static LabelledSet read(Path labelsCsv, UidLookup lookup, String where) {
     Csv.Table t = Csv.read(labelsCsv);
     Path dir = labelsCsv.toAbsolutePath().getParent();
     int file = t.requireColumn("file");
     int uid = t.requireColumn("sop_instance_uid");
     int label = t.requireColumn("label");
     int patient = t.requireColumn("patient_id");
-    Map<String, Path> byUid = null;
     List<Sample> samples = new ArrayList<>();
     TreeSet<Integer> values = new TreeSet<>();
     for (int r = 0; r < t.rows().size(); r++) {
@@ -62,13 +121,10 @@ public final class DicomFolder {
           throw new IllegalArgumentException(labelsCsv + " line " + t.lines().get(r)
               + ": neither file nor sop_instance_uid given");
         }
-        if (byUid == null) {
-          byUid = indexByUid(dir);
-        }
-        image = byUid.get(u);
+        image = lookup.find(u);
         if (image == null) {
           throw new IllegalArgumentException(labelsCsv + " line " + t.lines().get(r)
-              + ": no DICOM file below " + dir + " has the SOP Instance UID of this row");
+              + ": no DICOM file " + where + " has the SOP Instance UID of this row");
         }
       }
       int l = Csv.parseInt(t, r, label);

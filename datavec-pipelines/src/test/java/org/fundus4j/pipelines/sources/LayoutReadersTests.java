@@ -78,6 +78,29 @@ class LayoutReadersTests {
   }
 
   @Test
+  void dicomFilesOfAPacsPullAreFoundThroughItsManifest(@TempDir Path store) throws Exception {
+    Path src = FIXTURES.resolve("dicom");
+    List<String> lines = Files.readAllLines(src.resolve("labels.csv"));
+    Files.createDirectories(store.resolve("s1"));
+    try (org.fundus4j.dicom.store.Manifest m = org.fundus4j.dicom.store.Manifest.open(store.resolve("manifest.tsv"))) {
+      for (int i = 1; i <= 2; i++) {
+        String[] f = lines.get(i).split(",");
+        Files.copy(src.resolve(f[0]), store.resolve("s1").resolve(f[0]));
+        m.record(new org.fundus4j.dicom.store.ManifestEntry(f[1], "", "", "", org.fundus4j.dicom.store.InstanceState.RETRIEVED,
+            "s1/" + f[0], "", java.time.Instant.now()));
+      }
+      m.record(new org.fundus4j.dicom.store.ManifestEntry("1.2.3", "", "", "", org.fundus4j.dicom.store.InstanceState.FOUND,
+          "", "", java.time.Instant.now()));
+    }
+    Path csv = Files.writeString(store.resolve("labels.csv"), "file,sop_instance_uid,label,patient_id\n,"
+        + lines.get(2).split(",")[1] + ",1,A\n");
+    LabelledSet set = DicomFolder.readWithPullManifest(csv, store);
+    assertEquals(store.resolve("s1/0001_L.dcm").toAbsolutePath(), set.samples().get(0).image());
+    assertEquals(2, DicomFolder.unlabelledFromPull(store).samples().size());
+    assertEquals(1, readAll(set, 16).size());
+  }
+
+  @Test
   void rfmid() throws Exception {
     Path root = FIXTURES.resolve("rfmid");
     LabelledSet set = Rfmid.read(root.resolve("RFMiD_Training_Labels.csv"), root.resolve("Training"));
