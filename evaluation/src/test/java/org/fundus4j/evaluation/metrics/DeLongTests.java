@@ -105,6 +105,13 @@ class DeLongTests {
     DeLongResult r = DeLong.single(s, y);
     assertEquals(RocAuc.compute(s, y), r.auc(), 1e-12);
     assertTrue(r.variance() > 0 && r.variance() < 1e-4, "variance " + r.variance());
+    double[] other = new double[n];
+    for (int i = 0; i < n; i++) {
+      other[i] = Math.round((s[i] + rnd.nextGaussian()) * 20) / 20.0;
+    }
+    PairedTestResult t = DeLong.paired(s, other, y);
+    assertEquals(RocAuc.compute(other, y), t.b().auc(), 1e-12);
+    assertTrue(t.covariance() > 0 && t.z() > 5, "cov " + t.covariance() + ", z " + t.z());
   }
 
   private static void assertSamePlacements(double[] s, int[] y) {
