@@ -158,6 +158,7 @@ public final class StorageListener implements AutoCloseable {
   private void serve(Socket socket) {
     open.add(socket);
     try {
+      socket.setTcpNoDelay(true); // PixelMed writes PDU header and body separately: Nagle + delayed ACK cost ~40 ms each
       socket.setSoTimeout(30_000);
       InputStream in = socket.getInputStream();
       byte[] pdu = readAssociateRequest(in);

@@ -1,0 +1,313 @@
+package org.fundus4j.benchmarks;
+
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.fundus4j.dicom.net.AeTitle;
+import org.fundus4j.dicom.net.DicomWebAuth;
+import org.fundus4j.dicom.net.DicomWebClient;
+import org.fundus4j.dicom.net.PacsAddress;
+import org.fundus4j.dicom.net.PacsClient;
+import org.fundus4j.dicom.net.ProgressListener;
+import org.fundus4j.dicom.net.ReceivedInstance;
+import org.fundus4j.dicom.store.LocalStore;
+import org.fundus4j.dicom.store.PullSummary;
+import org.fundus4j.dicom.store.RetrieveMethod;
+import org.fundus4j.dicom.store.StudyPuller;
+
+/**
+ * Time to pull one study of N fundus instances from a real Orthanc by C-GET, C-MOVE and WADO-RS with
+ * fundus4j ({@link StudyPuller} into a {@link LocalStore}: C-FIND/QIDO listing, fsync and manifest per
+ * instance included), against dcmtk's {@code getscu} and {@code movescu} on the same Orthanc in the same
+ * run (issue 5). A benchmark, not a test: numbers depend on the machine.
+ *
+ * <p>Input: N Ophthalmic Photography 8 Bit JPEG baseline instances made with {@code img2dcm -oph} from
+ * {@code data/cc0/retina-normal-left.jpg} scaled to {@code size} px (each darkened differently, so the
+ * pixel data differ). dcmtk runs twice: as it comes (proposes uncompressed only, so Orthanc transcodes)
+ * and with {@code +xy} (prefers JPEG baseline, so it receives the stored bytes like fundus4j does).
+ *
+ * <p>Run: {@code benchmarks/run-pacs-benchmark.sh [instances] [size] [repeats] [only]}, defaults 200 512 3
+ * and all methods ({@code only} keeps rows whose "method client" contains it, e.g. {@code fundus4j}).
+ * Each method first runs once untimed (warm-up), then {@code repeats} timed runs into fresh folders;
+ * prints a Markdown table (median and best of the repeats).
+ */
+public final class PacsPullBenchmark {
+
+  private static final String USER = "bench";
+  private static final String PASSWORD = "bench-only";
+
+  private static String ONLY = "";
+
+  private PacsPullBenchmark() {
+  }
+
+  /** Entry point: {@code [instances] [size] [repeats]}. */
+  public static void main(String[] args) throws Exception {
+    int n = args.length > 0 ? Integer.parseInt(args[0]) : 200;
+    int size = args.length > 1 ? Integer.parseInt(args[1]) : 512;
+    int repeats = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+    String only = args.length > 3 ? args[3] : "";
+    System.out.println(run(n, size, repeats, only));
+  }
+
+  /** One measured method. */
+  record Row(String method, String tool, List<Double> seconds, int instances, String transferSyntax) {
+  }
+
+  /** Runs the benchmark and returns the Markdown table. */
+  public static String run(int n, int size, int repeats, String only) throws Exception {
+    ONLY = only;
+    Path work = Files.createTempDirectory("pacs-bench");
+    Process orthanc = null;
+    try {
+      int dicomPort = freePort();
+      int httpPort = freePort();
+      int ourMovePort = freePort();
+      int dcmtkMovePort = freePort();
+      orthanc = startOrthanc(work.resolve("orthanc"), dicomPort, httpPort, ourMovePort, dcmtkMovePort);
+      String study = makeAndUploadStudy(work.resolve("src"), n, size, httpPort);
+      long bytes;
+      try (Stream<Path> s = Files.list(work.resolve("src"))) {
+        bytes = s.mapToLong(p -> p.toFile().length()).sum();
+      }
+      PacsAddress pacs = new PacsAddress("127.0.0.1", dicomPort, AeTitle.of("ORTHANC"));
+      URI web = URI.create("http://127.0.0.1:" + httpPort + "/dicom-web/");
+
+      List<Row> rows = new ArrayList<>();
+      rows.add(measure("C-GET", "fundus4j", repeats, work, dir -> ours(dir, pacs, ourMovePort, web, study,
+          RetrieveMethod.C_GET)));
+      rows.add(measure("C-MOVE", "fundus4j", repeats, work, dir -> ours(dir, pacs, ourMovePort, web, study,
+          RetrieveMethod.C_MOVE)));
+      rows.add(measure("WADO-RS", "fundus4j", repeats, work, dir -> ours(dir, pacs, ourMovePort, web, study,
+          RetrieveMethod.WADO_RS)));
+      rows.add(measure("C-GET", "getscu +xy", repeats, work, dir -> dcmtk(dir, List.of("getscu", "+xy", "-aet",
+          "GETSCU", "-aec", "ORTHANC", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + study,
+          "-od", dir.toString(), "127.0.0.1", String.valueOf(dicomPort)))));
+      rows.add(measure("C-GET", "getscu (default)", repeats, work, dir -> dcmtk(dir, List.of("getscu", "-aet",
+          "GETSCU", "-aec", "ORTHANC", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + study,
+          "-od", dir.toString(), "127.0.0.1", String.valueOf(dicomPort)))));
+      rows.add(measure("C-MOVE", "movescu +xy", repeats, work, dir -> dcmtk(dir, List.of("movescu", "+xy", "-aet",
+          "MOVESCU", "-aem", "MOVESCU", "-aec", "ORTHANC", "--port", String.valueOf(dcmtkMovePort), "-S", "-k",
+          "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + study, "-od", dir.toString(), "127.0.0.1",
+          String.valueOf(dicomPort)))));
+      rows.add(measure("C-MOVE", "movescu (default)", repeats, work, dir -> dcmtk(dir, List.of("movescu", "-aet",
+          "MOVESCU", "-aem", "MOVESCU", "-aec", "ORTHANC", "--port", String.valueOf(dcmtkMovePort), "-S", "-k",
+          "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + study, "-od", dir.toString(), "127.0.0.1",
+          String.valueOf(dicomPort)))));
+
+      StringBuilder md = new StringBuilder();
+      md.append(String.format(Locale.ROOT, "%d instances, %dx%d px OP JPEG baseline, %.1f MB stored; %d repeat(s);"
+              + " %d processors, Java %s, Orthanc on 127.0.0.1%n%n", n, size, size, bytes / 1e6, repeats,
+          Runtime.getRuntime().availableProcessors(), System.getProperty("java.version")));
+      md.append("| method | client | median s | best s | instances/s (median) | received | transfer syntax received |\n");
+      md.append("|---|---|---|---|---|---|---|\n");
+      for (Row r : rows) {
+        List<Double> sorted = r.seconds().stream().sorted().toList();
+        double median = sorted.get(sorted.size() / 2);
+        md.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.0f | %d | %s |%n", r.method(), r.tool(),
+            median, sorted.get(0), r.instances() / median, r.instances(), r.transferSyntax()));
+      }
+      return md.toString();
+    } finally {
+      if (orthanc != null) {
+        orthanc.destroy(); // SIGTERM by PID
+        if (!orthanc.waitFor(20, TimeUnit.SECONDS)) {
+          orthanc.destroyForcibly();
+        }
+      }
+    }
+  }
+
+  @FunctionalInterface
+  interface Pull {
+    void into(Path dir) throws Exception;
+  }
+
+  static Row measure(String method, String tool, int repeats, Path work, Pull pull) throws Exception {
+    if (!ONLY.isEmpty() && !(method + " " + tool).contains(ONLY)) {
+      return new Row(method, tool, List.of(Double.NaN), 0, "not run");
+    }
+    List<Double> seconds = new ArrayList<>();
+    int instances = 0;
+    String ts = "";
+    for (int r = -1; r < repeats; r++) { // r = -1: untimed warm-up (class loading, JIT, Orthanc caches)
+      Path dir = work.resolve("out-" + UUID.randomUUID());
+      Files.createDirectories(dir);
+      long t0 = System.nanoTime();
+      try {
+        pull.into(dir);
+      } catch (Exception e) {
+        String reason = String.valueOf(e.getMessage());
+        System.err.println(method + " " + tool + " failed: " + reason);
+        return new Row(method, tool, List.of(Double.NaN), 0, "failed: "
+            + reason.substring(Math.max(0, reason.lastIndexOf("E: "))).strip());
+      }
+      if (r >= 0) {
+        seconds.add((System.nanoTime() - t0) / 1e9);
+      }
+      List<Path> files;
+      try (Stream<Path> s = Files.walk(dir)) {
+        files = s.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().startsWith("manifest")
+            && !p.getFileName().toString().startsWith(".")).toList();
+      }
+      instances = files.size();
+      ts = files.isEmpty() ? "-" : ReceivedInstance.read(files.get(0)).transferSyntaxUid();
+      deleteTree(dir);
+    }
+    System.err.printf(Locale.ROOT, "%s %s: %s s%n", method, tool, seconds);
+    return new Row(method, tool, seconds, instances, name(ts));
+  }
+
+  static String name(String ts) {
+    return switch (ts) {
+      case "1.2.840.10008.1.2.4.50" -> "JPEG baseline (as stored)";
+      case "1.2.840.10008.1.2.1" -> "Explicit VR LE (transcoded)";
+      case "1.2.840.10008.1.2" -> "Implicit VR LE (transcoded)";
+      default -> ts;
+    };
+  }
+
+  static void ours(Path dir, PacsAddress pacs, int movePort, URI web, String study, RetrieveMethod method)
+      throws Exception {
+    try (LocalStore store = LocalStore.open(dir)) {
+      PullSummary s;
+      if (method == RetrieveMethod.WADO_RS) {
+        s = new StudyPuller(store, new DicomWebClient(web, DicomWebAuth.basic(USER, PASSWORD)))
+            .pull(study, ProgressListener.NONE);
+      } else {
+        try (PacsClient client = new PacsClient(pacs, AeTitle.of("FUNDUS4J"))
+            .withMoveReceiver(InetAddress.getLoopbackAddress(), movePort)) {
+          s = new StudyPuller(store, client, method).pull(study, ProgressListener.NONE);
+        }
+      }
+      if (!s.complete()) {
+        throw new IllegalStateException(method + " pull incomplete: " + s);
+      }
+    }
+  }
+
+  static void dcmtk(Path dir, List<String> command) throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) {
+      throw new IOException(String.join(" ", command) + " exited " + p.exitValue() + ": " + out);
+    }
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  static Process startOrthanc(Path dir, int dicomPort, int httpPort, int ourMovePort, int dcmtkMovePort)
+      throws Exception {
+    Files.createDirectories(dir.resolve("storage"));
+    String modality = "\"%s\" : { \"AET\" : \"%s\", \"Host\" : \"127.0.0.1\", \"Port\" : %d }";
+    String json = """
+        { "Name" : "fundus4j-bench", "StorageDirectory" : "%s", "IndexDirectory" : "%s",
+          "HttpPort" : %d, "DicomPort" : %d, "DicomAet" : "ORTHANC", "RemoteAccessAllowed" : false,
+          "AuthenticationEnabled" : true, "RegisteredUsers" : { "%s" : "%s" }, "DicomCheckCalledAet" : true,
+          "DicomModalities" : { %s, %s, %s }, "SaveJobs" : false, "KeepAlive" : false,
+          "Plugins" : [ "/usr/share/orthanc/plugins/libOrthancDicomWeb.so" ],
+          "DicomWeb" : { "Enable" : true, "Root" : "/dicom-web/" } }
+        """.formatted(dir.resolve("storage"), dir.resolve("storage"), httpPort, dicomPort, USER, PASSWORD,
+        modality.formatted("fundus4j", "FUNDUS4J", ourMovePort), modality.formatted("movescu", "MOVESCU", dcmtkMovePort),
+        modality.formatted("getscu", "GETSCU", freePort()));
+    Files.writeString(dir.resolve("orthanc.json"), json);
+    Files.createDirectories(dir.resolve("logs"));
+    Process p = new ProcessBuilder("/usr/sbin/Orthanc", "--logdir=" + dir.resolve("logs"),
+        dir.resolve("orthanc.json").toString()).redirectErrorStream(true)
+        .redirectOutput(dir.resolve("orthanc.out").toFile()).start();
+    HttpClient http = HttpClient.newHttpClient();
+    for (int i = 0; i < 300; i++) {
+      try {
+        if (http.send(get(httpPort, "/system"), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          return p;
+        }
+      } catch (IOException e) {
+        Thread.sleep(100);
+      }
+    }
+    p.destroyForcibly();
+    throw new IOException("Orthanc did not start; see " + dir.resolve("orthanc.out"));
+  }
+
+  static HttpRequest get(int port, String path) {
+    return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).header("Authorization", auth()).build();
+  }
+
+  static String auth() {
+    return "Basic " + Base64.getEncoder().encodeToString((USER + ":" + PASSWORD).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Makes the study with img2dcm and uploads it through Orthanc's REST API; returns the Study Instance UID. */
+  static String makeAndUploadStudy(Path dir, int n, int size, int httpPort) throws Exception {
+    Files.createDirectories(dir);
+    BufferedImage source = ImageIO.read(Path.of("data", "cc0", "retina-normal-left.jpg").toFile());
+    if (source == null) {
+      throw new IOException("Run from the project root: data/cc0/retina-normal-left.jpg not found");
+    }
+    String study = "2.25." + new java.math.BigInteger(1, uuidBytes());
+    String series = "2.25." + new java.math.BigInteger(1, uuidBytes());
+    HttpClient http = HttpClient.newHttpClient();
+    for (int i = 1; i <= n; i++) {
+      BufferedImage img = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
+      Graphics2D g = img.createGraphics();
+      g.drawImage(source, 0, 0, size, size, null);
+      g.setColor(new Color(0, 0, 0, (i * 37) % 160));
+      g.fillRect(0, 0, size, size);
+      g.dispose();
+      Path jpg = dir.resolve("src.jpg");
+      ImageIO.write(img, "jpg", jpg.toFile());
+      Path dcm = dir.resolve(String.format("op-%04d.dcm", i));
+      dcmtk(dir, List.of("img2dcm", "-oph", jpg.toString(), dcm.toString(), "-k", "ImageLaterality=L",
+          "-k", "AcquisitionDeviceTypeCodeSequence[0].CodeValue=409898007",
+          "-k", "AcquisitionDeviceTypeCodeSequence[0].CodingSchemeDesignator=SCT",
+          "-k", "AcquisitionDeviceTypeCodeSequence[0].CodeMeaning=Fundus Camera",
+          "-k", "PatientID=BENCH", "-k", "StudyInstanceUID=" + study, "-k", "SeriesInstanceUID=" + series,
+          "-k", "InstanceNumber=" + i));
+      Files.delete(jpg);
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/instances"))
+          .header("Authorization", auth()).POST(HttpRequest.BodyPublishers.ofFile(dcm)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        throw new IOException("Upload of " + dcm + " failed: HTTP " + r.statusCode());
+      }
+    }
+    return study;
+  }
+
+  static byte[] uuidBytes() {
+    UUID u = UUID.randomUUID();
+    return java.nio.ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits())
+        .array();
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}
