@@ -29,8 +29,8 @@ final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Demo.Options defaults = Demo.Options.defaults(out);
-    Demo.Options options = new Demo.Options(out, images, size, defaults.lpEpochs(), defaults.ftEpochs(),
-        defaults.batchSize(), seed);
+    Demo.Options options = new Demo.Options(out, images, size, defaults.gridResolution(), defaults.lpEpochs(),
+        defaults.ftEpochs(), defaults.batchSize(), seed);
     Demo.Result result = Demo.run(options, System.out, new ProgressBars());
     return result.rows().stream().anyMatch(r -> r.srFile() != null) ? 0 : 1;
   }

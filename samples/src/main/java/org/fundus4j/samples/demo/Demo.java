@@ -28,6 +28,8 @@ import org.fundus4j.pipelines.SkipReport;
 import org.fundus4j.pipelines.splits.Fold;
 import org.fundus4j.pipelines.splits.PatientKFold;
 import org.fundus4j.samples.Progress;
+import org.fundus4j.samples.experiment.Experiment;
+import org.fundus4j.samples.experiment.GridSpec;
 import org.fundus4j.samples.screening.BatchScreening;
 import org.fundus4j.samples.screening.ScreeningRow;
 import org.fundus4j.samples.synthetic.SyntheticDataset;
@@ -73,25 +75,31 @@ public final class Demo {
    * @param batchSize mini-batch size
    * @param seed seeds the data, the split and the weights
    */
-  public record Options(Path outDir, int images, int size, int lpEpochs, int ftEpochs, int batchSize, long seed) {
+  public record Options(Path outDir, int images, int size, int gridResolution, int lpEpochs, int ftEpochs,
+      int batchSize, long seed) {
     public Options {
       if (images < 16) {
         throw new IllegalArgumentException("The demo needs at least 16 images, got " + images);
       }
-      if (size < 64 || size % 32 != 0) {
-        throw new IllegalArgumentException("Demo size must be a multiple of 32 and >= 64, got " + size);
+      if (size < 64 || size % 32 != 0 || gridResolution < 64 || gridResolution % 32 != 0) {
+        throw new IllegalArgumentException("Demo sizes must be multiples of 32 and >= 64, got " + size + " and "
+            + gridResolution);
       }
     }
 
-    /** The settings {@code ./fundus demo} uses: 160 images at 128 px, under 10 minutes on 2 cores. */
+    /**
+     * The settings {@code ./fundus demo} uses: 160 images, the grid at 64 px, the screening model at 128 px;
+     * under 10 minutes on 2 cores.
+     */
     public static Options defaults(Path outDir) {
-      return new Options(outDir, 160, 128, 30, 4, 16, 20240816L);
+      return new Options(outDir, 160, 128, 64, 30, 4, 16, 20240816L);
     }
   }
 
   /**
    * What the demo produced.
    *
+   * @param report the experiment grid's HTML report
    * @param lpAuc held-out AUC of the linear probe
    * @param ftAuc held-out AUC of the fine-tuned model
    * @param chosen {@code LP} or {@code FT}: the model used for screening
@@ -99,7 +107,7 @@ public final class Demo {
    * @param rows one row per screened DICOM file
    * @param summaryCsv the screening summary
    */
-  public record Result(double lpAuc, double ftAuc, String chosen, Path modelDir, List<ScreeningRow> rows,
+  public record Result(Path report, double lpAuc, double ftAuc, String chosen, Path modelDir, List<ScreeningRow> rows,
       Path summaryCsv) {}
 
   private Demo() {}
@@ -110,17 +118,22 @@ public final class Demo {
     out.println("== fundus4j demo: ALL IMAGES ARE SYNTHETIC (plus one real CC0 photograph); "
         + "the model is a demonstration, not a medical device ==");
 
-    out.printf(Locale.ROOT, "1/5 Writing %d synthetic fundus images as DICOM OP files ...%n", options.images());
+    out.printf(Locale.ROOT, "1/6 Writing %d synthetic fundus images as DICOM OP files ...%n", options.images());
     Path dataDir = outDir.resolve("data");
     Path labels = SyntheticDataset.writeDicom(dataDir.resolve("synthetic"), options.images(), 2 * options.size(),
         options.seed());
     Path real = writeRealPhotograph(dataDir.resolve("real"));
     out.println("    labels: " + labels + "; real CC0 photograph: " + real);
 
+    out.printf(Locale.ROOT, "2/6 Experiment grid (Scratch vs Fundus start x LP/FT x 2 patient-level folds, %d px) ...%n",
+        options.gridResolution());
+    Path report = runGrid(options, labels, outDir.resolve("experiment"), out, progress);
+    out.println("    report: " + report);
+
     List<Sample> all = DicomFolder.read(labels).samples();
     List<Fold> folds = PatientKFold.split(all, 4, options.seed());
     Fold heldOut = folds.get(0);
-    out.printf(Locale.ROOT, "2/5 Patient-level split: %d training images, %d held-out images%n",
+    out.printf(Locale.ROOT, "3/6 Patient-level split: %d training images, %d held-out images%n",
         heldOut.train().size(), heldOut.test().size());
 
     SkipReport skips = new SkipReport();
@@ -129,7 +142,7 @@ public final class Demo {
     DataSetIterator test = FundusDataSets.iterator(heldOut.test(), Pipelines.evaluation(options.size()),
         LabelKind.BINARY, 2, options.batchSize(), skips);
 
-    out.println("3/5 Linear probing (frozen backbone, Scratch start, BatchNorm statistics re-estimated) ...");
+    out.println("4/6 Linear probing (frozen backbone, Scratch start, BatchNorm statistics re-estimated) ...");
     ComputationGraph scratch = ResNet50.build(Head.linear(2), options.seed());
     BatchNormCalibration.reestimate(scratch, firstBatches(trainEval, 2));
     ComputationGraph probe = LinearProbe.freeze(scratch, ResNet50.FEATURES, new Adam(1e-3), options.seed());
@@ -139,7 +152,7 @@ public final class Demo {
     double lpAuc = auc(probe, test);
     out.printf(Locale.ROOT, "    LP held-out AUC = %.3f%n", lpAuc);
 
-    out.println("4/5 Full fine-tuning (all layers, Scratch start, training augmentation) ...");
+    out.println("5/6 Full fine-tuning (all layers, Scratch start, training augmentation) ...");
     DataSetIterator train = FundusDataSets.iterator(heldOut.train(), Pipelines.training(options.size(),
         options.seed()), LabelKind.BINARY, 2, options.batchSize(), skips);
     ComputationGraph tuned = FineTune.prepare(ResNet50.build(Head.linear(2), options.seed()), new Adam(3e-4),
@@ -163,7 +176,7 @@ public final class Demo {
     Path modelDir = outDir.resolve("model");
     SavedModel.save(modelDir, lpWins ? probe : tuned, card);
 
-    out.printf(Locale.ROOT, "5/5 Screening every DICOM file with the %s model, one SR per image ...%n", chosen);
+    out.printf(Locale.ROOT, "6/6 Screening every DICOM file with the %s model, one SR per image ...%n", chosen);
     BatchScreening screening = new BatchScreening(new SavedModel(lpWins ? probe : tuned, card),
         UidGenerator.uuidDerived());
     List<Path> files = BatchScreening.expand(List.of(dataDir));
@@ -179,8 +192,24 @@ public final class Demo {
     out.printf(Locale.ROOT, "Done: LP AUC %.3f, FT AUC %.3f (held-out, synthetic). %d SRs in %s, summary %s%n",
         lpAuc, ftAuc, rows.stream().filter(r -> r.status() == ScreeningRow.Status.SCREENED).count(),
         screenDir.resolve("sr"), summary);
+    out.println("Open the report: " + report.toAbsolutePath());
     out.println("== Reminder: synthetic data; these numbers say the pipeline works, not that a model is good ==");
-    return new Result(lpAuc, ftAuc, chosen, modelDir, rows, summary);
+    return new Result(report, lpAuc, ftAuc, chosen, modelDir, rows, summary);
+  }
+
+  /** Writes the demo grid for the generated data set and runs it (resumably) into {@code dir}. */
+  private static Path runGrid(Options options, Path labels, Path dir, PrintStream out, Progress.Factory progress)
+      throws IOException {
+    Files.createDirectories(dir);
+    GridSpec grid = new GridSpec("demo grid on SYNTHETIC DATA", new GridSpec.DataSpec(
+        dir.toAbsolutePath().relativize(labels.toAbsolutePath()).toString(), 0, true),
+        List.of("scratch", "fundus"), Map.of(), new GridSpec.UpstreamSpec(64, 2, 3e-4),
+        List.of(options.gridResolution()), List.of("LP", "FT"), List.of(1.0), 2,
+        new GridSpec.TrainingSpec(options.lpEpochs(), 2, 1e-3, 3e-4, options.batchSize()),
+        "scratch/" + options.gridResolution() + "px/FT/100pct", options.seed());
+    Path file = dir.resolve("grid.json");
+    GridSpec.write(grid, file);
+    return Experiment.run(file, dir, out, progress).report();
   }
 
   private static EpochListener epochs(Progress bar) {

@@ -140,7 +140,7 @@ public final class ExperimentRunner {
 
   private List<Sample> downstreamSamples() throws IOException {
     Path labels;
-    if (grid.data().synthetic()) {
+    if (grid.data().generated()) {
       Path dir = outDir.resolve("data").resolve("downstream");
       labels = dir.resolve("labels.csv");
       if (!Files.exists(labels)) {

@@ -63,7 +63,7 @@ public final class BatchScreening {
           + card.labels());
     }
     this.pipeline = Pipelines.evaluation(card.inputSize());
-    this.reports = new ScreeningReportWriter(new AlgorithmId(card.name(), card.version()), uids);
+    this.reports = new ScreeningReportWriter(algorithm(), uids);
   }
 
   /** Every regular file under the given files and folders, folders walked recursively, in path order. */
@@ -108,8 +108,7 @@ public final class BatchScreening {
     String uid = image.info().sopInstanceUid();
     double probability;
     try {
-      INDArray input = pipeline.apply(image.rgb());
-      probability = graph.outputSingle(false, input).getDouble(0, abnormalColumn);
+      probability = abnormalProbability(image);
     } catch (RuntimeException e) {
       return ScreeningRow.error(file, uid, "model failed on " + file + ": " + e);
     }
@@ -120,6 +119,26 @@ public final class BatchScreening {
     } catch (IOException | RuntimeException e) {
       return ScreeningRow.error(file, uid, "cannot write SR for " + file + ": " + e.getMessage());
     }
+  }
+
+  /**
+   * The model's probability of "abnormal" for one DICOM file, through the evaluation pipeline; the one
+   * per-image step shared by batch screening and {@link ModelScreener}.
+   *
+   * @throws DicomReadException when the file cannot be read or decoded (the message names the file)
+   */
+  double abnormalProbability(Path file) throws DicomReadException {
+    return abnormalProbability(DicomImages.read(file));
+  }
+
+  private double abnormalProbability(FundusImage image) {
+    INDArray input = pipeline.apply(image.rgb());
+    return graph.outputSingle(false, input).getDouble(0, abnormalColumn);
+  }
+
+  /** Name and version of the model, as written into the SRs. */
+  AlgorithmId algorithm() {
+    return new AlgorithmId(card.name(), card.version());
   }
 
   /** A file name made of the UID's digits and dots only. */
