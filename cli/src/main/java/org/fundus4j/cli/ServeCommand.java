@@ -1,0 +1,190 @@
+package org.fundus4j.cli;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.fundus4j.dicom.net.AeTitle;
+import org.fundus4j.dicom.net.DicomWebAuth;
+import org.fundus4j.dicom.net.PacsAddress;
+import org.fundus4j.dicom.node.NodeConfig;
+import org.fundus4j.dicom.node.NodeStatus;
+import org.fundus4j.dicom.node.SrDestination;
+import org.fundus4j.dicom.node.StorageNode;
+import org.fundus4j.dicom.sr.UidGenerator;
+import org.fundus4j.samples.screening.ModelScreener;
+import org.fundus4j.transfer.SavedModel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code fundus serve}: a listening DICOM node that screens every image it receives and sends one SR
+ * per image to a PACS, until SIGTERM or Ctrl-C.
+ *
+ * <pre>
+ * fundus serve --aet FUNDUSNODE --port 11112 --allow CAMERA1,CAMERA2 --work /var/lib/fundus4j/node \
+ *     --model models/fundus-ft --send-to PACS@10.0.0.5:104
+ * </pre>
+ * The guarantees (allow-list, persisted before success, resumable queue, one SR per image and model
+ * version) are {@link StorageNode}'s; this command builds its {@link NodeConfig} from the options.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = {"Listens for DICOM images (storage SCP) from allow-listed AE titles, screens each with a saved "
+        + "model and sends one SR per image by C-STORE (--send-to) or STOW-RS (--stow).",
+        "Images are on disk in --work before the sender hears success; a restart resumes the queue and never "
+            + "sends a second SR for the same image and model version. Stops on SIGTERM or Ctrl-C."})
+final class ServeCommand implements Callable<Integer> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
+
+  @Option(names = "--aet", required = true, paramLabel = "AE", description = "The node's own (called) AE title")
+  String aet;
+
+  @Option(names = "--port", required = true, paramLabel = "N", description = "TCP port to listen on (0: any free)")
+  int port;
+
+  @Option(names = "--bind", defaultValue = "0.0.0.0", paramLabel = "ADDRESS",
+      description = "Address to listen on (default: ${DEFAULT-VALUE}; 127.0.0.1 for this machine only)")
+  String bind;
+
+  @Option(names = "--allow", required = true, split = ",", paramLabel = "AE1,AE2",
+      description = "Calling AE titles accepted; associations from any other title are rejected")
+  List<String> allow;
+
+  @Option(names = "--work", required = true, paramLabel = "DIR",
+      description = "Work folder: received images, queue manifest, SR files, SR ledger")
+  Path work;
+
+  @Option(names = "--model", required = true, paramLabel = "MODELDIR",
+      description = "Saved binary model (model.zip + model-card.json)")
+  Path model;
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Destination destination;
+
+  @Option(names = "--uid-root", description = "Organisation UID root for SR UIDs (default: UUID-derived 2.25.)")
+  String uidRoot;
+
+  @Option(names = "--retry-delay", defaultValue = "10", paramLabel = "SECONDS",
+      description = "Wait before sending again when the destination is down (default: ${DEFAULT-VALUE})")
+  long retryDelaySeconds;
+
+  @Option(names = "--status-every", defaultValue = "60", paramLabel = "SECONDS",
+      description = "Print the counters this often when they changed (default: ${DEFAULT-VALUE})")
+  long statusEverySeconds;
+
+  /** Where SRs go: exactly one of C-STORE and STOW-RS. */
+  static final class Destination {
+    @ArgGroup(exclusive = false, multiplicity = "0..1")
+    CStore cStore;
+
+    @ArgGroup(exclusive = false, multiplicity = "0..1")
+    Stow stow;
+  }
+
+  /** {@code --send-to} and its calling AE. */
+  static final class CStore {
+    @Option(names = "--send-to", required = true, paramLabel = "AE@HOST:PORT",
+        description = "Send SRs by C-STORE to this PACS")
+    String sendTo;
+
+    @Option(names = "--calling-aet", paramLabel = "AE",
+        description = "Our calling AE title towards --send-to (default: the node's --aet)")
+    String callingAet;
+  }
+
+  /** {@code --stow} and its credentials. */
+  static final class Stow {
+    @Option(names = "--stow", required = true, paramLabel = "URL", description = "Send SRs by STOW-RS to this "
+        + "DICOMweb root")
+    URI root;
+
+    @Option(names = "--token", description = "Bearer token for --stow (or set FUNDUS4J_DICOMWEB_TOKEN)",
+        defaultValue = "${env:FUNDUS4J_DICOMWEB_TOKEN}")
+    String token;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    CountDownLatch stopped = new CountDownLatch(1);
+    StorageNode node = start();
+    NodeStatus[] last = {node.status()};
+    System.out.printf(Locale.ROOT, "fundus serve: %s listening on %s:%d, accepting %s; SRs by %s; work %s%n", aet,
+        bind, node.port(), String.join(",", allow), destinationText(), work);
+    System.out.println(statusLine(last[0]));
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      NodeStatus end = node.status();
+      node.close();
+      System.out.println("fundus serve: stopped; " + statusLine(end));
+      stopped.countDown();
+    }, "fundus-serve-shutdown"));
+    long every = Math.max(1, statusEverySeconds);
+    while (!stopped.await(every, TimeUnit.SECONDS)) {
+      NodeStatus now = node.status();
+      if (!now.equals(last[0])) {
+        System.out.println(statusLine(now));
+        LOG.info("Node {}: {} received, {} SRs sent, {} failed, {} queued, {} associations rejected", aet,
+            now.received(), now.srSent(), now.failed(), now.queued(), now.rejectedAssociations());
+        last[0] = now;
+      }
+    }
+    return 0;
+  }
+
+  /** Builds the node's configuration from the options and starts it; the caller closes it. */
+  StorageNode start() throws IOException {
+    NodeConfig config = config();
+    return StorageNode.start(config);
+  }
+
+  NodeConfig config() throws IOException {
+    if (retryDelaySeconds <= 0) {
+      throw new IllegalArgumentException("--retry-delay must be a positive number of seconds, got "
+          + retryDelaySeconds);
+    }
+    Set<AeTitle> allowed = new LinkedHashSet<>();
+    for (String a : allow) {
+      allowed.add(AeTitle.of(a.strip()));
+    }
+    AeTitle self = AeTitle.of(aet);
+    SavedModel saved = SavedModel.load(model);
+    NodeConfig config = NodeConfig.of(self, port, allowed, work, new ModelScreener(saved), srDestination(self))
+        .withBindAddress(InetAddress.getByName(bind))
+        .withRetryDelay(Duration.ofSeconds(retryDelaySeconds));
+    if (uidRoot != null) {
+      config = config.withUids(UidGenerator.withRoot(uidRoot));
+    }
+    return config;
+  }
+
+  private SrDestination srDestination(AeTitle self) {
+    if (destination.cStore != null) {
+      AeTitle calling = destination.cStore.callingAet == null ? self : AeTitle.of(destination.cStore.callingAet);
+      return SrDestination.cStore(PacsAddress.parse(destination.cStore.sendTo), calling);
+    }
+    String token = destination.stow.token;
+    return SrDestination.stowRs(destination.stow.root,
+        token == null || token.isEmpty() ? DicomWebAuth.none() : DicomWebAuth.bearer(token));
+  }
+
+  private String destinationText() {
+    return destination.cStore != null ? "C-STORE to " + destination.cStore.sendTo : "STOW-RS to "
+        + destination.stow.root;
+  }
+
+  static String statusLine(NodeStatus s) {
+    return String.format(Locale.ROOT, "received %d, SRs sent %d, failed %d, queued %d, rejected associations %d",
+        s.received(), s.srSent(), s.failed(), s.queued(), s.rejectedAssociations());
+  }
+}

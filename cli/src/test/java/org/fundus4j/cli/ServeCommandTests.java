@@ -1,0 +1,129 @@
+package org.fundus4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import org.fundus4j.dicom.net.AeTitle;
+import org.fundus4j.dicom.net.PacsClient;
+import org.fundus4j.dicom.net.QueryMatch;
+import org.fundus4j.dicom.node.NodeStatus;
+import org.fundus4j.dicom.node.StorageNode;
+import org.fundus4j.dicom.testing.FundusStudyFixture;
+import org.fundus4j.dicom.testing.OrthancServer;
+import org.fundus4j.networks.Head;
+import org.fundus4j.networks.ResNet50;
+import org.fundus4j.transfer.ModelCard;
+import org.fundus4j.transfer.SavedModel;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code fundus serve} from its command-line options: dcmtk's storescu as the modality, the node with a
+ * saved ResNet-50 behind {@code ModelScreener}, Orthanc receiving one SR per image.
+ */
+class ServeCommandTests {
+
+  static final String SR_COMPREHENSIVE_3D = "1.2.840.10008.5.1.4.1.1.88.34";
+
+  @TempDir
+  static Path tmp;
+  static OrthancServer orthanc;
+  static Path model;
+
+  @BeforeAll
+  static void start() throws Exception {
+    orthanc = OrthancServer.start(tmp.resolve("orthanc"), Map.of("FUNDUS4J", OrthancServer.freePort()));
+    model = tmp.resolve("model");
+    SavedModel.save(model, ResNet50.build(Head.linear(2), 5), new ModelCard("serve test model", "1.2", "binary",
+        List.of("normal", "abnormal"), "Scratch", "FT", 64, ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD, true,
+        Map.of()));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (orthanc != null) {
+      orthanc.stop();
+    }
+  }
+
+  static ServeCommand parse(String... args) {
+    ServeCommand command = new ServeCommand();
+    new CommandLine(command).parseArgs(args);
+    return command;
+  }
+
+  static String storescu(String callingAe, int port, List<Path> files) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("storescu", "-xy", "-aet", callingAe, "-aec", "FUNDUSNODE",
+        "127.0.0.1", String.valueOf(port)));
+    files.forEach(f -> cmd.add(f.toString()));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes());
+    p.waitFor();
+    return "exit=" + p.exitValue() + "\n" + out;
+  }
+
+  @Test
+  void serveScreensWhatStorescuPushesAndSendsOneSrPerImageToOrthanc() throws Exception {
+    FundusStudyFixture.Study study = FundusStudyFixture.make(tmp.resolve("images"), 4, "PAT-SERVE-1", "L",
+        "20240801", 64);
+    Path work = tmp.resolve("node");
+    String[] args = {"--aet", "FUNDUSNODE", "--port", "0", "--bind", "127.0.0.1", "--allow", "FUNDUSCAM,OTHERCAM",
+        "--work", work.toString(), "--model", model.toString(), "--send-to", orthanc.dicom().toString(),
+        "--calling-aet", "FUNDUS4J", "--retry-delay", "1"};
+
+    try (StorageNode node = parse(args).start()) {
+      String intruder = storescu("INTRUDER", node.port(), study.files());
+      assertTrue(intruder.contains("Calling AE Title Not Recognized"), intruder);
+
+      String out = storescu("FUNDUSCAM", node.port(), study.files());
+      assertTrue(out.startsWith("exit=0"), out);
+      assertTrue(node.awaitIdle(Duration.ofSeconds(120)), "node did not finish: " + node.status());
+      assertEquals(new NodeStatus(4, 4, 0, 0, 1), node.status());
+    }
+    List<QueryMatch> srs = instancesInOrthanc(study.studyInstanceUid());
+    assertEquals(4, srs.size(), "one SR per image: " + srs);
+    assertTrue(srs.stream().allMatch(m -> m.sopClassUid().equals(SR_COMPREHENSIVE_3D)), srs.toString());
+
+    // the same options on the same work dir after a restart: the images come again, no second SR
+    try (StorageNode node = parse(args).start()) {
+      String again = storescu("OTHERCAM", node.port(), study.files());
+      assertTrue(again.startsWith("exit=0"), again);
+      assertTrue(node.awaitIdle(Duration.ofSeconds(60)));
+      assertEquals(4, node.status().srSent());
+    }
+    List<QueryMatch> after = instancesInOrthanc(study.studyInstanceUid());
+    assertEquals(new HashSet<>(srs.stream().map(QueryMatch::sopInstanceUid).toList()),
+        new HashSet<>(after.stream().map(QueryMatch::sopInstanceUid).toList()));
+  }
+
+  @Test
+  void serveNeedsExactlyOneDestination() {
+    String[] common = {"--aet", "FUNDUSNODE", "--port", "0", "--allow", "FUNDUSCAM", "--work",
+        tmp.resolve("w").toString(), "--model", model.toString()};
+    CommandLine.ParameterException none = org.junit.jupiter.api.Assertions.assertThrows(
+        CommandLine.ParameterException.class, () -> parse(common));
+    assertTrue(none.getMessage().contains("--send-to") && none.getMessage().contains("--stow"), none.getMessage());
+
+    List<String> both = new ArrayList<>(List.of(common));
+    both.addAll(List.of("--send-to", orthanc.dicom().toString(), "--stow", orthanc.dicomWebRoot().toString()));
+    CommandLine.ParameterException twice = org.junit.jupiter.api.Assertions.assertThrows(
+        CommandLine.ParameterException.class, () -> parse(both.toArray(String[]::new)));
+    assertTrue(twice.getMessage().contains("mutually exclusive"), twice.getMessage());
+  }
+
+  /** Every instance Orthanc holds for the study (the images went only to the node, so these are the SRs). */
+  static List<QueryMatch> instancesInOrthanc(String studyUid) throws Exception {
+    try (PacsClient pacs = new PacsClient(orthanc.dicom(), AeTitle.of("FUNDUS4J"))) {
+      return pacs.findInstances(studyUid);
+    }
+  }
+}
