@@ -51,7 +51,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * the per-channel affine map it computes at inference (running statistics), dropout is removed, the
  * output layers get an identity activation and a loss whose gradient is the one-hot class score,
  * and an identity {@code ElementWiseMultiplicationLayer} is inserted after the target layer. The
- * gradient of that layer's bias is exactly dy_c/dA. The original graph is never modified.
+ * gradient of that layer's bias is exactly dy_c/dA. Everything the target depends on is frozen in the
+ * copy, so backpropagation stops at the target. The original graph is never modified.
  *
  * <pre>{@code
  * GradCam cam = new GradCam(model, GradCam.lastConvolutionalLayer(model, InputType.convolutional(512, 512, 3)));
@@ -254,6 +255,7 @@ public final class GradCam {
         .validateOutputLayerConfig(false)
         .addInputs(conf.getNetworkInputs());
     Map<String, INDArray[]> replacedParams = new HashMap<>();
+    java.util.Set<String> upstream = upstreamOfTarget(conf);
     for (String name : conf.getTopologicalOrderStr()) {
       if (conf.getNetworkInputs().contains(name)) {
         continue;
@@ -271,7 +273,8 @@ public final class GradCam {
           bl.setWeightNoise(null);
         }
         if (layer instanceof BatchNormalization bn) {
-          addAffineOfBatchNorm(b, bn, name, inputs, acts.get(name), replacedParams);
+          addAffineOfBatchNorm(b, bn, name, inputs, acts.get(name), replacedParams,
+              upstream.contains(name));
           if (name.equals(layerName)) {
             addProbe(b, channels, h, w);
           }
@@ -283,10 +286,13 @@ public final class GradCam {
           ll.setActivationFn(new ActivationIdentity());
           ll.setLossFn(new ClassScoreLoss());
         }
+        if (upstream.contains(name)) {
+          layer = new FrozenLayer(layer); // no gradient needed below the target: skip that backprop
+        }
         b.addLayer(name, layer, lv.getPreProcessor() == null ? null : lv.getPreProcessor().clone(),
             inputs);
       } else {
-        b.addVertex(name, v.clone(), inputs);
+        b.addVertex(name, upstream.contains(name) ? new FrozenVertex(v.clone()) : v.clone(), inputs);
       }
       if (name.equals(layerName)) {
         addProbe(b, channels, h, w);
@@ -316,6 +322,25 @@ public final class GradCam {
     probe.getLayer(PROBE).getParam("W").assign(1.0);
     probe.getLayer(PROBE).getParam("b").assign(0.0);
     return probe;
+  }
+
+  private static org.deeplearning4j.nn.conf.layers.Layer frozenIf(boolean freeze,
+      org.deeplearning4j.nn.conf.layers.Layer layer) {
+    return freeze ? new FrozenLayer(layer) : layer;
+  }
+
+  /** The target and every vertex it depends on (network inputs excluded). */
+  private java.util.Set<String> upstreamOfTarget(ComputationGraphConfiguration conf) {
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of(layerName));
+    while (!todo.isEmpty()) {
+      String v = todo.pop();
+      if (conf.getNetworkInputs().contains(v) || !seen.add(v)) {
+        continue;
+      }
+      todo.addAll(conf.getVertexInputs().getOrDefault(v, List.of()));
+    }
+    return seen;
   }
 
   private static org.deeplearning4j.nn.conf.layers.Layer unwrap(
@@ -376,15 +401,15 @@ public final class GradCam {
    */
   private void addAffineOfBatchNorm(ComputationGraphConfiguration.GraphBuilder b,
       BatchNormalization bn, String name, String[] inputs, INDArray output,
-      Map<String, INDArray[]> replacedParams) {
+      Map<String, INDArray[]> replacedParams, boolean freeze) {
     // DL4J's BatchNormalization layer never applies its configured activation (activate() returns
     // preOutput), so neither does its replacement.
     IActivation act = new ActivationIdentity();
     INDArray[] perChannel = affineOfBatchNorm(bn, graph.getLayer(name));
     if (output.rank() == 2) {
       long n = output.size(1);
-      b.addLayer(name, new ElementWiseMultiplicationLayer.Builder().nIn(n).nOut(n)
-          .activation(act).build(), inputs);
+      b.addLayer(name, frozenIf(freeze, new ElementWiseMultiplicationLayer.Builder().nIn(n).nOut(n)
+          .activation(act).build()), inputs);
       replacedParams.put(name, perChannel);
     } else if (output.rank() == 4) {
       if (bn.getCnn2DFormat() == CNN2DFormat.NHWC) {
@@ -395,10 +420,10 @@ public final class GradCam {
       int h = (int) output.size(2);
       int w = (int) output.size(3);
       long n = (long) c * h * w;
-      b.addLayer(name + AFFINE, new ElementWiseMultiplicationLayer.Builder().nIn(n).nOut(n)
-          .activation(act).build(), new CnnToFeedForwardPreProcessor(h, w, c), inputs);
-      b.addVertex(name, new PreprocessorVertex(new FeedForwardToCnnPreProcessor(h, w, c)),
-          name + AFFINE);
+      b.addLayer(name + AFFINE, frozenIf(freeze, new ElementWiseMultiplicationLayer.Builder().nIn(n)
+          .nOut(n).activation(act).build()), new CnnToFeedForwardPreProcessor(h, w, c), inputs);
+      GraphVertex restore = new PreprocessorVertex(new FeedForwardToCnnPreProcessor(h, w, c));
+      b.addVertex(name, freeze ? new FrozenVertex(restore) : restore, name + AFFINE);
       double[] sc = perChannel[0].toDoubleVector();
       double[] sh = perChannel[1].toDoubleVector();
       double[] scale = new double[(int) n];
