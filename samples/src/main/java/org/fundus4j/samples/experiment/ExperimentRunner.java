@@ -77,7 +77,7 @@ public final class ExperimentRunner {
   public static final String EMBEDDINGS = "embeddings.csv";
   /** Folder of a fold-0 cell's Grad-CAM overlays (held-out images and the real CC0 photograph). */
   public static final String GRADCAM = "gradcam";
-  private static final int GRADCAM_IMAGES = 3;
+  private static final int GRADCAM_IMAGES = 1;
 
   private final GridSpec grid;
   private final Path gridDir;
