@@ -50,6 +50,7 @@ public final class StorageListener implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(StorageListener.class);
   private static final int PDU_ASSOCIATE_RQ = 0x01;
   private static final int MAX_ASSOCIATE_RQ_LENGTH = 1 << 20;
+  private static final int IDLE_TIMEOUT_MS = 10 * 60 * 1000;
 
   private final ServerSocket server;
   private final AeTitle ae;
@@ -180,7 +181,7 @@ public final class StorageListener implements AutoCloseable {
         closeQuietly(socket);
         return;
       }
-      socket.setSoTimeout(0);
+      socket.setSoTimeout(IDLE_TIMEOUT_MS); // a peer silent this long loses its association (frees the thread)
       Socket replay = new ReplaySocket(socket, pdu);
       ReceivedObjectHandler handler = new ReceivedObjectHandler() {
         @Override
