@@ -94,8 +94,9 @@ public final class SparkTrainMain {
         throw new IllegalArgumentException("--workers must be >= 1 (or 0 for Spark's default), got " + workers);
       }
       if (batchSizePerWorker < 2) {
-        throw new IllegalArgumentException("--batch must be >= 2: BatchNorm cannot train on one image (DL4J"
-            + " 1.0.0-M2.1 fails in BatchNormalization.backpropGradient), got " + batchSizePerWorker);
+        throw new IllegalArgumentException("--batch must be >= 2: the paper head's BatchNorm1d cannot train on"
+            + " one image (PyTorch refuses it; DL4J 1.0.0-M2.1 fails in BatchNormalization.backpropGradient), got "
+            + batchSizePerWorker);
       }
       if (averagingFrequency < 1 || prefetch < 0) {
         throw new IllegalArgumentException("--averaging must be >= 1 and --prefetch >= 0, got "

@@ -53,7 +53,7 @@ class SparkTrainMainTests {
     assertEquals("--size must be a positive multiple of 32 (ResNet-50 downsamples 32x), got 100", e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
         () -> SparkTrainMain.Options.parse("--labels", "a.csv", "--output", "out", "--batch", "1"));
-    assertTrue(e.getMessage().startsWith("--batch must be >= 2: BatchNorm cannot train on one image"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("--batch must be >= 2: the paper head's BatchNorm1d"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> SparkTrainMain.Options.parse("--labels", "a.csv"));
     assertTrue(e.getMessage().startsWith("--labels and --output are required"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> SparkTrainMain.Options.parse("--labels"));
