@@ -35,15 +35,17 @@ import org.nd4j.linalg.factory.Nd4j;
  * normalise, batch); and a ResNet-50 ({@code ResNet50.build(Head.linear(2))}) {@code fit} on one batch of
  * {@code modelBatch} images at {@code size} px.
  *
- * <p>Run: {@code mvn -B -q -pl benchmarks exec:java} is not configured; use
- * {@code java -cp "$(cat cp.txt):benchmarks/target/classes" org.fundus4j.benchmarks.PipelineBenchmark
- * [count] [sourceSize] [size] [threads] [modelBatch]}, defaults 64 1024 512 (all processors) 2.
+ * <p>Run after {@code mvn -B -q -pl benchmarks package -DskipTests}:
+ * {@code java -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)"
+ * org.fundus4j.benchmarks.PipelineBenchmark [count] [sourceSize] [size] [threads] [modelBatch]}, defaults
+ * 64 1024 512 (all processors) 2; {@code modelBatch} 0 skips the ResNet-50 step. Needs dcmtk.
  */
 public final class PipelineBenchmark {
 
   /** What was measured; rates in images per second, model time in seconds per image. */
   public record Result(int images, int size, int threads, double decodeOnlyPerSecond, double pipelineOneThreadPerSecond,
-      double iteratorPerSecond, double modelSecondsPerImage, int skipped) {
+      double iteratorPerSecond, double modelSecondsPerImage, int skipped, double decodeCpuSeconds,
+      double pipelineCpuSeconds) {
     @Override
     public String toString() {
       return String.format(Locale.ROOT, "images %d at %d px, %d threads%n"
@@ -51,9 +53,12 @@ public final class PipelineBenchmark {
           + "  decode + training pipeline (1 thread):      %7.1f images/s%n"
           + "  FundusDataSets iterator (%d threads):        %7.1f images/s%n"
           + "  ResNet-50 fit step:                         %7.2f s/image (%.2f images/s)%n"
-          + "  skipped files: %d",
+          + "  skipped files: %d%n"
+          + "  CPU time per image (main thread, independent of other load): decode %.1f ms, decode + pipeline %.1f ms"
+          + " -> %.1f images/s per core",
           images, size, threads, decodeOnlyPerSecond, pipelineOneThreadPerSecond, threads, iteratorPerSecond,
-          modelSecondsPerImage, 1 / modelSecondsPerImage, skipped);
+          modelSecondsPerImage, 1 / modelSecondsPerImage, skipped, 1000 * decodeCpuSeconds, 1000 * pipelineCpuSeconds,
+          1 / pipelineCpuSeconds);
     }
   }
 
@@ -75,9 +80,9 @@ public final class PipelineBenchmark {
     List<Sample> samples = DicomFolder.read(labels).samples();
 
     // Decode only, then decode + pipeline, one thread (second pass timed, first warms up).
-    double decode = rate(samples, s -> DicomImages.read(s.image()));
+    double[] decode = rate(samples, s -> DicomImages.read(s.image()));
     FundusPipeline train = Pipelines.training(size, 1);
-    double pipeline = rate(samples, s -> train.apply(DicomImages.read(s.image()).rgb()));
+    double[] pipeline = rate(samples, s -> train.apply(DicomImages.read(s.image()).rgb()));
 
     // The multi-threaded iterator: one warm-up epoch, then two timed epochs.
     SkipReport skips = new SkipReport();
@@ -94,6 +99,10 @@ public final class PipelineBenchmark {
       iterator = n / ((System.nanoTime() - t0) / 1e9);
     }
 
+    if (modelBatch == 0) {
+      return new Result(samples.size(), size, threads, decode[0], pipeline[0], iterator, Double.NaN, skips.count(),
+          decode[1], pipeline[1]);
+    }
     // One ResNet-50 training step on modelBatch images (after one warm-up step).
     ComputationGraph net = ResNet50.build(Head.linear(2), 1);
     DataSet batch = new DataSet(Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, modelBatch, 3, size, size),
@@ -105,23 +114,28 @@ public final class PipelineBenchmark {
       net.fit(batch);
     }
     double model = (System.nanoTime() - t0) / 1e9 / (steps * modelBatch);
-    return new Result(samples.size(), size, threads, decode, pipeline, iterator, model, skips.count());
+    return new Result(samples.size(), size, threads, decode[0], pipeline[0], iterator, model, skips.count(),
+        decode[1], pipeline[1]);
   }
 
   private interface Work {
     Object apply(Sample s) throws Exception;
   }
 
-  private static double rate(List<Sample> samples, Work w) throws IOException {
+  /** Returns {images per wall-clock second, CPU seconds per image} of the calling thread. */
+  private static double[] rate(List<Sample> samples, Work w) throws IOException {
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
     try {
       for (Sample s : samples.subList(0, Math.min(8, samples.size()))) {
         w.apply(s);
       }
       long t0 = System.nanoTime();
+      long c0 = mx.getCurrentThreadCpuTime();
       for (Sample s : samples) {
         w.apply(s);
       }
-      return samples.size() / ((System.nanoTime() - t0) / 1e9);
+      double cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e9 / samples.size();
+      return new double[] {samples.size() / ((System.nanoTime() - t0) / 1e9), cpu};
     } catch (Exception e) {
       throw new IOException("Benchmark step failed: " + e.getMessage(), e);
     }

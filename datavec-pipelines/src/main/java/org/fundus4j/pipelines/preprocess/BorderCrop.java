@@ -1,9 +1,15 @@
 package org.fundus4j.pipelines.preprocess;
 
+import static org.bytedeco.opencv.global.opencv_core.CV_32S;
+import static org.bytedeco.opencv.global.opencv_core.REDUCE_SUM;
+import static org.bytedeco.opencv.global.opencv_core.reduce;
 import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGR2GRAY;
+import static org.bytedeco.opencv.global.opencv_imgproc.THRESH_BINARY;
 import static org.bytedeco.opencv.global.opencv_imgproc.cvtColor;
+import static org.bytedeco.opencv.global.opencv_imgproc.threshold;
 
 import java.util.Random;
+import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.opencv.opencv_core.Mat;
 import org.bytedeco.opencv.opencv_core.Rect;
 import org.fundus4j.pipelines.Frame;
@@ -45,17 +51,10 @@ public final class BorderCrop implements Stage {
     int h = bgr.rows();
     Mat gray = new Mat();
     cvtColor(bgr, gray, COLOR_BGR2GRAY);
-    byte[] px = OpenCvImages.bytes(gray);
-    int[] rowCount = new int[h];
-    int[] colCount = new int[w];
-    for (int y = 0, i = 0; y < h; y++) {
-      for (int x = 0; x < w; x++, i++) {
-        if ((px[i] & 0xff) > threshold) {
-          rowCount[y]++;
-          colCount[x]++;
-        }
-      }
-    }
+    Mat bright = new Mat();
+    threshold(gray, bright, threshold, 1, THRESH_BINARY);
+    int[] rowCount = sums(bright, 1, h);
+    int[] colCount = sums(bright, 0, w);
     int minInRow = Math.max(1, (int) Math.floor(minFraction * w));
     int minInCol = Math.max(1, (int) Math.floor(minFraction * h));
     int top = first(rowCount, minInRow);
@@ -68,14 +67,24 @@ public final class BorderCrop implements Stage {
     return new Rect(left, top, right - left + 1, bottom - top + 1);
   }
 
+  /** Per-row ({@code dim} 1) or per-column ({@code dim} 0) sums of a 0/1 image, computed by OpenCV. */
+  private static int[] sums(Mat binary, int dim, int n) {
+    Mat out = new Mat();
+    reduce(binary, out, dim, REDUCE_SUM, CV_32S);
+    int[] sums = new int[n];
+    ((IntPointer) new IntPointer(out.data())).get(sums);
+    return sums;
+  }
+
   @Override
   public Frame apply(Frame frame, Random rnd) {
     Rect r = discBounds(frame.image());
     if (r.x() == 0 && r.y() == 0 && r.width() == frame.width() && r.height() == frame.height()) {
       return frame;
     }
-    Mat image = new Mat(frame.image(), r).clone();
-    Mat mask = frame.mask() == null ? null : new Mat(frame.mask(), r).clone();
+    // Views into the parent (no copy); the next stage copies them.
+    Mat image = new Mat(frame.image(), r);
+    Mat mask = frame.mask() == null ? null : new Mat(frame.mask(), r);
     return new Frame(image, mask);
   }
 

@@ -6,6 +6,7 @@ import static org.bytedeco.opencv.global.opencv_core.CV_8UC3;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
+import java.awt.image.DataBufferInt;
 import java.awt.image.WritableRaster;
 import org.bytedeco.opencv.opencv_core.Mat;
 
@@ -21,6 +22,22 @@ public final class OpenCvImages {
 
   /** Returns a new 8-bit 3-channel BGR {@code Mat} with the pixels of {@code img} (any type). */
   public static Mat toBgr(BufferedImage img) {
+    if ((img.getType() == BufferedImage.TYPE_INT_RGB || img.getType() == BufferedImage.TYPE_INT_ARGB)
+        && img.getRaster().getParent() == null && img.getRaster().getDataBuffer() instanceof DataBufferInt db
+        && db.getNumBanks() == 1 && db.getOffset() == 0 && db.getData().length == img.getWidth() * img.getHeight()) {
+      // Fast path for what the dicom module returns: unpack 0xRRGGBB ints into B, G, R bytes.
+      int[] px = db.getData();
+      byte[] out = new byte[px.length * 3];
+      for (int i = 0, j = 0; i < px.length; i++, j += 3) {
+        int v = px[i];
+        out[j] = (byte) v;
+        out[j + 1] = (byte) (v >> 8);
+        out[j + 2] = (byte) (v >> 16);
+      }
+      Mat mat = new Mat(img.getHeight(), img.getWidth(), CV_8UC3);
+      mat.data().put(out, 0, out.length);
+      return mat;
+    }
     BufferedImage bgr = asType(img, BufferedImage.TYPE_3BYTE_BGR);
     Mat mat = new Mat(bgr.getHeight(), bgr.getWidth(), CV_8UC3);
     mat.data().put(bytes(bgr), 0, bgr.getWidth() * bgr.getHeight() * 3);
