@@ -21,14 +21,15 @@ public final class FineTune {
   private FineTune() {}
 
   /**
-   * Returns a copy of {@code pretrained} with every layer trainable and the given updater and L2-style
-   * weight decay (the paper: Adam, lr 1e-5, beta1 0.9, weight decay 1e-5).
+   * Returns a copy of {@code pretrained} with every layer trainable and the given updater and weight decay
+   * (the paper: Adam, lr 1e-5, beta1 0.9, weight decay 1e-5). The decay is PyTorch's {@code Adam(weight_decay)}:
+   * an L2 term added to the gradient (DL4J's {@code l2}), not DL4J's decoupled AdamW-style {@code weightDecay}.
    */
   public static ComputationGraph prepare(ComputationGraph pretrained, IUpdater updater, double weightDecay,
       long seed) {
     FineTuneConfiguration.Builder fineTune = new FineTuneConfiguration.Builder().updater(updater).seed(seed);
     if (weightDecay > 0) {
-      fineTune.weightDecay(weightDecay);
+      fineTune.l2(weightDecay);
     }
     return new TransferLearning.GraphBuilder(pretrained).fineTuneConfiguration(fineTune.build()).build();
   }
