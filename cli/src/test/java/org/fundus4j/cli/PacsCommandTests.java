@@ -29,11 +29,13 @@ class PacsCommandTests {
   static Path tmp;
   static OrthancServer orthanc;
   static FundusStudyFixture.Study study;
+  static int movePort;
 
   @BeforeAll
   static void start() throws Exception {
-    // Orthanc answers C-FIND and C-GET only to registered AE titles: register our default FUNDUS4J
-    orthanc = OrthancServer.start(tmp.resolve("orthanc"), Map.of("FUNDUS4J", OrthancServer.freePort()));
+    // Orthanc answers C-FIND and C-GET only to registered AE titles, and C-MOVEs to their port
+    movePort = OrthancServer.freePort();
+    orthanc = OrthancServer.start(tmp.resolve("orthanc"), Map.of("FUNDUS4J", movePort));
     study = FundusStudyFixture.make(tmp.resolve("study"), 5, PATIENT_ID, "R", "20240615", 64);
     orthanc.uploadAll(study.files());
   }
@@ -144,6 +146,18 @@ class PacsCommandTests {
     assertEquals(0, first.exit(), first.all());
     assertTrue(first.out().contains("study " + study.studyInstanceUid()
         + ": found 5, already on disk 0, retrieved 5, duplicates 0, failed 0"), first.out());
+    assertStudyPulledByteIdentical(store);
+
+    Run second = run("pacs", "pull", "--pacs", orthanc.dicom().toString(), "--study", study.studyInstanceUid(),
+        "--store", store.toString());
+
+    assertEquals(0, second.exit(), second.all());
+    assertTrue(second.out().contains("found 5, already on disk 5, retrieved 0, duplicates 0, failed 0"), second.out());
+    assertFalse(first.all().contains(PATIENT_ID) || second.all().contains(PATIENT_ID));
+  }
+
+  /** Every instance of the study is in the store, RETRIEVED, with the Pixel Data element bytes of the source. */
+  static void assertStudyPulledByteIdentical(Path store) throws Exception {
     try (LocalStore local = LocalStore.open(store)) {
       assertEquals(5L, local.manifest().counts().get(InstanceState.RETRIEVED));
       for (Path source : study.files()) {
@@ -154,13 +168,26 @@ class PacsCommandTests {
         assertArrayEquals(FundusStudyFixture.pixelDataElement(source), FundusStudyFixture.pixelDataElement(pulled));
       }
     }
+  }
 
-    Run second = run("pacs", "pull", "--pacs", orthanc.dicom().toString(), "--study", study.studyInstanceUid(),
-        "--store", store.toString());
+  @Test
+  void pullByCMoveAndByWadoRsStoresTheStudyInItsTransferSyntax() throws Exception {
+    Path moved = tmp.resolve("pull-cmove");
+    Path web = tmp.resolve("pull-wado");
 
-    assertEquals(0, second.exit(), second.all());
-    assertTrue(second.out().contains("found 5, already on disk 5, retrieved 0, duplicates 0, failed 0"), second.out());
-    assertFalse(first.all().contains(PATIENT_ID) || second.all().contains(PATIENT_ID));
+    Run byMove = run("pacs", "pull", "--pacs", orthanc.dicom().toString(), "--study", study.studyInstanceUid(),
+        "--method", "c-move", "--move-port", String.valueOf(movePort), "--move-bind", "127.0.0.1",
+        "--store", moved.toString());
+    Run byWado = run("pacs", "pull", "--dicomweb", orthanc.dicomWebRoot().toString(), "--user", OrthancServer.USER,
+        "--password", OrthancServer.PASSWORD, "--study", study.studyInstanceUid(), "--method", "wado-rs",
+        "--store", web.toString());
+
+    assertEquals(0, byMove.exit(), byMove.all());
+    assertTrue(byMove.out().contains("found 5, already on disk 0, retrieved 5, duplicates 0, failed 0"), byMove.out());
+    assertStudyPulledByteIdentical(moved);
+    assertEquals(0, byWado.exit(), byWado.all());
+    assertTrue(byWado.out().contains("found 5, already on disk 0, retrieved 5, duplicates 0, failed 0"), byWado.out());
+    assertStudyPulledByteIdentical(web);
   }
 
   @Test

@@ -106,6 +106,62 @@ class ServeCommandTests {
   }
 
   @Test
+  void fundusServeInItsOwnProcessRunsUntilSigtermAndPrintsItsCounts() throws Exception {
+    FundusStudyFixture.Study study = FundusStudyFixture.make(tmp.resolve("process-images"), 2, "PAT-SERVE-2", "R",
+        "20240802", 64);
+    Path stderr = tmp.resolve("serve-stderr.txt");
+    String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g", "-cp",
+        classPath, FundusCli.class.getName(), "serve", "--aet", "FUNDUSNODE", "--port", "0", "--bind", "127.0.0.1",
+        "--allow", "FUNDUSCAM", "--work", tmp.resolve("process-node").toString(), "--model", model.toString(),
+        "--send-to", orthanc.dicom().toString(), "--calling-aet", "FUNDUS4J", "--status-every", "1");
+    Process serve = new ProcessBuilder(cmd).redirectError(stderr.toFile()).start();
+    try {
+      List<String> lines = new ArrayList<>();
+      org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(240), () -> {
+        java.io.BufferedReader out = new java.io.BufferedReader(
+            new java.io.InputStreamReader(serve.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+        String first = readLine(out, lines, stderr);
+        String prefix = "fundus serve: FUNDUSNODE listening on 127.0.0.1:";
+        assertTrue(first.startsWith(prefix), first);
+        int port = Integer.parseInt(first.substring(prefix.length(), first.indexOf(',', prefix.length())));
+        assertEquals("received 0, SRs sent 0, failed 0, queued 0, rejected associations 0", readLine(out, lines, stderr));
+
+        String pushed = storescu("FUNDUSCAM", port, study.files());
+        assertTrue(pushed.startsWith("exit=0"), pushed);
+        String status;
+        do {
+          status = readLine(out, lines, stderr);
+        } while (!status.startsWith("received 2, SRs sent 2"));
+
+        serve.toHandle().destroy(); // SIGTERM by PID (Process.destroy would also close our end of stdout)
+        assertTrue(serve.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "serve did not stop on SIGTERM");
+        String last;
+        do {
+          last = readLine(out, lines, stderr);
+        } while (!last.startsWith("fundus serve: stopped"));
+        assertEquals("fundus serve: stopped; received 2, SRs sent 2, failed 0, queued 0, rejected associations 0",
+            last);
+      }, () -> "serve output so far: " + lines);
+    } finally {
+      if (serve.isAlive()) {
+        serve.destroyForcibly().waitFor();
+      }
+    }
+    assertEquals(2, instancesInOrthanc(study.studyInstanceUid()).size());
+  }
+
+  private static String readLine(java.io.BufferedReader out, List<String> lines, Path stderr) throws Exception {
+    String line = out.readLine();
+    if (line == null) {
+      throw new AssertionError("fundus serve ended; output " + lines + "; stderr:\n"
+          + java.nio.file.Files.readString(stderr));
+    }
+    lines.add(line);
+    return line;
+  }
+
+  @Test
   void serveNeedsExactlyOneDestination() {
     String[] common = {"--aet", "FUNDUSNODE", "--port", "0", "--allow", "FUNDUSCAM", "--work",
         tmp.resolve("w").toString(), "--model", model.toString()};
