@@ -63,8 +63,9 @@ class EverydayCommandsTests {
     Run r = run("dicom", "check", data.toString());
 
     assertEquals(0, r.exit(), r.err());
-    assertTrue(r.out().contains("7 files: 4 decode, 3 with errors"), r.out());
-    for (String bad : List.of("truncated.dcm", "zero.dcm", "readme.txt")) {
+    // labels.csv beside the images is a non-DICOM input too
+    assertTrue(r.out().contains("8 files: 4 decode, 4 with errors"), r.out());
+    for (String bad : List.of("truncated.dcm", "zero.dcm", "readme.txt", "labels.csv")) {
       String line = r.out().lines().filter(l -> l.contains(bad)).findFirst().orElseThrow();
       assertTrue(line.contains("ERROR"), line);
     }
@@ -84,9 +85,9 @@ class EverydayCommandsTests {
 
     assertEquals(0, r.exit(), r.err());
     List<String> csv = Files.readAllLines(out.resolve("summary.csv"));
-    assertEquals(8, csv.size(), "header + one row per input: " + csv);
+    assertEquals(9, csv.size(), "header + one row per input (4 images, 3 bad files, labels.csv): " + csv);
     assertEquals(4, csv.stream().filter(l -> l.contains(",screened,")).count());
-    assertEquals(3, csv.stream().filter(l -> l.contains(",error,")).count());
+    assertEquals(4, csv.stream().filter(l -> l.contains(",error,")).count());
     try (var srs = Files.list(out.resolve("sr"))) {
       assertEquals(4, srs.count());
     }
