@@ -46,9 +46,13 @@ public final class StartWeights {
 
   /** Copies every backbone parameter (all layers before the head) from {@code from} to {@code to}. */
   public static void copyBackbone(ComputationGraph from, ComputationGraph to) {
-    for (String layer : ResNet50.backboneLayerNames()) {
-      for (Map.Entry<String, INDArray> p : from.getLayer(layer).paramTable().entrySet()) {
-        to.getLayer(layer).getParam(p.getKey()).assign(p.getValue());
+    for (String name : ResNet50.backboneLayerNames()) {
+      org.deeplearning4j.nn.api.Layer layer = from.getLayer(name);
+      if (layer == null) {
+        continue; // a parameter-free vertex such as a residual addition
+      }
+      for (Map.Entry<String, INDArray> p : layer.paramTable().entrySet()) {
+        to.getLayer(name).getParam(p.getKey()).assign(p.getValue());
       }
     }
   }

@@ -84,6 +84,22 @@ class TransferModesTests {
   }
 
   @Test
+  void copyBackboneCopiesEveryBackboneParameterAndNoHeadParameter() {
+    ComputationGraph from = ResNet50.build(Head.paper(2), 1);
+    ComputationGraph to = ResNet50.build(Head.linear(2), 2);
+    INDArray headBefore = to.getLayer(ResNet50.OUTPUT).params().dup();
+
+    StartWeights.copyBackbone(from, to);
+
+    for (String name : ResNet50.backboneLayerNames()) {
+      if (from.getLayer(name) != null && from.getLayer(name).numParams() > 0) {
+        assertEquals(from.getLayer(name).params(), to.getLayer(name).params(), name);
+      }
+    }
+    assertEquals(headBefore, to.getLayer(ResNet50.OUTPUT).params(), "the head is left as it was");
+  }
+
+  @Test
   void startParsesThePapersWords() {
     assertEquals(Start.IMAGENET_FUNDUS, Start.parse("ImageNet+Fundus"));
     assertEquals(Start.SCRATCH, Start.parse("scratch"));
