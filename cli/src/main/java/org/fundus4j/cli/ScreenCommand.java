@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import org.fundus4j.dicom.sr.UidGenerator;
 import org.fundus4j.samples.Progress;
 import org.fundus4j.samples.screening.BatchScreening;
+import org.fundus4j.samples.screening.InferenceEngine;
 import org.fundus4j.samples.screening.ScreeningRow;
 import org.fundus4j.transfer.SavedModel;
 import picocli.CommandLine.Command;
@@ -30,6 +31,16 @@ final class ScreenCommand implements Callable<Integer> {
   @Option(names = "--uid-root", description = "Organisation UID root for new UIDs (default: UUID-derived 2.25.)")
   String uidRoot;
 
+  @Option(names = "--engine", defaultValue = "onnx", paramLabel = "onnx|dl4j",
+      description = "Inference engine: ONNX Runtime on fundus4j's export, or DL4J (default: ${DEFAULT-VALUE})")
+  String engine;
+
+  @Option(names = "--threads", defaultValue = "2", description = "Inference and decoding threads (default: ${DEFAULT-VALUE})")
+  int threads;
+
+  @Option(names = "--batch", defaultValue = "8", description = "Images per inference call (default: ${DEFAULT-VALUE})")
+  int batch;
+
   @Parameters(arity = "1..*", paramLabel = "DIR|FILE", description = "DICOM files or folders (recursive)")
   List<Path> inputs;
 
@@ -37,13 +48,18 @@ final class ScreenCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     SavedModel saved = SavedModel.load(model);
     UidGenerator uids = uidRoot == null ? UidGenerator.uuidDerived() : UidGenerator.withRoot(uidRoot);
-    BatchScreening screening = new BatchScreening(saved, uids);
     List<Path> files = BatchScreening.expand(inputs);
     Files.createDirectories(out);
     List<ScreeningRow> rows;
-    try (Progress bar = new ProgressBars().start("screening", files.size())) {
+    long started;
+    String engineName;
+    try (BatchScreening screening = new BatchScreening(saved, uids, InferenceEngine.parse(engine), threads, batch);
+        Progress bar = new ProgressBars().start("screening", files.size())) {
+      engineName = screening.engine();
+      started = System.nanoTime();
       rows = screening.run(files, out, bar::stepTo);
     }
+    double seconds = (System.nanoTime() - started) / 1e9;
     Path csv = out.resolve("summary.csv");
     BatchScreening.writeCsv(rows, csv);
     long ok = rows.stream().filter(r -> r.status() == ScreeningRow.Status.SCREENED).count();
@@ -54,6 +70,8 @@ final class ScreenCommand implements Callable<Integer> {
     }
     System.out.printf(Locale.ROOT, "%d files: %d screened (SRs in %s), %d errors; summary %s%n", rows.size(), ok,
         out.resolve("sr"), rows.size() - ok, csv);
+    System.out.printf(Locale.ROOT, "%.1f s, %.2f images/s end to end (decode, preprocess, %s inference, SR)%n",
+        seconds, rows.size() / seconds, engineName);
     return ok > 0 ? 0 : 1;
   }
 }

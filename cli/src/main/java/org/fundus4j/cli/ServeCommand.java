@@ -20,6 +20,7 @@ import org.fundus4j.dicom.node.NodeStatus;
 import org.fundus4j.dicom.node.SrDestination;
 import org.fundus4j.dicom.node.StorageNode;
 import org.fundus4j.dicom.sr.UidGenerator;
+import org.fundus4j.samples.screening.InferenceEngine;
 import org.fundus4j.samples.screening.ModelScreener;
 import org.fundus4j.transfer.SavedModel;
 import org.slf4j.Logger;
@@ -69,6 +70,10 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, paramLabel = "MODELDIR",
       description = "Saved binary model (model.zip + model-card.json)")
   Path model;
+
+  @Option(names = "--engine", defaultValue = "onnx", paramLabel = "onnx|dl4j",
+      description = "Inference engine: ONNX Runtime on fundus4j's export, or DL4J (default: ${DEFAULT-VALUE})")
+  String engine;
 
   @ArgGroup(exclusive = true, multiplicity = "1")
   Destination destination;
@@ -159,7 +164,7 @@ final class ServeCommand implements Callable<Integer> {
     }
     AeTitle self = AeTitle.of(aet);
     SavedModel saved = SavedModel.load(model);
-    NodeConfig config = NodeConfig.of(self, port, allowed, work, new ModelScreener(saved), srDestination(self))
+    NodeConfig config = NodeConfig.of(self, port, allowed, work, new ModelScreener(saved, InferenceEngine.parse(engine)), srDestination(self))
         .withBindAddress(InetAddress.getByName(bind))
         .withRetryDelay(Duration.ofSeconds(retryDelaySeconds));
     if (uidRoot != null) {

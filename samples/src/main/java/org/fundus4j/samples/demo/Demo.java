@@ -177,13 +177,13 @@ public final class Demo {
     SavedModel.save(modelDir, lpWins ? probe : tuned, card);
 
     out.printf(Locale.ROOT, "6/6 Screening every DICOM file with the %s model, one SR per image ...%n", chosen);
-    BatchScreening screening = new BatchScreening(new SavedModel(lpWins ? probe : tuned, card),
-        UidGenerator.uuidDerived());
     List<Path> files = BatchScreening.expand(List.of(dataDir));
     files.removeIf(f -> !f.getFileName().toString().endsWith(".dcm"));
     Path screenDir = outDir.resolve("screening");
     List<ScreeningRow> rows;
-    try (Progress bar = progress.start("screening", files.size())) {
+    try (BatchScreening screening = new BatchScreening(new SavedModel(lpWins ? probe : tuned, card),
+        UidGenerator.uuidDerived()); Progress bar = progress.start("screening", files.size())) {
+      out.println("    inference engine: " + screening.engine());
       rows = screening.run(files, screenDir, bar::stepTo);
     }
     Path summary = screenDir.resolve("summary.csv");

@@ -1,5 +1,6 @@
 package org.fundus4j.samples.screening;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import org.fundus4j.dicom.node.ImageScreener;
@@ -31,10 +32,16 @@ public final class ModelScreener implements ImageScreener {
    * A screener for {@code model}.
    *
    * @throws IllegalArgumentException when the model is not a binary model with an "abnormal" label
+   * @throws IOException when the model cannot be exported for ONNX Runtime
    */
-  public ModelScreener(SavedModel model) {
+  public ModelScreener(SavedModel model) throws IOException {
+    this(model, InferenceEngine.ONNX);
+  }
+
+  /** A screener for {@code model} running on {@code engine} (one image at a time, 2 threads). */
+  public ModelScreener(SavedModel model, InferenceEngine engine) throws IOException {
     // the node writes the SRs itself; BatchScreening's UID generator is never used here
-    this.model = new BatchScreening(model, UidGenerator.uuidDerived());
+    this.model = new BatchScreening(model, UidGenerator.uuidDerived(), engine, 2, 1);
   }
 
   @Override

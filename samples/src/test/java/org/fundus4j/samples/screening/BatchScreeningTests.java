@@ -36,11 +36,13 @@ class BatchScreeningTests {
     Path text = Files.writeString(data.resolve("notes.txt"), "not DICOM");
     ModelCard card = new ModelCard("test screener", "0.0.1", "binary", List.of("normal", "abnormal"), "Scratch", "FT",
         64, ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD, true, Map.of());
-    BatchScreening screening = new BatchScreening(new SavedModel(ResNet50.build(Head.linear(2), 1), card),
-        UidGenerator.uuidDerived());
+    SavedModel model = new SavedModel(ResNet50.build(Head.linear(2), 1), card);
     List<Path> inputs = BatchScreening.expand(List.of(data));
 
-    List<ScreeningRow> rows = screening.run(inputs, dir.resolve("out"), done -> {});
+    List<ScreeningRow> rows;
+    try (BatchScreening screening = new BatchScreening(model, UidGenerator.uuidDerived(), InferenceEngine.ONNX, 2, 2)) {
+      rows = screening.run(inputs, dir.resolve("out"), done -> {});
+    }
     BatchScreening.writeCsv(rows, dir.resolve("out/summary.csv"));
 
     assertEquals(inputs.size(), rows.size(), "every input gets exactly one row");
@@ -63,6 +65,15 @@ class BatchScreeningTests {
     assertEquals("file,sop_instance_uid,status,probability,sr_file,reason", csv.get(0));
     try (Stream<Path> srs = Files.list(dir.resolve("out/sr"))) {
       assertEquals(3, srs.count(), "one SR per decodable image");
+    }
+    try (BatchScreening dl4j = new BatchScreening(model, UidGenerator.uuidDerived(), InferenceEngine.DL4J, 1, 3)) {
+      List<ScreeningRow> again = dl4j.run(inputs, dir.resolve("out-dl4j"), done -> {});
+      for (int i = 0; i < rows.size(); i++) {
+        if (rows.get(i).status() == ScreeningRow.Status.SCREENED) {
+          assertEquals(rows.get(i).probability(), again.get(i).probability(), 1e-4,
+              "ONNX Runtime and DL4J agree on " + rows.get(i).file());
+        }
+      }
     }
   }
 }
