@@ -43,7 +43,7 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <pre>{@code
  * mvn -B -q -pl networks,benchmarks install -DskipTests
- * java -Xmx6g -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" \
+ * java -Xmx2g -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" \
  *   org.fundus4j.benchmarks.InferenceBackendBenchmark --threads 2 --repeats 5 --out benchmarks/results
  * }</pre>
  * This is a benchmark, not a test: nothing here runs during {@code mvn install}.
