@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -40,27 +37,13 @@ class EverydayCommandsTests {
     Files.writeString(data.resolve("readme.txt"), "not a DICOM file");
   }
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int exit = FundusCli.commandLine().execute(args);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+  private static CliRun run(String... args) {
+    return CliRun.of(args);
   }
 
   @Test
   void dicomCheckReportsEveryFileAndGoesOnPastBadOnes() {
-    Run r = run("dicom", "check", data.toString());
+    CliRun r = run("dicom", "check", data.toString());
 
     assertEquals(0, r.exit(), r.err());
     // labels.csv beside the images is a non-DICOM input too
@@ -81,7 +64,7 @@ class EverydayCommandsTests {
         Map.of()));
     Path out = dir.resolve("screen-out");
 
-    Run r = run("screen", "--model", model.toString(), "--out", out.toString(), data.toString());
+    CliRun r = run("screen", "--model", model.toString(), "--out", out.toString(), data.toString());
 
     assertEquals(0, r.exit(), r.err());
     List<String> csv = Files.readAllLines(out.resolve("summary.csv"));
@@ -102,7 +85,7 @@ class EverydayCommandsTests {
         List.of("normal", "abnormal"), "Scratch", "FT", 64, ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD, true,
         Map.of()));
 
-    Run r = run("screen", "--model", model.toString(), "--out", dir.resolve("none").toString(),
+    CliRun r = run("screen", "--model", model.toString(), "--out", dir.resolve("none").toString(),
         data.resolve("zero.dcm").toString());
 
     assertEquals(1, r.exit());

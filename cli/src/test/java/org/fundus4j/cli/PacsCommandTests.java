@@ -5,9 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -47,31 +44,13 @@ class PacsCommandTests {
     }
   }
 
-  record Run(int exit, String out, String err) {
-    String all() {
-      return out + err;
-    }
-  }
-
-  static synchronized Run run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int exit = FundusCli.commandLine().execute(args);
-      return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+  private static CliRun run(String... args) {
+    return CliRun.of(args);
   }
 
   @Test
   void echoSucceedsAgainstOrthanc() {
-    Run r = run("pacs", "echo", "--pacs", orthanc.dicom().toString());
+    CliRun r = run("pacs", "echo", "--pacs", orthanc.dicom().toString());
 
     assertEquals(0, r.exit(), r.all());
     assertTrue(r.out().startsWith("C-ECHO ORTHANC@127.0.0.1:" + orthanc.dicom().port() + " as FUNDUS4J: success"),
@@ -82,7 +61,7 @@ class PacsCommandTests {
   void echoToAClosedPortNamesHostPortAndBothAeTitles() throws Exception {
     int closed = OrthancServer.freePort();
 
-    Run r = run("pacs", "echo", "--pacs", "ORTHANC@127.0.0.1:" + closed, "--aet", "OURNODE", "--timeout", "5");
+    CliRun r = run("pacs", "echo", "--pacs", "ORTHANC@127.0.0.1:" + closed, "--aet", "OURNODE", "--timeout", "5");
 
     assertEquals(1, r.exit(), r.all());
     String line = r.err().strip();
@@ -94,7 +73,7 @@ class PacsCommandTests {
   @Test
   void echoWithoutAPeerOrWithBothIsAUsageError() {
     assertEquals(2, run("pacs", "echo").exit());
-    Run both = run("pacs", "echo", "--pacs", orthanc.dicom().toString(), "--dicomweb",
+    CliRun both = run("pacs", "echo", "--pacs", orthanc.dicom().toString(), "--dicomweb",
         orthanc.dicomWebRoot().toString());
     assertEquals(2, both.exit(), both.all());
     assertTrue(both.err().contains("mutually exclusive"), both.err());
@@ -102,7 +81,7 @@ class PacsCommandTests {
 
   @Test
   void findListsTheStoredStudyWithoutPatientIdentifiers() {
-    Run studies = run("pacs", "find", "--pacs", orthanc.dicom().toString(), "--modality", "OP,XC",
+    CliRun studies = run("pacs", "find", "--pacs", orthanc.dicom().toString(), "--modality", "OP,XC",
         "--study-date", "20240101-20241231", "--patient-id", PATIENT_ID);
 
     assertEquals(0, studies.exit(), studies.all());
@@ -110,10 +89,10 @@ class PacsCommandTests {
         "1 study match(es)"), studies.out().lines().toList());
     assertFalse(studies.all().contains(PATIENT_ID), "patient id leaked: " + studies.all());
 
-    Run none = run("pacs", "find", "--pacs", orthanc.dicom().toString(), "--study-date", "20250101-");
+    CliRun none = run("pacs", "find", "--pacs", orthanc.dicom().toString(), "--study-date", "20250101-");
     assertEquals(List.of("0 study match(es)"), none.out().lines().toList());
 
-    Run images = run("pacs", "find", "--pacs", orthanc.dicom().toString(), "--level", "image", "--study",
+    CliRun images = run("pacs", "find", "--pacs", orthanc.dicom().toString(), "--level", "image", "--study",
         study.studyInstanceUid(), "--series", study.seriesInstanceUid(), "--laterality", "R");
     assertEquals(0, images.exit(), images.all());
     List<String> lines = images.out().lines().filter(l -> l.startsWith("IMAGE")).toList();
@@ -121,7 +100,7 @@ class PacsCommandTests {
     assertTrue(lines.stream().allMatch(l -> l.contains("sop-class=" + FundusStudyFixture.OP_8BIT)
         && l.contains("laterality=R")), images.out());
 
-    Run web = run("pacs", "find", "--dicomweb", orthanc.dicomWebRoot().toString(), "--user", OrthancServer.USER,
+    CliRun web = run("pacs", "find", "--dicomweb", orthanc.dicomWebRoot().toString(), "--user", OrthancServer.USER,
         "--password", OrthancServer.PASSWORD, "--modality", "OP");
     assertEquals(0, web.exit(), web.all());
     assertTrue(web.out().contains("STUDY  " + study.studyInstanceUid() + " date=20240615 modality=OP"), web.out());
@@ -130,7 +109,7 @@ class PacsCommandTests {
 
   @Test
   void findRejectsABadDateRangeNamingTheOption() {
-    Run r = run("pacs", "find", "--pacs", orthanc.dicom().toString(), "--study-date", "2024-01-01");
+    CliRun r = run("pacs", "find", "--pacs", orthanc.dicom().toString(), "--study-date", "2024-01-01");
 
     assertEquals(1, r.exit());
     assertTrue(r.err().contains("--study-date expects DICOM dates YYYYMMDD-YYYYMMDD, got '2024-01-01'"), r.err());
@@ -140,7 +119,7 @@ class PacsCommandTests {
   void pullByCGetStoresTheStudyAndASecondRunRetrievesNothingNew() throws Exception {
     Path store = tmp.resolve("pull-cget");
 
-    Run first = run("pacs", "pull", "--pacs", orthanc.dicom().toString(), "--study", study.studyInstanceUid(),
+    CliRun first = run("pacs", "pull", "--pacs", orthanc.dicom().toString(), "--study", study.studyInstanceUid(),
         "--method", "c-get", "--store", store.toString());
 
     assertEquals(0, first.exit(), first.all());
@@ -148,7 +127,7 @@ class PacsCommandTests {
         + ": found 5, already on disk 0, retrieved 5, duplicates 0, failed 0"), first.out());
     assertStudyPulledByteIdentical(store);
 
-    Run second = run("pacs", "pull", "--pacs", orthanc.dicom().toString(), "--study", study.studyInstanceUid(),
+    CliRun second = run("pacs", "pull", "--pacs", orthanc.dicom().toString(), "--study", study.studyInstanceUid(),
         "--store", store.toString());
 
     assertEquals(0, second.exit(), second.all());
@@ -175,10 +154,10 @@ class PacsCommandTests {
     Path moved = tmp.resolve("pull-cmove");
     Path web = tmp.resolve("pull-wado");
 
-    Run byMove = run("pacs", "pull", "--pacs", orthanc.dicom().toString(), "--study", study.studyInstanceUid(),
+    CliRun byMove = run("pacs", "pull", "--pacs", orthanc.dicom().toString(), "--study", study.studyInstanceUid(),
         "--method", "c-move", "--move-port", String.valueOf(movePort), "--move-bind", "127.0.0.1",
         "--store", moved.toString());
-    Run byWado = run("pacs", "pull", "--dicomweb", orthanc.dicomWebRoot().toString(), "--user", OrthancServer.USER,
+    CliRun byWado = run("pacs", "pull", "--dicomweb", orthanc.dicomWebRoot().toString(), "--user", OrthancServer.USER,
         "--password", OrthancServer.PASSWORD, "--study", study.studyInstanceUid(), "--method", "wado-rs",
         "--store", web.toString());
 
@@ -192,12 +171,12 @@ class PacsCommandTests {
 
   @Test
   void pullByWadoRsNeedsDicomWebAndCMoveNeedsAPort() {
-    Run wado = run("pacs", "pull", "--pacs", orthanc.dicom().toString(), "--study", study.studyInstanceUid(),
+    CliRun wado = run("pacs", "pull", "--pacs", orthanc.dicom().toString(), "--study", study.studyInstanceUid(),
         "--method", "wado-rs", "--store", tmp.resolve("x").toString());
     assertEquals(1, wado.exit());
     assertTrue(wado.err().contains("--method wado-rs needs --dicomweb URL"), wado.err());
 
-    Run move = run("pacs", "pull", "--pacs", orthanc.dicom().toString(), "--study", study.studyInstanceUid(),
+    CliRun move = run("pacs", "pull", "--pacs", orthanc.dicom().toString(), "--study", study.studyInstanceUid(),
         "--method", "c-move", "--store", tmp.resolve("y").toString());
     assertEquals(1, move.exit());
     assertTrue(move.err().contains("--method c-move needs --move-port N"), move.err());
@@ -210,8 +189,8 @@ class PacsCommandTests {
     FundusStudyFixture.Study web = FundusStudyFixture.make(tmp.resolve("push-web"), 2, "PAT-PUSH-2", "L",
         "20240702", 32);
 
-    Run byDimse = run("pacs", "push", "--pacs", orthanc.dicom().toString(), tmp.resolve("push-dimse").toString());
-    Run byWeb = run("pacs", "push", "--dicomweb", orthanc.dicomWebRoot().toString(), "--user", OrthancServer.USER,
+    CliRun byDimse = run("pacs", "push", "--pacs", orthanc.dicom().toString(), tmp.resolve("push-dimse").toString());
+    CliRun byWeb = run("pacs", "push", "--dicomweb", orthanc.dicomWebRoot().toString(), "--user", OrthancServer.USER,
         "--password", OrthancServer.PASSWORD, web.files().get(0).toString(), web.files().get(1).toString());
 
     assertEquals(0, byDimse.exit(), byDimse.all());

@@ -212,6 +212,11 @@ public final class ExperimentRunner {
       model = FineTune.prepare(start, new Adam(grid.training().ftLearningRate()), ResNet50.PAPER_WEIGHT_DECAY, seed);
       losses = FineTune.train(model, FundusDataSets.iterator(train, Pipelines.training(size, seed), LabelKind.BINARY,
           2, batch, skips), grid.training().ftEpochs(), EpochListener.none());
+      // "Precise BatchNorm": after a short run the running averages still lag the weights, so set them
+      // from training images once more before evaluating.
+      DataSetIterator calibration = FundusDataSets.iterator(train, Pipelines.evaluation(size), LabelKind.BINARY, 2,
+          batch, skips);
+      BatchNormCalibration.reestimate(model, List.of(calibration.next().getFeatures()));
     }
     Predictions predictions = Predictions.of(model, test, 1);
     double auc = RocAuc.compute(predictions.scores(), predictions.labels());
