@@ -17,7 +17,7 @@ final class DemoCommand implements Callable<Integer> {
   Path out;
 
   @Option(names = "--images", description = "Synthetic images to generate (default: ${DEFAULT-VALUE})",
-      defaultValue = "160")
+      defaultValue = "120")
   int images;
 
   @Option(names = "--size", description = "Input side in pixels (default: ${DEFAULT-VALUE})", defaultValue = "128")
