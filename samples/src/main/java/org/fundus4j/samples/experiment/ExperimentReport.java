@@ -65,8 +65,9 @@ public final class ExperimentReport {
         .addText("What this is", String.format(Locale.ROOT, "%d cells: starts %s, resolutions %s px, modes %s, "
             + "data fractions %s, %d-fold patient-level cross-validation. AUC is exact (ties count 1/2); "
             + "p-values are DeLong's paired test on the pooled out-of-fold predictions against the baseline "
-            + "%s.", results.size(), grid.starts(), grid.resolutions(), grid.modes(), grid.fractions(),
-            grid.folds(), baseline))
+            + "%s %d px %s.", results.size(), startLabels(grid), grid.resolutions(), grid.modes(),
+            grid.fractions(), grid.folds(), baseline.start(), baseline.resolution(),
+            baseline.protocol().abbreviation()))
         .addTable(table);
 
     html.addImage("AUC vs resolution (cf. the paper's Fig. 2A); error bars: SD over folds",
@@ -105,6 +106,10 @@ public final class ExperimentReport {
     addTsne(html, results, cellsDir, figures, topResolution, fullFraction);
     addGradCams(html, results, cellsDir, reportDir);
     return html.build().write(reportDir);
+  }
+
+  private static List<String> startLabels(GridSpec grid) {
+    return grid.starts().stream().map(s -> org.fundus4j.transfer.Start.valueOf(s).label()).toList();
   }
 
   private static List<Fold> folds(List<CellResult> cells) {
