@@ -17,7 +17,7 @@ done
 
 RUNTIME_PACKAGES=(
   libpixelmed-java libpixelmed-imageio-java   # DICOM library (dcm4che is not on Maven Central)
-  unzip                                       # bootstrap compares jar manifests
+  unzip python3                               # bootstrap rewrites and compares jar manifests
 )
 TEST_PACKAGES=(
   dcmtk dicom3tools                           # third-party DICOM writers/clients; dciodvfy validator
