@@ -49,8 +49,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.learning.config.Adam;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Runs an experiment grid cell by cell, resumably: the paper's downstream protocol on the JVM.
@@ -69,7 +67,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ExperimentRunner {
 
-  private static final Logger LOG = LoggerFactory.getLogger(ExperimentRunner.class);
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   /** Name of the per-cell results file whose presence marks a cell done. */
   public static final String METRICS = "metrics.json";
