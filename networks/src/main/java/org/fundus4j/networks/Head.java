@@ -7,7 +7,8 @@ package org.fundus4j.networks;
  * weights load one-to-one (see {@link ResNet50} for the layer-name table):
  * <ul>
  *   <li>{@link #linear(int)}: {@code fc = Linear(2048, n)}, softmax output, multi-class cross-entropy;</li>
- *   <li>{@link #multiLabel(int)}: {@code fc = Linear(2048, n)}, sigmoid output, binary cross-entropy
+ *   <li>{@link #multiLabel(int)}: {@code fc = Linear(2048, n)}, sigmoid output, binary cross-entropy from the logits
+ *       ({@link SigmoidCrossEntropy}, as PyTorch's {@code BCEWithLogitsLoss})
  *       per label;</li>
  *   <li>{@link #paper(int)}: the head of Jang et al. (arXiv 2408.08790),
  *       {@code fc = Sequential(Linear(2048, 512), BatchNorm1d(512), ReLU(), Linear(512, n))},

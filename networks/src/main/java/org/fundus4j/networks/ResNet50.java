@@ -212,7 +212,7 @@ public final class ResNet50 {
           .nIn(FEATURE_WIDTH).nOut(linear.classes()).activation(Activation.SOFTMAX)
           .weightInit(WeightInit.XAVIER).build(), input);
     } else if (head instanceof Head.MultiLabel multiLabel) {
-      graph.addLayer(OUTPUT, new OutputLayer.Builder(LossFunctions.LossFunction.XENT)
+      graph.addLayer(OUTPUT, new OutputLayer.Builder(new SigmoidCrossEntropy())
           .nIn(FEATURE_WIDTH).nOut(multiLabel.labels()).activation(Activation.SIGMOID)
           .weightInit(WeightInit.XAVIER).build(), input);
     } else if (head instanceof Head.Paper paper) {
