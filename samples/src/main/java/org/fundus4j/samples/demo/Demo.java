@@ -2,7 +2,6 @@ package org.fundus4j.samples.demo;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import javax.imageio.ImageIO;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.fundus4j.dicom.ImageIdentity;
 import org.fundus4j.dicom.OphthalmicPhotoWriter;
@@ -27,6 +25,7 @@ import org.fundus4j.pipelines.Sample;
 import org.fundus4j.pipelines.SkipReport;
 import org.fundus4j.pipelines.splits.Fold;
 import org.fundus4j.pipelines.splits.PatientKFold;
+import org.fundus4j.samples.Cc0Photograph;
 import org.fundus4j.samples.Progress;
 import org.fundus4j.samples.experiment.Experiment;
 import org.fundus4j.samples.experiment.GridSpec;
@@ -223,13 +222,7 @@ public final class Demo {
   /** Converts the bundled CC0 photograph (normal left eye, Häggström 2014) to a DICOM OP file. */
   static Path writeRealPhotograph(Path dir) throws IOException {
     Files.createDirectories(dir);
-    BufferedImage photo;
-    try (InputStream in = Demo.class.getResourceAsStream("/org/fundus4j/samples/cc0/retina-normal-left.jpg")) {
-      if (in == null) {
-        throw new IOException("Bundled CC0 photograph missing from the samples jar");
-      }
-      photo = ImageIO.read(in);
-    }
+    BufferedImage photo = Cc0Photograph.normalLeftEye();
     UidGenerator uids = UidGenerator.uuidDerived();
     ImageIdentity id = new ImageIdentity("CC0-DEMO-0001", "CC0^Demo Subject", uids.next(), uids.next(), uids.next(),
         "L", LocalDate.of(2014, 1, 1));

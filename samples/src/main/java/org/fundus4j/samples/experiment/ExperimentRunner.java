@@ -34,6 +34,7 @@ import org.fundus4j.pipelines.splits.DataFractions;
 import org.fundus4j.pipelines.splits.Fold;
 import org.fundus4j.pipelines.splits.PatientKFold;
 import org.fundus4j.pipelines.splits.SplitFiles;
+import org.fundus4j.samples.Cc0Photograph;
 import org.fundus4j.samples.Progress;
 import org.fundus4j.samples.synthetic.SyntheticDataset;
 import org.fundus4j.transfer.BatchNormCalibration;
@@ -337,7 +338,7 @@ public final class ExperimentRunner {
       pictures.put(String.format(Locale.ROOT, "%02d-%s-p%.2f", i, s.label(0) == 1 ? "abnormal" : "normal",
           predictions.scores()[i]), DicomImages.read(s.image()).rgb());
     }
-    pictures.put("99-real-cc0-normal-left-eye", ModelView.realPhotograph());
+    pictures.put("99-real-cc0-normal-left-eye", Cc0Photograph.normalLeftEye());
     for (Map.Entry<String, BufferedImage> e : pictures.entrySet()) {
       INDArray input = pipeline.apply(e.getValue());
       INDArray heat = cam.heatMap(input, 1);

@@ -1,9 +1,6 @@
 package org.fundus4j.samples.experiment;
 
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.io.InputStream;
-import javax.imageio.ImageIO;
 import org.fundus4j.transfer.ModelCard;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -30,15 +27,5 @@ final class ModelView {
       }
     }
     return image;
-  }
-
-  /** The real CC0 photograph of a normal left eye bundled with the samples (provenance: data/cc0/README.md). */
-  static BufferedImage realPhotograph() throws IOException {
-    try (InputStream in = ModelView.class.getResourceAsStream("/org/fundus4j/samples/cc0/retina-normal-left.jpg")) {
-      if (in == null) {
-        throw new IOException("Bundled CC0 photograph missing from the samples jar");
-      }
-      return ImageIO.read(in);
-    }
   }
 }
