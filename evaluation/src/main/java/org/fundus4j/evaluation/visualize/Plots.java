@@ -29,6 +29,8 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 public final class Plots {
   private static final int WIDTH = 800;
   private static final int HEIGHT = 600;
+  private static final Color[] PALETTE = {new Color(0x0072B2), new Color(0xD55E00), new Color(0x009E73),
+      new Color(0xCC79A7), new Color(0xE69F00), new Color(0x56B4E9), new Color(0x000000), new Color(0xF0E442)};
 
   private Plots() {}
 
@@ -72,11 +74,13 @@ public final class Plots {
     XYSeries chance = chart.addSeries("chance", new double[] {0, 1}, new double[] {0, 1});
     chance.setLineColor(Color.GRAY);
     chance.setMarker(SeriesMarkers.NONE);
+    int i = 0;
     for (var e : curves.entrySet()) {
       RocCurve c = e.getValue();
       XYSeries s = chart.addSeries(String.format(Locale.ROOT, "%s (AUC %.3f)", e.getKey(), c.area()),
           c.fpr(), c.tpr());
       s.setMarker(SeriesMarkers.NONE);
+      colour(s, i++);
     }
     return save(chart, file);
   }
@@ -103,12 +107,26 @@ public final class Plots {
       throw new IllegalArgumentException("no series to draw in '" + title + "'");
     }
     XYChart chart = chart(title, xLabel, yLabel);
+    int i = 0;
     for (Series s : series) {
       XYSeries xy = s.yError() == null ? chart.addSeries(s.name(), s.x(), s.y())
           : chart.addSeries(s.name(), s.x(), s.y(), s.yError());
       xy.setMarker(SeriesMarkers.CIRCLE);
+      colour(xy, i++);
     }
     return save(chart, file);
+  }
+
+  /**
+   * The n-th data series of every chart gets the n-th colour (Okabe-Ito, readable with colour-blindness), so
+   * a model drawn in the same position keeps its colour from chart to chart; the ROC chance line is grey and
+   * takes no slot.
+   */
+  private static void colour(XYSeries series, int index) {
+    Color c = PALETTE[index % PALETTE.length];
+    series.setLineColor(c);
+    series.setMarkerColor(c);
+    series.setFillColor(c);
   }
 
   private static XYChart chart(String title, String xLabel, String yLabel) {
