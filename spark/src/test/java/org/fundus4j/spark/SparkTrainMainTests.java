@@ -16,6 +16,7 @@ import java.util.List;
 import org.fundus4j.pipelines.Pipelines;
 import org.fundus4j.pipelines.sources.ImageFiles;
 import org.fundus4j.transfer.SavedModel;
+import org.fundus4j.transfer.SmallCnn;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -61,7 +62,7 @@ class SparkTrainMainTests {
   }
 
   /**
-   * The whole run on real photographs, with {@link TinyCnn} in place of ResNet-50: ResNet-50's parameters and
+   * The whole run on real photographs, with {@link SmallCnn} in place of ResNet-50: ResNet-50's parameters and
    * Adam state (~280 MB per copy, serialised on the heap for every averaging) ran a 4 GB test JVM out of heap.
    */
   @Test
@@ -78,7 +79,7 @@ class SparkTrainMainTests {
         "--prefetch", "0", "--seed", "5");
 
     SparkTrainMain.Result result = assertTimeoutPreemptively(Duration.ofMinutes(3),
-        () -> SparkTrainMain.run(options, LocalSpark.context(), head -> TinyCnn.build(5, 32, head.outputs())));
+        () -> SparkTrainMain.run(options, LocalSpark.context(), head -> SmallCnn.build(5, 32, head.outputs())));
 
     assertEquals(2, result.epochLosses().size());
     result.epochLosses().forEach(loss -> assertTrue(Double.isFinite(loss) && loss > 0, "loss " + loss));
@@ -92,7 +93,7 @@ class SparkTrainMainTests {
     assertEquals(32, saved.card().inputSize());
     assertEquals("Scratch", saved.card().start());
     assertEquals(result.epochLosses().get(1), saved.card().metrics().get("trainLoss"), 0.0);
-    assertNotEquals(TinyCnn.build(5, 32, 2).params(), saved.graph().params(),
+    assertNotEquals(SmallCnn.build(5, 32, 2).params(), saved.graph().params(),
         "parameters should have moved away from the seed-5 initialisation");
     INDArray probabilities = saved.graph().outputSingle(Pipelines.evaluation(32).apply(ImageFiles.read(RETINA), 0));
     assertArrayEquals(new long[] {1, 2}, probabilities.shape());

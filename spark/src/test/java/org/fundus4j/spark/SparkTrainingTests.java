@@ -12,6 +12,7 @@ import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.fundus4j.transfer.SmallCnn;
 import org.junit.jupiter.api.Test;
 import org.nd4j.evaluation.classification.Evaluation;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -26,7 +27,7 @@ class SparkTrainingTests {
     assertTimeoutPreemptively(Duration.ofMinutes(3), () -> {
       List<DataSet> train = BrightSquares.examples(96, SIZE, 1);
       DataSet held = DataSet.merge(BrightSquares.examples(64, SIZE, 2));
-      ComputationGraph model = TinyCnn.build(42, SIZE);
+      ComputationGraph model = SmallCnn.build(42, SIZE);
       INDArray initialParams = model.params().dup();
       double lossBefore = model.score(held);
       double accuracyBefore = accuracy(model, held);
@@ -58,7 +59,7 @@ class SparkTrainingTests {
   void lossOnTheExecutorsEqualsTheDriversScore() {
     assertTimeoutPreemptively(Duration.ofMinutes(2), () -> {
       List<DataSet> data = BrightSquares.examples(16, SIZE, 3);
-      ComputationGraph model = TinyCnn.build(7, SIZE);
+      ComputationGraph model = SmallCnn.build(7, SIZE);
       double driver = model.score(DataSet.merge(data));
       JavaSparkContext sc = LocalSpark.context();
       double executors = new SparkTraining(4, 1, 2, 0).loss(sc, model, sc.parallelize(data, 2));

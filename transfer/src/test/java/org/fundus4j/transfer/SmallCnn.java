@@ -13,12 +13,21 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
-/** A four-layer CNN for training-loop tests where ResNet-50 would only add minutes. */
-final class SmallCnn {
+/**
+ * A conv-BN-pool-softmax graph for training-loop tests where ResNet-50 would only add minutes; also used by
+ * the spark module's tests (through this module's test-jar).
+ */
+public final class SmallCnn {
 
   private SmallCnn() {}
 
-  static ComputationGraph build(long seed, int size) {
+  /** Two softmax outputs. */
+  public static ComputationGraph build(long seed, int size) {
+    return build(seed, size, 2);
+  }
+
+  /** {@code classes} softmax outputs in a layer named {@code "output"}; input {@code [N, 3, size, size]}. */
+  public static ComputationGraph build(long seed, int size, int classes) {
     ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder()
         .seed(seed)
         .updater(new Adam(5e-3))
@@ -29,7 +38,7 @@ final class SmallCnn {
             .activation(Activation.IDENTITY).build(), "input")
         .addLayer("bn", new BatchNormalization.Builder().activation(Activation.RELU).build(), "conv")
         .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.MAX).build(), "bn")
-        .addLayer("output", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(2)
+        .addLayer("output", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes)
             .activation(Activation.SOFTMAX).build(), "pool")
         .setOutputs("output")
         .build();
