@@ -1,19 +1,17 @@
 package org.fundus4j.dicom;
 
-import com.pixelmed.dicom.Attribute;
-import com.pixelmed.dicom.AttributeFactory;
+import static org.fundus4j.dicom.internal.Attributes.put;
+
 import com.pixelmed.dicom.AttributeList;
 import com.pixelmed.dicom.AttributeTag;
 import com.pixelmed.dicom.AttributeTagAttribute;
 import com.pixelmed.dicom.CodeStringAttribute;
 import com.pixelmed.dicom.DicomException;
-import com.pixelmed.dicom.FileMetaInformation;
 import com.pixelmed.dicom.FloatSingleAttribute;
 import com.pixelmed.dicom.OtherByteAttribute;
 import com.pixelmed.dicom.SequenceAttribute;
 import com.pixelmed.dicom.TagFromName;
 import com.pixelmed.dicom.TransferSyntax;
-import com.pixelmed.dicom.UnsignedLongAttribute;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -23,6 +21,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Objects;
+import org.fundus4j.dicom.internal.Attributes;
 import org.fundus4j.dicom.sr.UidGenerator;
 
 /**
@@ -185,28 +184,8 @@ public final class OphthalmicPhotoWriter {
     pixels.setValues(interleavedRgb(rgb));
     l.put(pixels);
 
-    addFileMeta(l);
+    Attributes.addFileMeta(l);
     return l;
-  }
-
-  /**
-   * Adds the file meta information (PS3.10 7.1) with fundus4j's implementation class UID and
-   * version name, and the group length recomputed for them.
-   */
-  private static void addFileMeta(AttributeList list) throws DicomException {
-    FileMetaInformation.addFileMetaInformation(list, TransferSyntax.ExplicitVRLittleEndian, "FUNDUS4J");
-    put(list, TagFromName.ImplementationClassUID, IMPLEMENTATION_CLASS_UID);
-    put(list, TagFromName.ImplementationVersionName, IMPLEMENTATION_VERSION_NAME);
-    long length = 0;
-    for (Attribute a : list.values()) {
-      AttributeTag tag = a.getTag();
-      if (tag.getGroup() == 0x0002 && tag.getElement() != 0x0000) {
-        length += a.getLengthOfEntireEncodedAttribute(true, true);
-      }
-    }
-    UnsignedLongAttribute groupLength = new UnsignedLongAttribute(TagFromName.FileMetaInformationGroupLength);
-    groupLength.addValue(length);
-    list.put(groupLength);
   }
 
   private static byte[] interleavedRgb(BufferedImage image) {
@@ -232,14 +211,6 @@ public final class OphthalmicPhotoWriter {
   private static String derivedUid(String uid) {
     java.util.UUID u = java.util.UUID.nameUUIDFromBytes(("sync:" + uid).getBytes(StandardCharsets.US_ASCII));
     return UidGenerator.fromUuid(u);
-  }
-
-  private static void put(AttributeList list, AttributeTag tag, String... values) throws DicomException {
-    Attribute a = AttributeFactory.newAttribute(tag);
-    for (String v : values) {
-      a.addValue(v);
-    }
-    list.put(a);
   }
 
   private static SequenceAttribute code(AttributeTag tag, String value, String scheme, String meaning)

@@ -1,7 +1,5 @@
 package org.fundus4j.dicom.sr;
 
-import com.pixelmed.dicom.Attribute;
-import com.pixelmed.dicom.AttributeFactory;
 import com.pixelmed.dicom.AttributeList;
 import com.pixelmed.dicom.AttributeTag;
 import com.pixelmed.dicom.DicomException;
@@ -10,6 +8,7 @@ import com.pixelmed.dicom.TagFromName;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
+import org.fundus4j.dicom.internal.Attributes;
 
 /**
  * One SR content item (PS3.3 C.17.3) under construction; package-private builder over PixelMed.
@@ -109,11 +108,7 @@ final class ContentItem {
   }
 
   static void put(AttributeList list, AttributeTag tag, String... values) throws DicomException {
-    Attribute a = AttributeFactory.newAttribute(tag);
-    for (String v : values) {
-      a.addValue(v);
-    }
-    list.put(a);
+    Attributes.put(list, tag, values);
   }
 
   static SequenceAttribute code(AttributeTag tag, CodedConcept concept) throws DicomException {

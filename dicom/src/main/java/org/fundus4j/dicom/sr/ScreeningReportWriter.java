@@ -5,11 +5,9 @@ import com.pixelmed.dicom.AttributeList;
 import com.pixelmed.dicom.AttributeTag;
 import com.pixelmed.dicom.DateTimeAttribute;
 import com.pixelmed.dicom.DicomException;
-import com.pixelmed.dicom.FileMetaInformation;
 import com.pixelmed.dicom.SequenceAttribute;
 import com.pixelmed.dicom.TagFromName;
 import com.pixelmed.dicom.TransferSyntax;
-import com.pixelmed.dicom.UnsignedLongAttribute;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -28,6 +26,7 @@ import org.fundus4j.dicom.DicomReadException;
 import org.fundus4j.dicom.InstanceInfo;
 import org.fundus4j.dicom.LogSafe;
 import org.fundus4j.dicom.OphthalmicPhotoWriter;
+import org.fundus4j.dicom.internal.Attributes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -279,7 +278,7 @@ public final class ScreeningReportWriter {
       l.put(a);
     }
 
-    addFileMeta(l);
+    Attributes.addFileMeta(l);
     return l;
   }
 
@@ -325,23 +324,6 @@ public final class ScreeningReportWriter {
     study.put(seriesSeq);
     evidence.addItem(study);
     return evidence;
-  }
-
-  /** File meta information with fundus4j's implementation UID and a recomputed group length. */
-  private static void addFileMeta(AttributeList list) throws DicomException {
-    FileMetaInformation.addFileMetaInformation(list, TransferSyntax.ExplicitVRLittleEndian, "FUNDUS4J");
-    ContentItem.put(list, TagFromName.ImplementationClassUID, OphthalmicPhotoWriter.IMPLEMENTATION_CLASS_UID);
-    ContentItem.put(list, TagFromName.ImplementationVersionName, OphthalmicPhotoWriter.IMPLEMENTATION_VERSION_NAME);
-    long length = 0;
-    for (Attribute a : list.values()) {
-      AttributeTag tag = a.getTag();
-      if (tag.getGroup() == 0x0002 && tag.getElement() != 0x0000) {
-        length += a.getLengthOfEntireEncodedAttribute(true, true);
-      }
-    }
-    UnsignedLongAttribute groupLength = new UnsignedLongAttribute(TagFromName.FileMetaInformationGroupLength);
-    groupLength.addValue(length);
-    list.put(groupLength);
   }
 
   private static void copy(AttributeList from, AttributeList to, AttributeTag tag) {

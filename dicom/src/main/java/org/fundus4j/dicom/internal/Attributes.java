@@ -1,0 +1,50 @@
+package org.fundus4j.dicom.internal;
+
+import com.pixelmed.dicom.Attribute;
+import com.pixelmed.dicom.AttributeFactory;
+import com.pixelmed.dicom.AttributeList;
+import com.pixelmed.dicom.AttributeTag;
+import com.pixelmed.dicom.DicomException;
+import com.pixelmed.dicom.FileMetaInformation;
+import com.pixelmed.dicom.TagFromName;
+import com.pixelmed.dicom.TransferSyntax;
+import com.pixelmed.dicom.UnsignedLongAttribute;
+import org.fundus4j.dicom.OphthalmicPhotoWriter;
+
+/**
+ * Attribute helpers shared by the dicom module's writers. Internal to the module (they take PixelMed types,
+ * which the module's API never shows); not for use by other modules.
+ */
+public final class Attributes {
+
+  private Attributes() {}
+
+  /** Puts an attribute of {@code tag}'s dictionary VR with {@code values} (none: present but empty). */
+  public static void put(AttributeList list, AttributeTag tag, String... values) throws DicomException {
+    Attribute a = AttributeFactory.newAttribute(tag);
+    for (String v : values) {
+      a.addValue(v);
+    }
+    list.put(a);
+  }
+
+  /**
+   * Adds group 0002 for Explicit VR Little Endian with fundus4j's implementation class UID and version name,
+   * and a group length recomputed over what was added.
+   */
+  public static void addFileMeta(AttributeList list) throws DicomException {
+    FileMetaInformation.addFileMetaInformation(list, TransferSyntax.ExplicitVRLittleEndian, "FUNDUS4J");
+    put(list, TagFromName.ImplementationClassUID, OphthalmicPhotoWriter.IMPLEMENTATION_CLASS_UID);
+    put(list, TagFromName.ImplementationVersionName, OphthalmicPhotoWriter.IMPLEMENTATION_VERSION_NAME);
+    long length = 0;
+    for (Attribute a : list.values()) {
+      AttributeTag tag = a.getTag();
+      if (tag.getGroup() == 0x0002 && tag.getElement() != 0x0000) {
+        length += a.getLengthOfEntireEncodedAttribute(true, true);
+      }
+    }
+    UnsignedLongAttribute groupLength = new UnsignedLongAttribute(TagFromName.FileMetaInformationGroupLength);
+    groupLength.addValue(length);
+    list.put(groupLength);
+  }
+}
