@@ -19,24 +19,26 @@ final class SampleLoader {
    * @throws IOException naming the file when the image or mask cannot be read or decoded
    */
   static ImageAndMaskOrImage load(Sample s, FundusPipeline pipeline, LabelKind kind, long draw) throws IOException {
+    if (kind != LabelKind.SEGMENTATION) {
+      ScalableImage img = ImageFiles.open(s.image());
+      try {
+        return new ImageAndMaskOrImage(pipeline.apply(img, draw), null);
+      } catch (RuntimeException e) {
+        throw new IOException("Cannot preprocess " + s.image() + ": " + e.getMessage(), e);
+      }
+    }
+    // Segmentation: image and mask go through the same geometric stages at full size.
     BufferedImage img = ImageFiles.read(s.image());
-    if (kind == LabelKind.SEGMENTATION) {
-      if (s.mask() == null) {
-        throw new IOException("Segmentation sample has no mask: " + s.image());
-      }
-      BufferedImage mask = ImageFiles.read(s.mask());
-      if (mask.getWidth() != img.getWidth() || mask.getHeight() != img.getHeight()) {
-        throw new IOException("Mask " + s.mask() + " is " + mask.getWidth() + "x" + mask.getHeight()
-            + " but image " + s.image() + " is " + img.getWidth() + "x" + img.getHeight());
-      }
-      ImageAndMask out = pipeline.apply(img, mask, draw);
-      return new ImageAndMaskOrImage(out.image(), out.mask());
+    if (s.mask() == null) {
+      throw new IOException("Segmentation sample has no mask: " + s.image());
     }
-    try {
-      return new ImageAndMaskOrImage(pipeline.apply(img, draw), null);
-    } catch (RuntimeException e) {
-      throw new IOException("Cannot preprocess " + s.image() + ": " + e.getMessage(), e);
+    BufferedImage mask = ImageFiles.read(s.mask());
+    if (mask.getWidth() != img.getWidth() || mask.getHeight() != img.getHeight()) {
+      throw new IOException("Mask " + s.mask() + " is " + mask.getWidth() + "x" + mask.getHeight()
+          + " but image " + s.image() + " is " + img.getWidth() + "x" + img.getHeight());
     }
+    ImageAndMask out = pipeline.apply(img, mask, draw);
+    return new ImageAndMaskOrImage(out.image(), out.mask());
   }
 
   /** A loaded sample: image tensor and optional mask tensor. */
