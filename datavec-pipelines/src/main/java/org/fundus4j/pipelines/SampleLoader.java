@@ -41,6 +41,21 @@ final class SampleLoader {
     return new ImageAndMaskOrImage(out.image(), out.mask());
   }
 
+  /**
+   * Decodes one image sample into row {@code row} of {@code batch} ({@code [n, 3, s, s]}); for non-segmentation
+   * kinds.
+   *
+   * @throws IOException naming the file when the image cannot be read, decoded or preprocessed
+   */
+  static void loadInto(Sample s, StagedPipeline pipeline, long draw, INDArray batch, int row) throws IOException {
+    ScalableImage img = ImageFiles.open(s.image());
+    try {
+      pipeline.applyInto(img, draw, batch, row);
+    } catch (RuntimeException e) {
+      throw new IOException("Cannot preprocess " + s.image() + ": " + e.getMessage(), e);
+    }
+  }
+
   /** A loaded sample: image tensor and optional mask tensor. */
   record ImageAndMaskOrImage(INDArray image, INDArray mask) {}
 

@@ -68,11 +68,19 @@ final class StagedPipeline implements FundusPipeline {
   @Override
   public INDArray apply(ScalableImage image, long draw) throws IOException {
     INDArray x = newImageTensor();
+    applyInto(image, draw, x, 0);
+    return x;
+  }
+
+  /**
+   * As {@link #apply(ScalableImage, long)}, writing into row {@code row} of {@code batch} (c-ordered FLOAT
+   * {@code [N, 3, size, size]}, not a view, allocated outside any {@code PointerScope}).
+   */
+  void applyInto(ScalableImage image, long draw, INDArray batch, int row) throws IOException {
     try (PointerScope scope = new PointerScope()) {
       Frame out = run(decodeAndCrop(image), discCrop == null ? 0 : 1, draw);
-      ImageNetNormalize.writeChw(out.image(), x);
+      ImageNetNormalize.writeChw(out.image(), batch, row);
     }
-    return x;
   }
 
   /** Decodes {@code image} at the reduction described in {@link #apply(ScalableImage, long)}; crops if known. */

@@ -65,22 +65,32 @@ public final class ImageNetNormalize {
    * }</pre>
    */
   public static void writeChw(Mat bgr, INDArray out) {
+    writeChw(bgr, out, 0);
+  }
+
+  /**
+   * Writes the image into row {@code row} of {@code batch}, a c-ordered float tensor {@code [N, 3, H, W]} that
+   * is not a view, as {@link #writeChw(Mat, INDArray)} does for {@code [1, 3, H, W]}: the rows of a batch are
+   * filled in place, without a tensor per image and a concatenation.
+   */
+  public static void writeChw(Mat bgr, INDArray batch, int row) {
     checkBgr(bgr);
     int h = bgr.rows();
     int w = bgr.cols();
-    long[] shape = out.shape();
-    if (out.dataType() != DataType.FLOAT || shape.length != 4 || shape[0] != 1 || shape[1] != 3 || shape[2] != h
-        || shape[3] != w || out.ordering() != 'c' || out.isView()) {
-      throw new IllegalArgumentException("Expected a c-ordered FLOAT tensor [1, 3, " + h + ", " + w + "] that is not a"
-          + " view, got " + out.dataType() + " " + java.util.Arrays.toString(shape) + " order " + out.ordering());
+    long[] shape = batch.shape();
+    if (batch.dataType() != DataType.FLOAT || shape.length != 4 || shape[1] != 3 || shape[2] != h || shape[3] != w
+        || batch.ordering() != 'c' || batch.isView() || row < 0 || row >= shape[0]) {
+      throw new IllegalArgumentException("Expected a c-ordered FLOAT tensor [N, 3, " + h + ", " + w + "] that is not a"
+          + " view and a row in [0, N), got " + batch.dataType() + " " + java.util.Arrays.toString(shape) + " order "
+          + batch.ordering() + (batch.isView() ? " (a view)" : "") + ", row " + row);
     }
     long plane = (long) h * w;
     try (PointerScope scope = new PointerScope()) {
-      BytePointer base = new BytePointer(out.data().addressPointer());
+      BytePointer base = new BytePointer(batch.data().addressPointer());
       MatVector bgrPlanes = new MatVector();
       split(bgr, bgrPlanes);
       for (int c = 0; c < 3; c++) {
-        BytePointer target = new BytePointer(base).position(c * plane * Float.BYTES);
+        BytePointer target = new BytePointer(base).position((3L * row + c) * plane * Float.BYTES);
         Mat dst = new Mat(h, w, CV_32FC1, target);
         bgrPlanes.get(2 - c).convertTo(dst, CV_32F, 1.0 / (255.0 * STD[c]), -MEAN[c] / STD[c]);
         if (dst.data().address() != target.address() + target.position()) {

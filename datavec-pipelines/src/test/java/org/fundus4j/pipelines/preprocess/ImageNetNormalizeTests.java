@@ -44,8 +44,25 @@ class ImageNetNormalizeTests {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> ImageNetNormalize.writeChw(bgr, wrong));
 
-    assertEquals("Expected a c-ordered FLOAT tensor [1, 3, 8, 8] that is not a view, got FLOAT [1, 3, 8, 9] order c",
-        e.getMessage());
+    assertEquals("Expected a c-ordered FLOAT tensor [N, 3, 8, 8] that is not a view and a row in [0, N), got FLOAT"
+        + " [1, 3, 8, 9] order c, row 0", e.getMessage());
+  }
+
+  @Test
+  void writeChwFillsOneRowOfABatchAndLeavesTheOthers() {
+    Mat bgr = new Mat(4, 5, CV_8UC3);
+    byte[] px = new byte[4 * 5 * 3];
+    java.util.Arrays.fill(px, (byte) 255);
+    bgr.data().put(px);
+    INDArray batch = Nd4j.zeros(DataType.FLOAT, 3, 3, 4, 5);
+
+    ImageNetNormalize.writeChw(bgr, batch, 1);
+
+    assertEquals(0f, batch.getFloat(0, 2, 3, 4));
+    assertEquals((1 - 0.485f) / 0.229f, batch.getFloat(1, 0, 0, 0), 1e-5);
+    assertEquals((1 - 0.406f) / 0.225f, batch.getFloat(1, 2, 3, 4), 1e-5);
+    assertEquals(0f, batch.getFloat(2, 0, 0, 0));
+    assertThrows(IllegalArgumentException.class, () -> ImageNetNormalize.writeChw(bgr, batch, 3));
   }
 
   @Test
