@@ -203,11 +203,11 @@ public final class PipelineBenchmark {
           if (jpegPath) {
             ScalableImage image = ImageFiles.open(files.get(i));
             t = lap(ns, 0, t);
-            // As StagedPipeline: the largest reduction keeping the shorter side >= size, halved while the disc is
-            // smaller than size.
+            // As StagedPipeline.reductionFor: the largest reduction keeping 0.9 x the shorter side >= size, then
+            // halved while the disc found is smaller than size.
             int r = 1;
             while (r * 2 <= image.maxReduction()
-                && (Math.min(image.width(), image.height()) + 2 * r - 1) / (2 * r) >= size) {
+                && (Math.min(image.width(), image.height()) + 2 * r - 1) / (2 * r) * 0.9 >= size) {
               r *= 2;
             }
             while (true) {

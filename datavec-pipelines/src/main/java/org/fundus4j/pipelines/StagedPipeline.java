@@ -25,6 +25,11 @@ final class StagedPipeline implements FundusPipeline {
   private final long seed;
   private final boolean augments;
   private final List<Stage> stages;
+  /**
+   * The fundus disc usually spans at least this fraction of a photograph's shorter side; a smaller first guess
+   * would waste a reduced decode on most 1024 px images at 512 px (their disc is about 920 px across).
+   */
+  static final double EXPECTED_DISC_FRACTION = 0.9;
   /** The leading BorderCrop when the stages start with BorderCrop, PadToSquare, Resize(size); else null. */
   private final BorderCrop discCrop;
   private final AtomicLong nextDraw = new AtomicLong();
@@ -60,10 +65,11 @@ final class StagedPipeline implements FundusPipeline {
    *
    * <p>When the pipeline starts with {@link BorderCrop}, {@link PadToSquare} and {@link Resize} to its size (the
    * {@link Pipelines#training training} and {@link Pipelines#evaluation evaluation} pipelines do), a JPEG is
-   * decoded at the largest reduction (1/2, 1/4, 1/8) whose shorter side still has {@code size} pixels, and
-   * decoded again at the next smaller reduction while the disc found there (the larger side of its bounding
-   * box, the side of the padded square) is smaller than {@code size}; so the final resize never enlarges what a
-   * full decode would have shrunk. Other pipelines decode at full size.
+   * decoded at the largest reduction (1/2, 1/4, 1/8) at which 90 % of its shorter side still has {@code size}
+   * pixels, and decoded again at the next smaller reduction while the disc found there (the larger side of its
+   * bounding box, the side of the padded square) is smaller than {@code size}; so the final resize never
+   * enlarges what a full decode would have shrunk, and the reduction depends on the image alone. Other pipelines
+   * decode at full size.
    */
   @Override
   public INDArray apply(ScalableImage image, long draw) throws IOException {
@@ -99,11 +105,15 @@ final class StagedPipeline implements FundusPipeline {
     }
   }
 
-  /** The largest power of two up to {@code max} that keeps the shorter side of the image at least {@code size}. */
+  /**
+   * The reduction tried first: the largest power of two up to {@code max} that keeps
+   * {@link #EXPECTED_DISC_FRACTION} of the shorter side at least {@code size} pixels. A guess from the image's
+   * size alone, so the choice never depends on other images; the disc check after decoding has the last word.
+   */
   static int reductionFor(int width, int height, int size, int max) {
     int shorter = Math.min(width, height);
     int r = 1;
-    while (r * 2 <= max && ceilDiv(shorter, r * 2) >= size) {
+    while (r * 2 <= max && ceilDiv(shorter, r * 2) * EXPECTED_DISC_FRACTION >= size) {
       r *= 2;
     }
     return r;
