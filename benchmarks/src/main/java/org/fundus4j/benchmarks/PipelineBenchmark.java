@@ -1,16 +1,33 @@
 package org.fundus4j.benchmarks;
 
+import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.LocalDate;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.opencv.global.opencv_core;
+import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.opencv.opencv_core.Rect;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.fundus4j.dicom.DicomImages;
+import org.fundus4j.dicom.ImageIdentity;
+import org.fundus4j.dicom.OphthalmicPhotoWriter;
 import org.fundus4j.networks.Head;
 import org.fundus4j.networks.ResNet50;
+import org.fundus4j.pipelines.Augmentations;
+import org.fundus4j.pipelines.Frame;
 import org.fundus4j.pipelines.FundusDataSetIterator;
 import org.fundus4j.pipelines.FundusDataSets;
 import org.fundus4j.pipelines.FundusPipeline;
@@ -18,126 +35,269 @@ import org.fundus4j.pipelines.IteratorOptions;
 import org.fundus4j.pipelines.LabelKind;
 import org.fundus4j.pipelines.Pipelines;
 import org.fundus4j.pipelines.Sample;
+import org.fundus4j.pipelines.ScalableImage;
 import org.fundus4j.pipelines.SkipReport;
-import org.fundus4j.pipelines.sources.DicomFolder;
-import org.fundus4j.samples.synthetic.SyntheticDataset;
+import org.fundus4j.pipelines.Stage;
+import org.fundus4j.pipelines.augment.Clahe;
+import org.fundus4j.pipelines.augment.GaussianBlur;
+import org.fundus4j.pipelines.augment.Grayscale;
+import org.fundus4j.pipelines.augment.HorizontalFlip;
+import org.fundus4j.pipelines.preprocess.BorderCrop;
+import org.fundus4j.pipelines.preprocess.ImageNetNormalize;
+import org.fundus4j.pipelines.preprocess.OpenCvImages;
+import org.fundus4j.pipelines.preprocess.PadToSquare;
+import org.fundus4j.pipelines.preprocess.Resize;
+import org.fundus4j.pipelines.sources.ImageFiles;
+import org.fundus4j.samples.synthetic.SyntheticFundus;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Measures how fast the training pipeline feeds images from DICOM OP JPEG files, against the time one
- * ResNet-50 training step takes per image (issue 4). A benchmark, not a test: numbers depend on the machine.
+ * Measures how fast the training pipeline feeds 512 px images from DICOM OP JPEG files (issue 4), per stage and
+ * through the multi-threaded iterator, against one ResNet-50 training step. A benchmark, not a test.
  *
- * <p>Input: {@code count} SYNTHETIC fundus images rendered at {@code sourceSize} px, written as Ophthalmic
- * Photography DICOM by {@link SyntheticDataset#writeDicom} and compressed to JPEG baseline with dcmtk's
- * {@code dcmcjpeg}. Measured: DICOM decode only; decode + training pipeline on 1 thread; the multi-threaded
- * {@link FundusDataSets} iterator (decode, crop, pad, resize to {@code size}, flip/grey/blur/CLAHE,
- * normalise, batch); and a ResNet-50 ({@code ResNet50.build(Head.linear(2))}) {@code fit} on one batch of
- * {@code modelBatch} images at {@code size} px.
+ * <p>Input: {@code count} SYNTHETIC Ophthalmic Photography files shaped like a fundus camera's: a fundus disc
+ * rendered {@code height} px across by {@code SyntheticFundus}, centred on a black {@code width x height} frame,
+ * with seeded sensor-like noise on the disc (sigma {@code noise} grey levels) so that JPEG needs about as many
+ * bits per disc pixel as a real photograph, written by {@code OphthalmicPhotoWriter} and compressed to JPEG
+ * baseline (IJG quality 90, 4:2:2) by dcmtk's {@code dcmcjpeg +eb}. With {@code data/cc0} present, the CC0 real
+ * photograph wrapped by {@code img2dcm} (1411x1411, 4:2:0) is measured too.
  *
- * <p>Run after {@code mvn -B -q -pl benchmarks package -DskipTests}:
- * {@code java -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)"
- * org.fundus4j.benchmarks.PipelineBenchmark [count] [sourceSize] [size] [threads] [modelBatch]}, defaults
- * 64 1024 512 (all processors) 2; {@code modelBatch} 0 skips the ResNet-50 step. Needs dcmtk.
+ * <p>Measured, single thread, CPU time of that thread per image (OpenCV limited to 1 thread so that the thread
+ * sees all of its work): every stage of the previous path (PixelMed decode to a {@code BufferedImage}) and of the
+ * current one ({@code ImageFiles.open} keeps the JPEG frame, OpenCV decodes it at a reduced size); then
+ * {@code FundusDataSets.iterator} for each thread count: wall-clock images/s and process CPU time per image
+ * (all threads, GC included; load-independent, so images/s on {@code n} idle cores is about
+ * {@code n / CPU seconds per image}); then a ResNet-50 ({@code ResNet50.build(Head.linear(2))}) {@code fit} step
+ * on {@code modelBatch} random images at {@code size} px, per image.
+ *
+ * <p>Run from the repository root after {@code mvn -B -q -pl benchmarks -am package -DskipTests}:
+ * <pre>
+ * java -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" \
+ *     org.fundus4j.benchmarks.PipelineBenchmark [--count 64] [--width 2000] [--height 1500] [--noise 3] \
+ *     [--size 512] [--threads 1,2] [--model-batch 2] [--work DIR]
+ * </pre>
+ * {@code --model-batch 0} skips the ResNet-50 step; {@code --work} keeps (and re-uses) the generated files.
+ * Needs dcmtk.
  */
 public final class PipelineBenchmark {
 
-  /** What was measured; rates in images per second, model time in seconds per image. */
-  public record Result(int images, int size, int threads, double decodeOnlyPerSecond, double pipelineOneThreadPerSecond,
-      double iteratorPerSecond, double modelSecondsPerImage, int skipped, double decodeCpuSeconds,
-      double pipelineCpuSeconds) {
-    @Override
-    public String toString() {
-      return String.format(Locale.ROOT, "images %d at %d px, %d threads%n"
-          + "  DICOM JPEG decode only (1 thread):          %7.1f images/s%n"
-          + "  decode + training pipeline (1 thread):      %7.1f images/s%n"
-          + "  FundusDataSets iterator (%d threads):        %7.1f images/s%n"
-          + "  ResNet-50 fit step:                         %7.2f s/image (%.2f images/s)%n"
-          + "  skipped files: %d%n"
-          + "  CPU time per image (main thread, independent of other load): decode %.1f ms, decode + pipeline %.1f ms"
-          + " -> %.1f images/s per core",
-          images, size, threads, decodeOnlyPerSecond, pipelineOneThreadPerSecond, threads, iteratorPerSecond,
-          modelSecondsPerImage, 1 / modelSecondsPerImage, skipped, 1000 * decodeCpuSeconds, 1000 * pipelineCpuSeconds,
-          1 / pipelineCpuSeconds);
+  /** Benchmark settings; see the class comment. */
+  public record Options(int count, int width, int height, double noise, int size, int[] threads, int modelBatch,
+      Path work) {
+
+    /** Checks the ranges. */
+    public Options {
+      if (count < 1 || width < 64 || height < 64 || height > width || noise < 0 || size < 32 || modelBatch < 0) {
+        throw new IllegalArgumentException("Need count >= 1, 64 <= height <= width, noise >= 0, size >= 32,"
+            + " model batch >= 0");
+      }
+      threads = threads.clone();
+    }
+
+    /** The defaults: 64 files of 2000x1500 px, noise 3, 512 px, 1 and 2 threads, model batch 2, temporary work. */
+    public static Options defaults() {
+      return new Options(64, 2000, 1500, 3.0, 512, new int[] {1, 2}, 2, null);
     }
   }
 
+  /** One iterator run: worker threads, images per wall-clock second, process CPU milliseconds per image. */
+  public record IteratorRun(int threads, double imagesPerSecond, double cpuMsPerImage) {}
+
+  /** One row of the per-stage table: thread CPU ms per image on the previous and the current path (NaN: n/a). */
+  public record StageRow(String stage, double previousMs, double currentMs) {}
+
+  /**
+   * What was measured.
+   *
+   * @param stages per-stage thread CPU ms per image, single thread, previous (PixelMed) and current (OpenCV) path
+   * @param reductions how many images each JPEG reduction (1, 2, 4, 8) was used for
+   * @param realPhotoMs ms of thread CPU per image, whole current path, for the CC0 photograph (NaN if absent)
+   * @param modelSecondsPerImage ResNet-50 fit step per image (NaN if skipped)
+   */
+  public record Result(Options options, double meanJpegKb, double discBitsPerPixel, List<StageRow> stages,
+      Map<Integer, Integer> reductions, List<IteratorRun> iterator, int skipped, double realPhotoMs,
+      double modelSecondsPerImage) {}
+
+  private static final String[] STAGES = {"read DICOM: PixelMed decode (previous) / parse, keep JPEG frame (now)",
+      "JPEG decode, OpenCV imdecode at 1/r", "int RGB to BGR Mat", "disc crop (find bounds, view)", "pad to square",
+      "resize to {size} (area)", "augment (flip 0.5, grey 0.1, blur 0.2, CLAHE 0.2)",
+      "normalise into the [1,3,s,s] tensor"};
+
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
   private PipelineBenchmark() {}
 
-  /** Runs the benchmark in {@code work} (created if needed). */
-  public static Result run(Path work, int count, int sourceSize, int size, int threads, int modelBatch)
-      throws IOException, InterruptedException {
-    Path dir = work.resolve("op-jpeg");
-    Path labels = SyntheticDataset.writeDicom(dir, count, sourceSize, 1);
-    for (Path f : DicomFolder.dicomFiles(dir)) {
-      Path tmp = f.resolveSibling(f.getFileName() + ".jpg.dcm");
-      Process p = new ProcessBuilder("dcmcjpeg", "+eb", f.toString(), tmp.toString()).inheritIO().start();
-      if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-        throw new IOException("dcmcjpeg failed on " + f);
-      }
-      Files.move(tmp, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+  /** Runs the benchmark; generated files go to {@code options.work()} or a temporary folder. */
+  public static Result run(Options o) throws IOException, InterruptedException {
+    Path dir = o.work() != null ? o.work() : Files.createTempDirectory("fundus4j-pipeline-bench");
+    List<Path> files = writeSources(dir.resolve(String.format(Locale.ROOT, "op-jpeg-%dx%d-noise%.1f", o.width(),
+        o.height(), o.noise())), o);
+    long bytes = 0;
+    for (Path f : files) {
+      bytes += Files.size(f);
     }
-    List<Sample> samples = DicomFolder.read(labels).samples();
+    double discPixels = Math.PI / 4 * o.height() * o.height();
+    double bitsPerDiscPixel = 8.0 * bytes / files.size() / discPixels;
 
-    // Decode only, then decode + pipeline, one thread (second pass timed, first warms up).
-    double[] decode = rate(samples, s -> DicomImages.read(s.image()));
-    FundusPipeline train = Pipelines.training(size, 1);
-    double[] pipeline = rate(samples, s -> train.apply(DicomImages.read(s.image()).rgb()));
+    FundusPipeline train = Pipelines.training(o.size(), 1);
+    int cvThreads = opencv_core.getNumThreads();
+    opencv_core.setNumThreads(1);
+    List<StageRow> stages = new ArrayList<>();
+    Map<Integer, Integer> reductions = new LinkedHashMap<>();
+    double realPhoto;
+    try {
+      double[] previous = profile(files, o.size(), false, new LinkedHashMap<>());
+      double[] current = profile(files, o.size(), true, reductions);
+      double previousSum = 0;
+      double currentSum = 0;
+      for (int k = 0; k < STAGES.length; k++) {
+        stages.add(new StageRow(STAGES[k].replace("{size}", Integer.toString(o.size())), previous[k], current[k]));
+        previousSum += Double.isNaN(previous[k]) ? 0 : previous[k];
+        currentSum += Double.isNaN(current[k]) ? 0 : current[k];
+      }
+      stages.add(new StageRow("sum of the stages", previousSum, currentSum));
+      stages.add(new StageRow("whole path: pipeline.apply(DicomImages.read(f).rgb()) / pipeline.apply(ImageFiles.open(f))",
+          wholePath(files, f -> train.apply(DicomImages.read(f).rgb(), 0)),
+          wholePath(files, f -> train.apply(ImageFiles.open(f), 0))));
+      Path cc0 = realPhotograph(dir);
+      realPhoto = cc0 == null ? Double.NaN : wholePath(java.util.Collections.nCopies(8, cc0),
+          f -> train.apply(ImageFiles.open(f), 0));
+    } finally {
+      opencv_core.setNumThreads(cvThreads);
+    }
 
-    // The multi-threaded iterator: one warm-up epoch, then two timed epochs.
+    List<Sample> samples = new ArrayList<>();
+    for (int i = 0; i < files.size(); i++) {
+      samples.add(new Sample(files.get(i), "P" + i / 2, new int[] {i % 2}, null));
+    }
     SkipReport skips = new SkipReport();
-    double iterator;
-    try (FundusDataSetIterator it = FundusDataSets.iterator(samples, Pipelines.training(size, 2), LabelKind.BINARY,
-        2, 8, skips, new IteratorOptions(threads, 4, true, 3))) {
+    List<IteratorRun> runs = new ArrayList<>();
+    for (int t : o.threads()) {
+      runs.add(iterate(samples, o.size(), t, skips));
+    }
+    double model = o.modelBatch() == 0 ? Double.NaN : trainingStepSeconds(o.size(), o.modelBatch()) / o.modelBatch();
+    return new Result(o, bytes / 1024.0 / files.size(), bitsPerDiscPixel, stages, reductions, runs, skips.count(),
+        realPhoto, model);
+  }
+
+  /** Per-stage thread CPU ms per image (see {@link #STAGES}) of the PixelMed path or ({@code jpegPath}) the OpenCV one. */
+  private static double[] profile(List<Path> files, int size, boolean jpegPath, Map<Integer, Integer> reductions)
+      throws IOException {
+    Augmentations aug = Augmentations.defaults();
+    List<Stage> augment = List.of(new HorizontalFlip(aug.flip()), new Grayscale(aug.grayscale()),
+        new GaussianBlur(aug.blur(), 0.1, 2.0), new Clahe(aug.clahe()));
+    BorderCrop crop = new BorderCrop();
+    PadToSquare pad = new PadToSquare();
+    Resize resize = new Resize(size);
+    long[] ns = new long[STAGES.length];
+    for (int pass = 0; pass < 2; pass++) {   // pass 0 warms up
+      java.util.Arrays.fill(ns, 0);
+      for (int i = 0; i < files.size(); i++) {
+        try (PointerScope scope = new PointerScope()) {
+          long t = cpu();
+          Mat bgr;
+          Rect disc;
+          if (jpegPath) {
+            ScalableImage image = ImageFiles.open(files.get(i));
+            t = lap(ns, 0, t);
+            // As StagedPipeline.reductionFor: the largest reduction keeping 0.9 x the shorter side >= size, then
+            // halved while the disc found is smaller than size.
+            int r = 1;
+            while (r * 2 <= image.maxReduction()
+                && (Math.min(image.width(), image.height()) + 2 * r - 1) / (2 * r) * 0.9 >= size) {
+              r *= 2;
+            }
+            while (true) {
+              bgr = image.decodeBgr(r);
+              t = lap(ns, 1, t);
+              disc = crop.discBounds(bgr);
+              t = lap(ns, 3, t);
+              if (r == 1 || Math.max(disc.width(), disc.height()) >= size) {
+                break;
+              }
+              r /= 2;
+            }
+            if (pass == 1) {
+              reductions.merge(r, 1, Integer::sum);
+            }
+          } else {
+            BufferedImage rgb = DicomImages.read(files.get(i)).rgb();
+            t = lap(ns, 0, t);
+            bgr = OpenCvImages.toBgr(rgb);
+            t = lap(ns, 2, t);
+            disc = crop.discBounds(bgr);
+            t = lap(ns, 3, t);
+          }
+          Frame frame = BorderCrop.crop(new Frame(bgr, null), disc);
+          t = lap(ns, 3, t);
+          Random rnd = new Random(i);
+          frame = pad.apply(frame, rnd);
+          t = lap(ns, 4, t);
+          frame = resize.apply(frame, rnd);
+          t = lap(ns, 5, t);
+          for (Stage s : augment) {
+            frame = s.apply(frame, rnd);
+          }
+          t = lap(ns, 6, t);
+          INDArray x = Nd4j.createUninitialized(DataType.FLOAT, 1, 3, size, size);
+          ImageNetNormalize.writeChw(frame.image(), x);
+          lap(ns, 7, t);
+        }
+      }
+    }
+    double[] ms = new double[STAGES.length];
+    for (int k = 0; k < ms.length; k++) {
+      ms[k] = ns[k] / 1e6 / files.size();
+    }
+    ms[jpegPath ? 2 : 1] = Double.NaN;
+    return ms;
+  }
+
+  private static long cpu() {
+    return THREADS.getCurrentThreadCpuTime();
+  }
+
+  private static long lap(long[] ns, int k, long since) {
+    long now = cpu();
+    ns[k] += now - since;
+    return now;
+  }
+
+  private interface Work {
+    Object apply(Path file) throws IOException;
+  }
+
+  /** Thread CPU ms per image of {@code w} over {@code files}, after one warm-up pass. */
+  private static double wholePath(List<Path> files, Work w) throws IOException {
+    for (Path f : files) {
+      w.apply(f);
+    }
+    long t = cpu();
+    for (Path f : files) {
+      w.apply(f);
+    }
+    return (cpu() - t) / 1e6 / files.size();
+  }
+
+  /** One warm-up epoch, then two timed epochs (batch 8, 4 batches ahead, shuffled). */
+  private static IteratorRun iterate(List<Sample> samples, int size, int threads, SkipReport skips) {
+    com.sun.management.OperatingSystemMXBean os =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    try (FundusDataSetIterator it = FundusDataSets.iterator(samples, Pipelines.training(size, 2), LabelKind.BINARY, 2,
+        8, skips, new IteratorOptions(threads, 4, true, 3))) {
       drain(it);
       long t0 = System.nanoTime();
+      long c0 = os.getProcessCpuTime();
       int n = 0;
       for (int e = 0; e < 2; e++) {
         it.reset();
         n += drain(it);
       }
-      iterator = n / ((System.nanoTime() - t0) / 1e9);
-    }
-
-    if (modelBatch == 0) {
-      return new Result(samples.size(), size, threads, decode[0], pipeline[0], iterator, Double.NaN, skips.count(),
-          decode[1], pipeline[1]);
-    }
-    // One ResNet-50 training step on modelBatch images (after one warm-up step).
-    ComputationGraph net = ResNet50.build(Head.linear(2), 1);
-    DataSet batch = new DataSet(Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, modelBatch, 3, size, size),
-        Nd4j.eye(2).getRows(new int[modelBatch]).dup());
-    net.fit(batch);
-    long t0 = System.nanoTime();
-    int steps = 2;
-    for (int i = 0; i < steps; i++) {
-      net.fit(batch);
-    }
-    double model = (System.nanoTime() - t0) / 1e9 / (steps * modelBatch);
-    return new Result(samples.size(), size, threads, decode[0], pipeline[0], iterator, model, skips.count(),
-        decode[1], pipeline[1]);
-  }
-
-  private interface Work {
-    Object apply(Sample s) throws Exception;
-  }
-
-  /** Returns {images per wall-clock second, CPU seconds per image} of the calling thread. */
-  private static double[] rate(List<Sample> samples, Work w) throws IOException {
-    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
-    try {
-      for (Sample s : samples.subList(0, Math.min(8, samples.size()))) {
-        w.apply(s);
-      }
-      long t0 = System.nanoTime();
-      long c0 = mx.getCurrentThreadCpuTime();
-      for (Sample s : samples) {
-        w.apply(s);
-      }
-      double cpu = (mx.getCurrentThreadCpuTime() - c0) / 1e9 / samples.size();
-      return new double[] {samples.size() / ((System.nanoTime() - t0) / 1e9), cpu};
-    } catch (Exception e) {
-      throw new IOException("Benchmark step failed: " + e.getMessage(), e);
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      return new IteratorRun(threads, n / seconds, (os.getProcessCpuTime() - c0) / 1e6 / n);
     }
   }
 
@@ -149,15 +309,156 @@ public final class PipelineBenchmark {
     return n;
   }
 
-  /** Entry point; see the class comment for the arguments. */
+  /** Seconds of one ResNet-50 fit step on {@code batch} random images (median of 2, after one warm-up step). */
+  private static double trainingStepSeconds(int size, int batch) {
+    ComputationGraph net = ResNet50.build(Head.linear(2), 1);
+    DataSet data = new DataSet(Nd4j.rand(DataType.FLOAT, batch, 3, size, size),
+        Nd4j.eye(2).getRows(new int[batch]).dup());
+    net.fit(data);
+    double[] s = new double[2];
+    for (int i = 0; i < s.length; i++) {
+      long t0 = System.nanoTime();
+      net.fit(data);
+      s[i] = (System.nanoTime() - t0) / 1e9;
+    }
+    return Math.min(s[0], s[1]);
+  }
+
+  /** Writes (or re-uses) the synthetic camera-like OP JPEG files; see the class comment. */
+  static List<Path> writeSources(Path dir, Options o) throws IOException, InterruptedException {
+    Files.createDirectories(dir);
+    List<Path> files = new ArrayList<>();
+    for (int i = 0; i < o.count(); i++) {
+      Path f = dir.resolve(String.format(Locale.ROOT, "%04d.dcm", i));
+      files.add(f);
+      if (Files.isRegularFile(f)) {
+        continue;
+      }
+      boolean right = i % 2 == 0;
+      BufferedImage disc = SyntheticFundus.renderWithMask(new Random(1000L + i), o.height(), i % 4 >= 2, right).image();
+      BufferedImage frame = new BufferedImage(o.width(), o.height(), BufferedImage.TYPE_INT_RGB);
+      int[] d = disc.getRGB(0, 0, o.height(), o.height(), null, 0, o.height());
+      Random noise = new Random(2000L + i);
+      for (int k = 0; k < d.length; k++) {
+        int v = d[k];
+        int r = (v >> 16) & 0xFF;
+        int g = (v >> 8) & 0xFF;
+        int b = v & 0xFF;
+        if (r + g + b > 30 && o.noise() > 0) {   // on the disc: shared luminance noise plus some chroma noise
+          double shared = noise.nextGaussian() * o.noise();
+          r = clamp(r + shared + noise.nextGaussian() * o.noise() / 2);
+          g = clamp(g + shared);
+          b = clamp(b + shared + noise.nextGaussian() * o.noise() / 2);
+        }
+        d[k] = (r << 16) | (g << 8) | b;
+      }
+      frame.setRGB((o.width() - o.height()) / 2, 0, o.height(), o.height(), d, 0, o.height());
+      Path raw = dir.resolve(String.format(Locale.ROOT, "%04d.raw.dcm", i));
+      String uid = "2.25." + (1_000_000_000L + i);
+      OphthalmicPhotoWriter.write(frame, new ImageIdentity(String.format(Locale.ROOT, "SYN%04d", i / 2),
+          "Synthetic^Benchmark", uid + "1", uid + "2", uid + "3", right ? "R" : "L", LocalDate.of(2024, 1, 1)), raw);
+      command(List.of("dcmcjpeg", "+eb", raw.toString(), f + ".tmp"));
+      Files.move(Path.of(f + ".tmp"), f, StandardCopyOption.REPLACE_EXISTING);
+      Files.delete(raw);
+    }
+    return files;
+  }
+
+  /** The CC0 photograph wrapped unchanged by img2dcm, or null when data/cc0 is not in the working directory. */
+  private static Path realPhotograph(Path dir) throws IOException, InterruptedException {
+    Path jpeg = Path.of("data", "cc0", "retina-normal-left.jpg");
+    if (!Files.isRegularFile(jpeg)) {
+      return null;
+    }
+    Path out = dir.resolve("cc0-op.dcm");
+    if (!Files.isRegularFile(out)) {
+      command(List.of("img2dcm", "-q", "-oph", "-k", "ImageLaterality=L",
+          "-k", "AcquisitionDeviceTypeCodeSequence[0].CodeValue=409898007",
+          "-k", "AcquisitionDeviceTypeCodeSequence[0].CodingSchemeDesignator=SCT",
+          "-k", "AcquisitionDeviceTypeCodeSequence[0].CodeMeaning=Fundus Camera", jpeg.toString(), out.toString()));
+    }
+    return out;
+  }
+
+  private static void command(List<String> command) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IOException(command.get(0) + " failed (is dcmtk installed?): " + command + "\n" + output);
+    }
+  }
+
+  private static int clamp(double v) {
+    return (int) Math.max(0, Math.min(255, Math.round(v)));
+  }
+
+  /** Returns the result as Markdown, the form of {@code benchmarks/results/pipeline.md}. */
+  static String markdown(Result r) {
+    Options o = r.options();
+    StringBuilder s = new StringBuilder();
+    s.append(String.format(Locale.ROOT, "%d SYNTHETIC OP files, %dx%d px (disc %d px across), JPEG baseline q90 4:2:2,"
+        + " %.0f KB each (%.2f bits per disc pixel), output %d px, training pipeline%n%n", o.count(), o.width(), o.height(), o.height(), r.meanJpegKb(), r.discBitsPerPixel(), o.size()));
+    s.append("| stage (1 thread; thread CPU ms per image) | previous: PixelMed | now: OpenCV |\n|---|---|---|\n");
+    for (StageRow row : r.stages()) {
+      s.append(String.format(Locale.ROOT, "| %s | %s | %s |%n", row.stage(), ms(row.previousMs()), ms(row.currentMs())));
+    }
+    s.append(String.format(Locale.ROOT, "%nJPEG reductions used (r: images): %s%n", r.reductions()));
+    if (!Double.isNaN(r.realPhotoMs())) {
+      s.append(String.format(Locale.ROOT, "CC0 real photograph (1411x1411, 4:2:0, img2dcm), whole current path: %.1f ms"
+          + " per image%n", r.realPhotoMs()));
+    }
+    s.append("\n| FundusDataSets iterator (batch 8) | images/s wall clock | process CPU ms per image | images/s on 2 idle"
+        + " cores (2 / CPU s) |\n|---|---|---|---|\n");
+    for (IteratorRun run : r.iterator()) {
+      s.append(String.format(Locale.ROOT, "| %d thread%s | %.1f | %.1f | %.0f |%n", run.threads(),
+          run.threads() == 1 ? "" : "s", run.imagesPerSecond(), run.cpuMsPerImage(), 2000 / run.cpuMsPerImage()));
+    }
+    s.append(String.format(Locale.ROOT, "%nskipped files: %d%n", r.skipped()));
+    if (!Double.isNaN(r.modelSecondsPerImage())) {
+      s.append(String.format(Locale.ROOT, "ResNet-50 (DL4J) fit step at %d px, batch %d: %.2f s per image (%.2f images/s)%n",
+          o.size(), o.modelBatch(), r.modelSecondsPerImage(), 1 / r.modelSecondsPerImage()));
+    }
+    return s.toString();
+  }
+
+  private static String ms(double v) {
+    return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.1f", v);
+  }
+
+  /** Entry point; see the class comment for the options. */
   public static void main(String[] args) throws Exception {
-    int count = args.length > 0 ? Integer.parseInt(args[0]) : 64;
-    int sourceSize = args.length > 1 ? Integer.parseInt(args[1]) : 1024;
-    int size = args.length > 2 ? Integer.parseInt(args[2]) : 512;
-    int threads = args.length > 3 ? Integer.parseInt(args[3]) : Runtime.getRuntime().availableProcessors();
-    int modelBatch = args.length > 4 ? Integer.parseInt(args[4]) : 2;
-    Path work = Files.createTempDirectory("fundus4j-bench");
-    System.out.println("Benchmark on SYNTHETIC images; work folder " + work);
-    System.out.println(run(work, count, sourceSize, size, threads, modelBatch));
+    Options d = Options.defaults();
+    int count = d.count();
+    int width = d.width();
+    int height = d.height();
+    double noise = d.noise();
+    int size = d.size();
+    int[] threads = d.threads();
+    int modelBatch = d.modelBatch();
+    Path work = null;
+    for (int i = 0; i < args.length; i += 2) {
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException("Option " + args[i] + " needs a value");
+      }
+      String v = args[i + 1];
+      switch (args[i]) {
+        case "--count" -> count = Integer.parseInt(v);
+        case "--width" -> width = Integer.parseInt(v);
+        case "--height" -> height = Integer.parseInt(v);
+        case "--noise" -> noise = Double.parseDouble(v);
+        case "--size" -> size = Integer.parseInt(v);
+        case "--threads" -> threads = java.util.Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray();
+        case "--model-batch" -> modelBatch = Integer.parseInt(v);
+        case "--work" -> work = Path.of(v);
+        default -> throw new IllegalArgumentException("Unknown option " + args[i] + "; see the class comment");
+      }
+    }
+    Options o = new Options(count, width, height, noise, size, threads, modelBatch, work);
+    double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    Result r = run(o);
+    System.out.println("Pipeline benchmark on SYNTHETIC images; " + Runtime.getRuntime().availableProcessors()
+        + " processors; load average (1 min) " + load + " at start, "
+        + ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage() + " at end\n");
+    System.out.println(markdown(r));
   }
 }

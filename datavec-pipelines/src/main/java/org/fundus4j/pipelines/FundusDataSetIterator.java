@@ -14,11 +14,14 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.DataSetPreProcessor;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The multi-threaded, prefetching iterator behind {@link FundusDataSets}; see there for shapes and order.
@@ -100,6 +103,9 @@ public final class FundusDataSetIterator implements DataSetIterator, AutoCloseab
   }
 
   private CompletableFuture<DataSet> submitBatch(int from, int to) {
+    if (kind != LabelKind.SEGMENTATION && pipeline instanceof StagedPipeline staged) {
+      return submitInPlace(staged, from, to);
+    }
     List<CompletableFuture<SampleLoader.ImageAndMaskOrImage>> parts = new ArrayList<>();
     List<Sample> batch = new ArrayList<>();
     long epochBase = (long) epoch * samples.size();
@@ -119,6 +125,56 @@ public final class FundusDataSetIterator implements DataSetIterator, AutoCloseab
     }
     return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
         .thenApplyAsync(v -> assemble(batch, parts), pool);
+  }
+
+  /**
+   * Loads a batch of images straight into the rows of one {@code [n, 3, s, s]} tensor: no tensor per image and
+   * no concatenation (together about 6 ms of CPU per 512 px image, mostly page faults of fresh memory).
+   */
+  private CompletableFuture<DataSet> submitInPlace(StagedPipeline staged, int from, int to) {
+    List<Sample> batch = new ArrayList<>();
+    for (int k = from; k < to; k++) {
+      batch.add(samples.get(order[k]));
+    }
+    INDArray features;
+    try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+      features = Nd4j.createUninitialized(DataType.FLOAT, batch.size(), 3, staged.size(), staged.size());
+    }
+    long epochBase = (long) epoch * samples.size();
+    List<CompletableFuture<Boolean>> parts = new ArrayList<>();
+    for (int k = from; k < to; k++) {
+      Sample s = samples.get(order[k]);
+      long draw = epochBase + order[k];
+      int row = k - from;
+      parts.add(CompletableFuture.supplyAsync(() -> {
+        try {
+          SampleLoader.loadInto(s, staged, draw, features, row);
+          return true;
+        } catch (IOException | RuntimeException e) {
+          skips.add(s.image(), e.getMessage() == null ? e.toString() : e.getMessage());
+          return false;
+        }
+      }, pool));
+    }
+    return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new))
+        .thenApplyAsync(v -> assembleInPlace(batch, features, parts), pool);
+  }
+
+  private DataSet assembleInPlace(List<Sample> batch, INDArray features, List<CompletableFuture<Boolean>> parts) {
+    List<Sample> ok = new ArrayList<>();
+    List<INDArray> rows = new ArrayList<>();
+    for (int i = 0; i < batch.size(); i++) {
+      if (parts.get(i).join()) {
+        ok.add(batch.get(i));
+        rows.add(features.get(NDArrayIndex.interval(i, i + 1), NDArrayIndex.all(), NDArrayIndex.all(),
+            NDArrayIndex.all()));
+      }
+    }
+    if (ok.isEmpty()) {
+      return null;
+    }
+    INDArray x = ok.size() == batch.size() ? features : Nd4j.concat(0, rows.toArray(INDArray[]::new));
+    return new DataSet(x, SampleLoader.labelMatrix(ok, kind, numClasses));
   }
 
   private DataSet assemble(List<Sample> batch, List<CompletableFuture<SampleLoader.ImageAndMaskOrImage>> parts) {

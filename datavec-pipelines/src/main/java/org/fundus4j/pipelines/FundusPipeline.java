@@ -1,6 +1,7 @@
 package org.fundus4j.pipelines;
 
 import java.awt.image.BufferedImage;
+import java.io.IOException;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -18,6 +19,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <pre>{@code
  * FundusPipeline eval = Pipelines.evaluation(512);
  * INDArray x = eval.apply(DicomImages.read(file).rgb());   // [1, 3, 512, 512]
+ * INDArray y = eval.apply(ImageFiles.open(file), 0);       // decodes a JPEG frame itself, reduced if it can
  * }</pre>
  */
 public interface FundusPipeline {
@@ -27,6 +29,18 @@ public interface FundusPipeline {
 
   /** Applies the pipeline; augmentations (if any) are chosen by the seed and {@code draw}. */
   INDArray apply(BufferedImage rgb, long draw);
+
+  /**
+   * Applies the pipeline to an image that may still be a JPEG bitstream; augmentations are chosen by the seed
+   * and {@code draw} as in {@link #apply(BufferedImage, long)}.
+   *
+   * <p>The pipeline decodes the image itself, and may decode a JPEG at reduced size (libjpeg's DCT scaling)
+   * when that keeps at least {@code size()} pixels across the fundus disc; a decoded image gives the same tensor
+   * as {@link #apply(BufferedImage, long)}.
+   *
+   * @throws IOException naming the image's origin when a JPEG bitstream cannot be decoded
+   */
+  INDArray apply(ScalableImage image, long draw) throws IOException;
 
   /**
    * Applies the pipeline to an image and its segmentation mask under the same geometric transforms.

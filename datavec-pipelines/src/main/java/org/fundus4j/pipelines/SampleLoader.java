@@ -19,21 +19,38 @@ final class SampleLoader {
    * @throws IOException naming the file when the image or mask cannot be read or decoded
    */
   static ImageAndMaskOrImage load(Sample s, FundusPipeline pipeline, LabelKind kind, long draw) throws IOException {
-    BufferedImage img = ImageFiles.read(s.image());
-    if (kind == LabelKind.SEGMENTATION) {
-      if (s.mask() == null) {
-        throw new IOException("Segmentation sample has no mask: " + s.image());
+    if (kind != LabelKind.SEGMENTATION) {
+      ScalableImage img = ImageFiles.open(s.image());
+      try {
+        return new ImageAndMaskOrImage(pipeline.apply(img, draw), null);
+      } catch (RuntimeException e) {
+        throw new IOException("Cannot preprocess " + s.image() + ": " + e.getMessage(), e);
       }
-      BufferedImage mask = ImageFiles.read(s.mask());
-      if (mask.getWidth() != img.getWidth() || mask.getHeight() != img.getHeight()) {
-        throw new IOException("Mask " + s.mask() + " is " + mask.getWidth() + "x" + mask.getHeight()
-            + " but image " + s.image() + " is " + img.getWidth() + "x" + img.getHeight());
-      }
-      ImageAndMask out = pipeline.apply(img, mask, draw);
-      return new ImageAndMaskOrImage(out.image(), out.mask());
     }
+    // Segmentation: image and mask go through the same geometric stages at full size.
+    BufferedImage img = ImageFiles.read(s.image());
+    if (s.mask() == null) {
+      throw new IOException("Segmentation sample has no mask: " + s.image());
+    }
+    BufferedImage mask = ImageFiles.read(s.mask());
+    if (mask.getWidth() != img.getWidth() || mask.getHeight() != img.getHeight()) {
+      throw new IOException("Mask " + s.mask() + " is " + mask.getWidth() + "x" + mask.getHeight()
+          + " but image " + s.image() + " is " + img.getWidth() + "x" + img.getHeight());
+    }
+    ImageAndMask out = pipeline.apply(img, mask, draw);
+    return new ImageAndMaskOrImage(out.image(), out.mask());
+  }
+
+  /**
+   * Decodes one image sample into row {@code row} of {@code batch} ({@code [n, 3, s, s]}); for non-segmentation
+   * kinds.
+   *
+   * @throws IOException naming the file when the image cannot be read, decoded or preprocessed
+   */
+  static void loadInto(Sample s, StagedPipeline pipeline, long draw, INDArray batch, int row) throws IOException {
+    ScalableImage img = ImageFiles.open(s.image());
     try {
-      return new ImageAndMaskOrImage(pipeline.apply(img, draw), null);
+      pipeline.applyInto(img, draw, batch, row);
     } catch (RuntimeException e) {
       throw new IOException("Cannot preprocess " + s.image() + ": " + e.getMessage(), e);
     }

@@ -104,11 +104,15 @@ class FundusDataSetsTests {
     SkipReport skips = new SkipReport();
     try (FundusDataSetIterator it = FundusDataSets.iterator(withBad, Pipelines.evaluation(16), LabelKind.BINARY, 2,
         3, skips, threads(2))) {
+      List<DataSet> batches = epoch(it);
       int images = 0;
-      for (DataSet ds : epoch(it)) {
+      for (DataSet ds : batches) {
         images += ds.numExamples();
       }
       assertEquals(4, images, "the four good images");
+      // Batch [img0, empty, img1] keeps img0 and img1, in order.
+      assertEquals(Pipelines.evaluation(16).apply(TestImages.disc(1), 0),
+          batches.get(0).getFeatures().slice(1).reshape(1, 3, 16, 16));
       it.reset();
       assertEquals(4, epoch(it).stream().mapToInt(DataSet::numExamples).sum());
     }

@@ -38,12 +38,20 @@ final class DicomFiles {
    * otherwise parsing stops at Pixel Data (7FE0,0010).
    */
   static AttributeList parse(Path file, boolean withPixels) throws DicomReadException {
+    return parse(file, withPixels, true);
+  }
+
+  /**
+   * Parses {@code file}; with {@code withPixels} the Pixel Data is read, and decompressed when
+   * {@code decompress} (otherwise encapsulated frames stay as stored); without, parsing stops at Pixel Data.
+   */
+  static AttributeList parse(Path file, boolean withPixels, boolean decompress) throws DicomReadException {
     checkPart10(file);
     AttributeList list = new AttributeList();
     long end;
     try {
       if (withPixels) {
-        list.setDecompressPixelData(true);
+        list.setDecompressPixelData(decompress);
         end = list.read(file.toString());
       } else {
         list.setDecompressPixelData(false);

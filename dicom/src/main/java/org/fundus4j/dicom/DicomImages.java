@@ -1,10 +1,14 @@
 package org.fundus4j.dicom;
 
+import com.pixelmed.dicom.Attribute;
 import com.pixelmed.dicom.AttributeList;
+import com.pixelmed.dicom.DicomException;
+import com.pixelmed.dicom.OtherByteAttributeMultipleCompressedFrames;
 import com.pixelmed.dicom.TagFromName;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +31,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class DicomImages {
   private static final Logger LOG = LoggerFactory.getLogger(DicomImages.class);
+  /** JPEG baseline (process 1) and extended (processes 2 and 4; 8-bit only is passed on). */
+  private static final Set<String> JPEG_TRANSFER_SYNTAXES = Set.of("1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51");
 
   private DicomImages() {}
 
@@ -55,6 +61,76 @@ public final class DicomImages {
           info.rows(), info.photometricInterpretation(), info.transferSyntaxUid());
     }
     return new FundusImage(info, rgb);
+  }
+
+  /**
+   * Reads the header and the first frame of {@code file}, leaving a JPEG frame compressed when a JPEG
+   * library can decode it to exactly the pixels of {@link #read(Path)}.
+   *
+   * <p>Returns a {@link JpegFrame} for single-frame JPEG baseline or 8-bit extended images in colour, or in
+   * 8-bit MONOCHROME2 without VOI window or rescaling, whose JPEG frame header agrees with the DICOM header
+   * and leaves no doubt about the colour space (the conditions are in {@link JpegFrame}); this is what fundus
+   * cameras and PACS usually store, and the caller can decode it faster (libjpeg-turbo, reduced-size DCT
+   * decoding) than PixelMed does. Any other image is decoded as {@link #read(Path)} does and returned as a
+   * {@link FundusImage}.
+   *
+   * @param file a DICOM Part 10 file
+   * @return a {@link JpegFrame} or a {@link FundusImage}, with the same header {@link #read(Path)} gives
+   * @throws DicomReadException naming the file and the reason, as {@link #read(Path)} does
+   */
+  public static FirstFrame readFirstFrame(Path file) throws DicomReadException {
+    Objects.requireNonNull(file, "file");
+    AttributeList list = DicomFiles.parse(file, true, false);
+    InstanceInfo info = DicomFiles.info(list, file);
+    requireImage(list, info, file);
+    byte[] jpeg = JPEG_TRANSFER_SYNTAXES.contains(info.transferSyntaxUid()) ? decodableJpeg(list, info) : null;
+    if (jpeg == null) {
+      return read(file);
+    }
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("kept JPEG frame of {} {}x{} {} ts {} ({} bytes)", LogSafe.shortHash(info.sopInstanceUid()),
+          info.columns(), info.rows(), info.photometricInterpretation(), info.transferSyntaxUid(), jpeg.length);
+    }
+    return new JpegFrame(info, jpeg);
+  }
+
+  /** The first frame's bitstream when it meets the conditions of {@link JpegFrame}, else null. */
+  private static byte[] decodableJpeg(AttributeList list, InstanceInfo info) {
+    int samples = info.samplesPerPixel();
+    String pi = info.photometricInterpretation();
+    if (Attribute.getSingleIntegerValueOrDefault(list, TagFromName.BitsAllocated, 0) != 8
+        || Attribute.getSingleIntegerValueOrDefault(list, TagFromName.BitsStored, 8) != 8
+        || Attribute.getSingleIntegerValueOrDefault(list, TagFromName.NumberOfFrames, 1) != 1) {
+      return null;
+    }
+    boolean colour = samples == 3 && (pi.equals("RGB") || pi.equals("YBR_FULL") || pi.equals("YBR_FULL_422"));
+    boolean grey = samples == 1 && pi.equals("MONOCHROME2") && isStoredGreyLevel(list);
+    if (!(colour || grey) || !(list.get(TagFromName.PixelData) instanceof OtherByteAttributeMultipleCompressedFrames frames)) {
+      return null;
+    }
+    byte[] jpeg;
+    try {
+      if (frames.getNumberOfFrames() != 1) {
+        return null;
+      }
+      jpeg = frames.getByteValuesForSelectedFrame(0);
+    } catch (DicomException | RuntimeException e) {
+      return null;   // read() reports the problem with its own message
+    }
+    JpegHeader header = jpeg == null ? null : JpegHeader.parse(jpeg);
+    if (header == null || !header.isEightBitSequential() || header.componentIds().length != samples
+        || header.width() != info.columns() || header.height() != info.rows() || !header.colourSpaceIsUnambiguous()) {
+      return null;
+    }
+    return jpeg;
+  }
+
+  /** Whether 8-bit grey values are shown as stored: unsigned, no VOI window, no rescaling (see PixelConverter). */
+  private static boolean isStoredGreyLevel(AttributeList list) {
+    return Attribute.getSingleIntegerValueOrDefault(list, TagFromName.PixelRepresentation, 0) == 0
+        && list.get(TagFromName.WindowCenter) == null && list.get(TagFromName.WindowWidth) == null
+        && Attribute.getSingleDoubleValueOrDefault(list, TagFromName.RescaleSlope, 1.0) == 1.0
+        && Attribute.getSingleDoubleValueOrDefault(list, TagFromName.RescaleIntercept, 0.0) == 0.0;
   }
 
   /**

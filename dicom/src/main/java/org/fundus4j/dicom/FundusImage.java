@@ -13,7 +13,7 @@ import java.util.Objects;
  * @param info header of the instance
  * @param rgb pixels, {@code TYPE_INT_RGB}, {@code info.columns()} wide and {@code info.rows()} high
  */
-public record FundusImage(InstanceInfo info, BufferedImage rgb) {
+public record FundusImage(InstanceInfo info, BufferedImage rgb) implements FirstFrame {
 
   /** Checks that the image is {@code TYPE_INT_RGB} and matches the header's size. */
   public FundusImage {

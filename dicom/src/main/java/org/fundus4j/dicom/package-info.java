@@ -3,7 +3,9 @@
  *
  * <p>{@link org.fundus4j.dicom.DicomImages} decodes Ophthalmic Photography, VL Photographic and
  * Secondary Capture images (uncompressed, JPEG baseline and lossless, RLE, JPEG 2000) to 8-bit
- * RGB plus an {@link org.fundus4j.dicom.InstanceInfo}; {@link org.fundus4j.dicom.DicomCheck} does
+ * RGB plus an {@link org.fundus4j.dicom.InstanceInfo}; {@code DicomImages.readFirstFrame} hands a JPEG
+ * baseline frame over still compressed ({@link org.fundus4j.dicom.JpegFrame}) when any JPEG decoder gives
+ * the same pixels, so that callers can decode it faster; {@link org.fundus4j.dicom.DicomCheck} does
  * the same without throwing, for reports over folders of files;
  * {@link org.fundus4j.dicom.OphthalmicPhotoWriter} writes RGB images as valid OP instances.
  * Screening results are written by the {@code sr} sub-package. PixelMed types never appear in the

@@ -78,7 +78,11 @@ public final class BorderCrop implements Stage {
 
   @Override
   public Frame apply(Frame frame, Random rnd) {
-    Rect r = discBounds(frame.image());
+    return crop(frame, discBounds(frame.image()));
+  }
+
+  /** Returns {@code frame} cropped to {@code r} (as found by {@link #discBounds}); views, no copy. */
+  public static Frame crop(Frame frame, Rect r) {
     if (r.x() == 0 && r.y() == 0 && r.width() == frame.width() && r.height() == frame.height()) {
       return frame;
     }

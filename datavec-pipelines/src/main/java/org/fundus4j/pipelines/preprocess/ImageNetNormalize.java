@@ -1,9 +1,19 @@
 package org.fundus4j.pipelines.preprocess;
 
+import static org.bytedeco.opencv.global.opencv_core.CV_32F;
+import static org.bytedeco.opencv.global.opencv_core.CV_32FC1;
+import static org.bytedeco.opencv.global.opencv_core.CV_8U;
+import static org.bytedeco.opencv.global.opencv_core.split;
+
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.opencv.opencv_core.Mat;
+import org.bytedeco.opencv.opencv_core.MatVector;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Converts an 8-bit BGR image into an RGB, channel-first float array normalised as torchvision does.
+ * Converts an 8-bit BGR image into an RGB, channel-first float tensor or array normalised as torchvision does.
  *
  * <p>{@code out[c][y][x] = (v / 255 - mean[c]) / std[c]} with mean (0.485, 0.456, 0.406) and std
  * (0.229, 0.224, 0.225) for R, G, B: torchvision's {@code ToTensor()} then
@@ -38,6 +48,63 @@ public final class ImageNetNormalize {
       out[2 * n + i] = (px[j] & 0xff) * scale[2] - shift[2];
     }
     return out;
+  }
+
+  /**
+   * Writes the image into {@code out}, a c-ordered float tensor {@code [1, 3, H, W]}, RGB channel-first,
+   * normalised as {@link #toChw(Mat)} does.
+   *
+   * <p>One pass per channel inside OpenCV: the BGR image is split into planes and each plane is scaled and
+   * shifted ({@code convertTo}) straight into the tensor's memory, with no Java arrays in between. Values
+   * equal those of {@link #toChw(Mat)} to within float rounding. Allocate {@code out} outside any JavaCPP
+   * {@code PointerScope} (ND4J attaches helper pointers to an open scope).
+   *
+   * <pre>{@code
+   * INDArray x = Nd4j.createUninitialized(DataType.FLOAT, 1, 3, 512, 512);
+   * ImageNetNormalize.writeChw(bgr512, x);
+   * }</pre>
+   */
+  public static void writeChw(Mat bgr, INDArray out) {
+    writeChw(bgr, out, 0);
+  }
+
+  /**
+   * Writes the image into row {@code row} of {@code batch}, a c-ordered float tensor {@code [N, 3, H, W]} that
+   * is not a view, as {@link #writeChw(Mat, INDArray)} does for {@code [1, 3, H, W]}: the rows of a batch are
+   * filled in place, without a tensor per image and a concatenation.
+   */
+  public static void writeChw(Mat bgr, INDArray batch, int row) {
+    checkBgr(bgr);
+    int h = bgr.rows();
+    int w = bgr.cols();
+    long[] shape = batch.shape();
+    if (batch.dataType() != DataType.FLOAT || shape.length != 4 || shape[1] != 3 || shape[2] != h || shape[3] != w
+        || batch.ordering() != 'c' || batch.isView() || row < 0 || row >= shape[0]) {
+      throw new IllegalArgumentException("Expected a c-ordered FLOAT tensor [N, 3, " + h + ", " + w + "] that is not a"
+          + " view and a row in [0, N), got " + batch.dataType() + " " + java.util.Arrays.toString(shape) + " order "
+          + batch.ordering() + (batch.isView() ? " (a view)" : "") + ", row " + row);
+    }
+    long plane = (long) h * w;
+    try (PointerScope scope = new PointerScope()) {
+      BytePointer base = new BytePointer(batch.data().addressPointer());
+      MatVector bgrPlanes = new MatVector();
+      split(bgr, bgrPlanes);
+      for (int c = 0; c < 3; c++) {
+        BytePointer target = new BytePointer(base).position((3L * row + c) * plane * Float.BYTES);
+        Mat dst = new Mat(h, w, CV_32FC1, target);
+        bgrPlanes.get(2 - c).convertTo(dst, CV_32F, 1.0 / (255.0 * STD[c]), -MEAN[c] / STD[c]);
+        if (dst.data().address() != target.address() + target.position()) {
+          throw new IllegalStateException("OpenCV reallocated the output plane of channel " + c);
+        }
+      }
+    }
+  }
+
+  private static void checkBgr(Mat bgr) {
+    if (bgr.channels() != 3 || bgr.depth() != CV_8U) {
+      throw new IllegalArgumentException("Expected an 8-bit 3-channel BGR image, got " + bgr.channels()
+          + " channels of depth " + bgr.depth());
+    }
   }
 
   /** Returns a one-channel mask as {@code float[H * W]} of 1 where the pixel is above 127, else 0. */

@@ -2,12 +2,17 @@ package org.fundus4j.pipelines.preprocess;
 
 import static org.bytedeco.opencv.global.opencv_core.CV_8UC1;
 import static org.bytedeco.opencv.global.opencv_core.CV_8UC3;
+import static org.bytedeco.opencv.global.opencv_core.CV_8UC4;
+import static org.bytedeco.opencv.global.opencv_imgproc.COLOR_BGRA2BGR;
+import static org.bytedeco.opencv.global.opencv_imgproc.cvtColor;
 
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.awt.image.DataBufferInt;
 import java.awt.image.WritableRaster;
+import java.nio.ByteOrder;
+import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.opencv.opencv_core.Mat;
 
 /**
@@ -22,20 +27,17 @@ public final class OpenCvImages {
 
   /** Returns a new 8-bit 3-channel BGR {@code Mat} with the pixels of {@code img} (any type). */
   public static Mat toBgr(BufferedImage img) {
-    if ((img.getType() == BufferedImage.TYPE_INT_RGB || img.getType() == BufferedImage.TYPE_INT_ARGB)
+    if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN
+        && (img.getType() == BufferedImage.TYPE_INT_RGB || img.getType() == BufferedImage.TYPE_INT_ARGB)
         && img.getRaster().getParent() == null && img.getRaster().getDataBuffer() instanceof DataBufferInt db
         && db.getNumBanks() == 1 && db.getOffset() == 0 && db.getData().length == img.getWidth() * img.getHeight()) {
-      // Fast path for what the dicom module returns: unpack 0xRRGGBB ints into B, G, R bytes.
+      // Fast path for what the dicom module returns: 0x00RRGGBB ints are B, G, R, 0 bytes in little-endian
+      // memory, so one copy into a 4-channel Mat and OpenCV's BGRA -> BGR conversion unpack them.
       int[] px = db.getData();
-      byte[] out = new byte[px.length * 3];
-      for (int i = 0, j = 0; i < px.length; i++, j += 3) {
-        int v = px[i];
-        out[j] = (byte) v;
-        out[j + 1] = (byte) (v >> 8);
-        out[j + 2] = (byte) (v >> 16);
-      }
-      Mat mat = new Mat(img.getHeight(), img.getWidth(), CV_8UC3);
-      mat.data().put(out, 0, out.length);
+      Mat bgra = new Mat(img.getHeight(), img.getWidth(), CV_8UC4);
+      new IntPointer(bgra.data()).put(px, 0, px.length);
+      Mat mat = new Mat();
+      cvtColor(bgra, mat, COLOR_BGRA2BGR);
       return mat;
     }
     BufferedImage bgr = asType(img, BufferedImage.TYPE_3BYTE_BGR);

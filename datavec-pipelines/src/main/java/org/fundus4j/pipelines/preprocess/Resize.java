@@ -29,6 +29,11 @@ public final class Resize implements Stage {
     this.size = size;
   }
 
+  /** Returns the output side in pixels. */
+  public int size() {
+    return size;
+  }
+
   @Override
   public Frame apply(Frame frame, Random rnd) {
     if (frame.width() == size && frame.height() == size) {

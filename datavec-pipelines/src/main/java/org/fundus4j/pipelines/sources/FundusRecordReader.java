@@ -118,7 +118,7 @@ public final class FundusRecordReader extends BaseRecordReader {
         rec.add(new NDArrayWritable(out.image()));
         rec.add(new NDArrayWritable(out.mask()));
       } else {
-        rec.add(new NDArrayWritable(pipeline.apply(ImageFiles.read(s.image()), draw)));
+        rec.add(new NDArrayWritable(pipeline.apply(ImageFiles.open(s.image()), draw)));
       }
       for (int l : s.labels()) {
         rec.add(new IntWritable(l));

@@ -12,12 +12,17 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import org.fundus4j.dicom.DicomImages;
+import org.fundus4j.dicom.FirstFrame;
+import org.fundus4j.dicom.FundusImage;
+import org.fundus4j.dicom.JpegFrame;
+import org.fundus4j.pipelines.ScalableImage;
 
 /**
  * Decodes an image file, DICOM or plain (JPEG, PNG, TIFF, BMP), into a {@link BufferedImage}.
  *
  * <p>DICOM is recognised by the {@code DICM} magic at byte 128 or a {@code .dcm} extension and decoded by
  * the dicom module ({@link DicomImages#read(Path)}, RGB); anything else goes to {@link ImageIO}.
+ * {@link #open(Path)} leaves DICOM JPEG frames compressed for the pipelines to decode.
  */
 public final class ImageFiles {
 
@@ -50,6 +55,32 @@ public final class ImageFiles {
       throw new IOException("Not a readable image: no ImageIO decoder accepts its content (empty, truncated or another format): " + file);
     }
     return img;
+  }
+
+  /**
+   * Opens {@code file} for a pipeline: a DICOM file whose first frame is a JPEG bitstream any JPEG decoder
+   * reads alike ({@link DicomImages#readFirstFrame}, typically JPEG baseline from a fundus camera) stays
+   * compressed, so that the pipeline can decode it with libjpeg-turbo at reduced size; anything else is
+   * decoded as {@link #read(Path)} does.
+   *
+   * @throws IOException naming the file and the reason, as {@link #read(Path)} does
+   */
+  public static ScalableImage open(Path file) throws IOException {
+    if (Files.isRegularFile(file) && isDicom(file)) {
+      FirstFrame frame;
+      try {
+        frame = DicomImages.readFirstFrame(file);
+      } catch (IOException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new IOException("Cannot decode DICOM file " + file + ": " + e.getMessage(), e);
+      }
+      if (frame instanceof JpegFrame jpeg) {
+        return ScalableImage.jpeg(jpeg.jpeg(), jpeg.info().columns(), jpeg.info().rows(), file.toString());
+      }
+      return ScalableImage.of(((FundusImage) frame).rgb());
+    }
+    return ScalableImage.of(read(file));
   }
 
   /**
