@@ -11,8 +11,8 @@ import picocli.CommandLine.Command;
     description = "Fundus photograph screening and fundus foundation models on the JVM (research use, not a "
         + "medical device).",
     subcommands = {DemoCommand.class, ScreenCommand.class, DicomCommand.class, StatsCommand.class,
-        ExperimentCommand.class, WeightsCommand.class, PacsCommand.class, ServeCommand.class,
-        CommandLine.HelpCommand.class})
+        ExperimentCommand.class, PretrainCommand.class, TransferCommand.class, WeightsCommand.class,
+        PacsCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
 public final class FundusCli implements Runnable {
 
   @CommandLine.Spec

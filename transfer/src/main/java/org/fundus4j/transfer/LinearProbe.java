@@ -2,8 +2,10 @@ package org.fundus4j.transfer;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntConsumer;
 import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
 import org.deeplearning4j.nn.transferlearning.TransferLearning;
 import org.deeplearning4j.nn.transferlearning.TransferLearningHelper;
@@ -24,6 +26,9 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * ComputationGraph model = LinearProbe.freeze(pretrained, ResNet50.FEATURES, new Adam(1e-3), 42);
  * LinearProbe.train(model, ResNet50.FEATURES, trainIterator, 10, EpochListener.none());
  * }</pre>
+ *
+ * <p>For a training loop of one's own (early stopping, checkpoints), the same steps are public:
+ * {@link #featurize} once, train {@link #head} on the cached features, then {@link #setHead}.
  */
 public final class LinearProbe {
 
@@ -40,6 +45,54 @@ public final class LinearProbe {
         .fineTuneConfiguration(fineTune)
         .setFeatureExtractor(featureLayer)
         .build();
+  }
+
+  /**
+   * Runs every image of {@code images} once through the frozen layers of {@code frozen} (up to and
+   * including {@code featureLayer}) and returns the features ({@code [N, 2048]} for ResNet-50) with their
+   * labels, in iterator order.
+   *
+   * @param imagesDone called after each batch with the number of images featurized so far
+   */
+  public static DataSet featurize(ComputationGraph frozen, String featureLayer, DataSetIterator images,
+      IntConsumer imagesDone) {
+    TransferLearningHelper helper = new TransferLearningHelper(frozen, featureLayer);
+    List<DataSet> features = new ArrayList<>();
+    int done = 0;
+    images.reset();
+    while (images.hasNext()) {
+      DataSet batch = helper.featurize(images.next());
+      features.add(batch);
+      done += batch.numExamples();
+      imagesDone.accept(done);
+    }
+    if (features.isEmpty()) {
+      throw new IllegalArgumentException("Linear probing got no images to featurize");
+    }
+    return DataSet.merge(features);
+  }
+
+  /**
+   * Returns the trainable part of {@code frozen} as a graph of its own whose input is the output of
+   * {@code featureLayer}: fit it on {@link #featurize featurized} data, then {@link #setHead copy} it back.
+   */
+  public static ComputationGraph head(ComputationGraph frozen, String featureLayer) {
+    return new TransferLearningHelper(frozen, featureLayer).unfrozenGraph();
+  }
+
+  /** Copies the parameters of every layer of {@code head} into the layer of the same name in {@code frozen}. */
+  public static void setHead(ComputationGraph frozen, ComputationGraph head) {
+    for (GraphVertex vertex : head.getVertices()) {
+      if (!vertex.hasLayer() || vertex.getLayer().numParams() == 0) {
+        continue;
+      }
+      org.deeplearning4j.nn.api.Layer target = frozen.getLayer(vertex.getVertexName());
+      if (target == null || target.numParams() != vertex.getLayer().numParams()) {
+        throw new IllegalArgumentException("Head layer '" + vertex.getVertexName()
+            + "' has no counterpart of the same size in the frozen model");
+      }
+      target.setParams(vertex.getLayer().params());
+    }
   }
 
   /**
