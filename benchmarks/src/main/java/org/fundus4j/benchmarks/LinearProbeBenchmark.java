@@ -42,8 +42,8 @@ import org.nd4j.linalg.learning.config.Adam;
  * cached {@code [N, 2048]} features, median of {@code --lp-epochs} epochs. Writes {@code lp-vs-ft.md}.
  *
  * <pre>{@code
- * mvn -o -q -pl transfer,benchmarks -am package -Dmaven.test.skip=true
- * java -Xmx4g -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" \
+ * mvn -q -B -pl benchmarks -am install -DskipTests
+ * OMP_NUM_THREADS=1 java -Xmx4g -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" \
  *   org.fundus4j.benchmarks.LinearProbeBenchmark --images 64 --size 224 --batch 8 --out benchmarks/results
  * }</pre>
  * This is a benchmark, not a test.

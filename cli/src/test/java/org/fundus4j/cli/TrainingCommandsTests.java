@@ -157,6 +157,15 @@ class TrainingCommandsTests {
     assertOneLineNaming("--lr was '1.0E-5'", pretrainArgs(upstream, "--epochs", "2", "--lr", "1e-4", "--resume"));
   }
 
+  @Test
+  void aMalformedCommandLineNamesTheOptionAndPointsToHelp() {
+    CliRun r = CliRun.of("pretrain", "--data", data.toString());
+
+    assertEquals(2, r.exit(), r.all());
+    assertEquals(List.of("fundus pretrain: Missing required option: '--out=DIR'",
+        "Try 'fundus pretrain --help' for the options."), r.err().lines().toList());
+  }
+
   private static void assertOneLineNaming(String expected, String... args) {
     CliRun r = CliRun.of(args);
     assertEquals(1, r.exit(), r.all());
