@@ -11,8 +11,8 @@ import picocli.CommandLine.Command;
     description = "Fundus photograph screening and fundus foundation models on the JVM (research use, not a "
         + "medical device).",
     subcommands = {DemoCommand.class, ScreenCommand.class, DicomCommand.class, StatsCommand.class,
-        ExperimentCommand.class, WeightsCommand.class, PacsCommand.class, ServeCommand.class,
-        CommandLine.HelpCommand.class})
+        ExperimentCommand.class, PretrainCommand.class, TransferCommand.class, WeightsCommand.class,
+        PacsCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
 public final class FundusCli implements Runnable {
 
   @CommandLine.Spec
@@ -30,7 +30,9 @@ public final class FundusCli implements Runnable {
 
   /**
    * The configured command line: a failure prints one line naming what went wrong (the stack trace only
-   * with {@code FUNDUS_DEBUG=1}) and exits with status 1.
+   * with {@code FUNDUS_DEBUG=1}) and exits with status 1; a malformed command line (a missing, unknown or
+   * repeated option) prints one line, picocli's suggestions if any, and where to find the usage, and exits
+   * with status 2.
    */
   static CommandLine commandLine() {
     return new CommandLine(new FundusCli()).setExecutionExceptionHandler((e, cmd, parsed) -> {
@@ -39,6 +41,13 @@ public final class FundusCli implements Runnable {
         e.printStackTrace(cmd.getErr());
       }
       return 1;
+    }).setParameterExceptionHandler((e, args) -> {
+      CommandLine cmd = e.getCommandLine();
+      String name = cmd.getCommandSpec().qualifiedName();
+      cmd.getErr().println(name + ": " + e.getMessage());
+      CommandLine.UnmatchedArgumentException.printSuggestions(e, cmd.getErr());
+      cmd.getErr().println("Try '" + name + " --help' for the options.");
+      return cmd.getCommandSpec().exitCodeOnInvalidInput();
     });
   }
 

@@ -11,14 +11,7 @@ final class ProgressBars implements Progress.Factory {
 
   @Override
   public Progress start(String task, long total) {
-    ProgressBar bar = new ProgressBarBuilder()
-        .setTaskName(task)
-        .setInitialMax(total)
-        .setStyle(ProgressBarStyle.ASCII)
-        .setConsumer(new ConsoleProgressBarConsumer(System.err))
-        .showSpeed()
-        .setUpdateIntervalMillis(500)
-        .build();
+    ProgressBar bar = bar(task, total, "");
     return new Progress() {
       @Override
       public void stepTo(long done) {
@@ -30,5 +23,18 @@ final class ProgressBars implements Progress.Factory {
         bar.close();
       }
     };
+  }
+
+  /** A bar of {@code total} steps counted in {@code unit} (e.g. {@code " img"}), showing the rate and ETA. */
+  static ProgressBar bar(String task, long total, String unit) {
+    return new ProgressBarBuilder()
+        .setTaskName(task)
+        .setInitialMax(total)
+        .setStyle(ProgressBarStyle.ASCII)
+        .setConsumer(new ConsoleProgressBarConsumer(System.err))
+        .setUnit(unit, 1)
+        .showSpeed()
+        .setUpdateIntervalMillis(500)
+        .build();
   }
 }

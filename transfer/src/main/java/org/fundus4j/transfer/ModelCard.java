@@ -1,5 +1,8 @@
 package org.fundus4j.transfer;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -11,16 +14,18 @@ import java.util.Map;
  * @param task {@code binary}, {@code multi-label} or {@code segmentation}
  * @param labels output column names, in order; for binary {@code [normal, abnormal]}
  * @param start the backbone start (paper's Table 1 wording)
- * @param mode {@code LP} or {@code FT}
+ * @param mode {@code LP} or {@code FT}; {@code upstream} for a model made by {@code fundus pretrain}
  * @param inputSize square input side in pixels
  * @param mean per-channel RGB mean subtracted after scaling to [0,1] (torchvision ImageNet values)
  * @param std per-channel RGB standard deviation divided by
  * @param syntheticData true when the model was trained on synthetic images only (never for clinical use)
  * @param metrics named evaluation results, e.g. {@code heldOutAuc}
+ * @param training how the model was trained (split, hyper-parameters, epochs, best validation score,
+ *     library versions); null for models made by code rather than by {@code fundus pretrain/transfer}
  */
 public record ModelCard(String name, String version, String task, List<String> labels, String start,
     String mode, int inputSize, double[] mean, double[] std, boolean syntheticData,
-    Map<String, Double> metrics) {
+    Map<String, Double> metrics, Training training) {
 
   /** torchvision's ImageNet normalisation, which the paper's models were trained with. */
   public static final double[] IMAGENET_MEAN = {0.485, 0.456, 0.406};
@@ -28,6 +33,55 @@ public record ModelCard(String name, String version, String task, List<String> l
   /** torchvision's ImageNet normalisation, which the paper's models were trained with. */
   public static final double[] IMAGENET_STD = {0.229, 0.224, 0.225};
 
+  /**
+   * The paper's optimiser settings and the training loop's, as recorded in a model card.
+   *
+   * @param optimizer e.g. {@code Adam}
+   * @param learningRate step size
+   * @param beta1 Adam's first-moment decay (the paper: 0.9)
+   * @param beta2 Adam's second-moment decay
+   * @param weightDecay L2 term added to the gradient, as PyTorch's {@code Adam(weight_decay)} (the paper: 1e-5)
+   * @param batchSize images per step (the paper: 32)
+   * @param maxEpochs the most epochs (the paper: 100)
+   * @param patience epochs without a better validation score before stopping
+   * @param seed seed of weights, split, shuffling and augmentation
+   * @param validationFraction share of patients held out for validation
+   * @param augmentation the training augmentation, e.g. {@code flip, grayscale, blur, CLAHE}
+   */
+  public record HyperParameters(String optimizer, double learningRate, double beta1, double beta2,
+      double weightDecay, int batchSize, int maxEpochs, int patience, long seed, double validationFraction,
+      String augmentation) {}
+
+  /**
+   * What a training run did, for a model card: enough to repeat it and to know which data it saw.
+   *
+   * @param splitFile the patient-level split file, relative to the model folder
+   * @param splitSha256 SHA-256 of the split file's bytes (hex)
+   * @param trainingImages images in the training part of the split
+   * @param validationImages images in the validation part
+   * @param hyperParameters optimiser and loop settings
+   * @param epochs epochs trained
+   * @param bestEpoch the 1-based epoch whose weights the model holds
+   * @param stoppedEarly true when patience ran out before {@code maxEpochs}
+   * @param validationMetric what {@code bestValidation} measures, e.g. {@code AUC} or {@code Dice}
+   * @param bestValidation the best epoch's validation score
+   * @param libraries names and versions of the libraries and runtime that trained the model
+   */
+  public record Training(String splitFile, String splitSha256, int trainingImages, int validationImages,
+      HyperParameters hyperParameters, int epochs, int bestEpoch, boolean stoppedEarly, String validationMetric,
+      double bestValidation, Map<String, String> libraries) {
+    public Training {
+      libraries = libraries == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(libraries));
+    }
+  }
+
+  /** A card without a training record, for models made by code. */
+  public ModelCard(String name, String version, String task, List<String> labels, String start, String mode,
+      int inputSize, double[] mean, double[] std, boolean syntheticData, Map<String, Double> metrics) {
+    this(name, version, task, labels, start, mode, inputSize, mean, std, syntheticData, metrics, null);
+  }
+
+  @JsonCreator
   public ModelCard {
     if (name == null || name.isBlank()) {
       throw new IllegalArgumentException("Model card needs a name");
@@ -48,6 +102,13 @@ public record ModelCard(String name, String version, String task, List<String> l
   public ModelCard withMetric(String key, double value) {
     Map<String, Double> more = new java.util.TreeMap<>(metrics);
     more.put(key, value);
-    return new ModelCard(name, version, task, labels, start, mode, inputSize, mean, std, syntheticData, more);
+    return new ModelCard(name, version, task, labels, start, mode, inputSize, mean, std, syntheticData, more,
+        training);
+  }
+
+  /** The same card with the given training record. */
+  public ModelCard withTraining(Training record) {
+    return new ModelCard(name, version, task, labels, start, mode, inputSize, mean, std, syntheticData, metrics,
+        record);
   }
 }

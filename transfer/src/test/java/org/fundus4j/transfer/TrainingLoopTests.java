@@ -42,6 +42,35 @@ class TrainingLoopTests {
   }
 
   @Test
+  void aNanValidationScoreStillLeavesABestCheckpointAndLosesToANumber(@TempDir Path dir) throws Exception {
+    double[] validation = {Double.NaN, Double.NaN, 0.6, 0.55};
+    int[] calls = {0};
+
+    EarlyStoppingTrainer.Result result = new EarlyStoppingTrainer(dir, 4, 4).fit(SmallCnn.build(3, 32),
+        epoch -> TinyData.brightSquares(8, 32, 8, epoch), model -> validation[calls[0]++], EpochListener.none());
+
+    assertEquals(2, result.state().bestEpoch(), "0.6 beats the NaN of epochs 0 and 1");
+    assertEquals(0.6, result.state().bestScore());
+    assertTrue(EarlyStoppingTrainer.isImprovement(Double.NaN, EarlyStoppingTrainer.State.initial()),
+        "the first epoch is the best so far whatever its score");
+  }
+
+  @Test
+  void uncompressedCheckpointRestoresWeightsAndUpdaterState(@TempDir Path dir) throws Exception {
+    ComputationGraph model = SmallCnn.build(5, 32);
+    FineTune.train(model, TinyData.brightSquares(16, 32, 8, 5), 1, EpochListener.none());
+    Path file = dir.resolve("checkpoint.zip");
+
+    EarlyStoppingTrainer.writeUncompressed(model, file);
+    ComputationGraph restored = ModelSerializer.restoreComputationGraph(file.toFile(), true);
+
+    assertEquals(model.params(), restored.params());
+    assertTrue(model.getUpdater().getStateViewArray().sumNumber().doubleValue() != 0, "Adam state is set");
+    assertEquals(model.getUpdater().getStateViewArray(), restored.getUpdater().getStateViewArray());
+    assertEquals(model.getConfiguration().toJson(), restored.getConfiguration().toJson());
+  }
+
+  @Test
   void aKilledRunResumesAndFinishesWithTheSameNumberOfEpochs(@TempDir Path dir) throws Exception {
     int epochs = 8;
     Process first = probe(dir, epochs);

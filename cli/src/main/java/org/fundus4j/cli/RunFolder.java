@@ -1,0 +1,90 @@
+package org.fundus4j.cli;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * The {@code --out} folder of a training run and its {@code run.json}: the options that define the run,
+ * so that {@code --resume} continues the same run and nothing else.
+ *
+ * <p>A run starts only in a new or empty folder; {@code --resume} needs the folder's {@code run.json} and
+ * the same options (only {@code --workers} may change), and says which option differs otherwise.
+ */
+final class RunFolder {
+
+  static final String RUN = "run.json";
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private RunFolder() {}
+
+  /**
+   * Checks that a run with {@code options} (option name to value; key {@code command} names the command)
+   * may start or resume in {@code out}; writes nothing.
+   */
+  static void check(Path out, boolean resume, Map<String, String> options) throws IOException {
+    if (Files.exists(out) && !Files.isDirectory(out)) {
+      throw new IllegalArgumentException("--out " + out + " is a file; give a folder");
+    }
+    if (!resume) {
+      if (!isEmpty(out)) {
+        throw new IllegalArgumentException("--out " + out + " is not empty; add --resume to continue the run in "
+            + "it, or give a new or empty folder");
+      }
+      return;
+    }
+    Path file = out.resolve(RUN);
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("--resume: " + out + " holds no run to continue (no " + RUN
+          + "); start without --resume");
+    }
+    Map<String, String> before = read(file);
+    if (!Objects.equals(before.get("command"), options.get("command"))) {
+      throw new IllegalArgumentException("--resume: the run in " + out + " was made by 'fundus "
+          + before.get("command") + "', not 'fundus " + options.get("command") + "'");
+    }
+    Set<String> keys = new LinkedHashSet<>(before.keySet());
+    keys.addAll(options.keySet());
+    for (String key : keys) {
+      if (!Objects.equals(before.get(key), options.get(key))) {
+        throw new IllegalArgumentException("--resume: " + key + " was " + shown(before.get(key)) + " in the run in "
+            + out + ", now " + shown(options.get(key)) + "; resume with the run's options (see " + file + ")");
+      }
+    }
+  }
+
+  /** Creates the folder and writes {@code run.json} (atomically). */
+  static void write(Path out, Map<String, String> options) throws IOException {
+    Files.createDirectories(out);
+    Path tmp = out.resolve(RUN + ".tmp");
+    JSON.writeValue(tmp.toFile(), options);
+    Files.move(tmp, out.resolve(RUN), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static Map<String, String> read(Path file) throws IOException {
+    return JSON.readValue(file.toFile(), new TypeReference<LinkedHashMap<String, String>>() {});
+  }
+
+  private static String shown(String value) {
+    return value == null ? "not given" : "'" + value + "'";
+  }
+
+  private static boolean isEmpty(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return true;
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.findAny().isEmpty();
+    }
+  }
+}

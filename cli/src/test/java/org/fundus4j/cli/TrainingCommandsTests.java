@@ -1,0 +1,175 @@
+package org.fundus4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.fundus4j.networks.Head;
+import org.fundus4j.networks.ResNet50;
+import org.fundus4j.samples.synthetic.SyntheticDataset;
+import org.fundus4j.transfer.ModelCard;
+import org.fundus4j.transfer.SavedModel;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * {@code fundus pretrain} and {@code fundus transfer} on 16 synthetic DICOM images at 64 px: one upstream
+ * run (2 epochs) shared by the tests, then LP and FT from its backbone, and the refusals.
+ */
+class TrainingCommandsTests {
+
+  @TempDir
+  static Path dir;
+  static Path data;
+  static Path upstream;
+  static CliRun pretrain;
+
+  @BeforeAll
+  static void pretrainOnce() throws Exception {
+    data = dir.resolve("data");
+    SyntheticDataset.writeDicom(data, 16, 64, 21);
+    upstream = dir.resolve("upstream");
+    pretrain = CliRun.of(pretrainArgs(upstream, "--epochs", "2"));
+  }
+
+  /** Small-data settings: 16 images, 4 of them (2 patients) for validation, batches of 8. */
+  private static String[] pretrainArgs(Path out, String... more) {
+    List<String> args = new java.util.ArrayList<>(List.of("pretrain", "--data", data.toString(), "--size", "64",
+        "--batch", "8", "--val-fraction", "0.25", "--workers", "2", "--seed", "3", "--synthetic-data",
+        "--out", out.toString()));
+    args.addAll(List.of(more));
+    return args.toArray(String[]::new);
+  }
+
+  private static String[] transferArgs(Path out, String mode, String epochs) {
+    return new String[] {"transfer", "--start", "fundus", "--weights", upstream.toString(), "--mode", mode,
+        "--data", data.toString(), "--size", "64", "--batch", "8", "--val-fraction", "0.25", "--workers", "2",
+        "--seed", "4", "--synthetic-data", "--epochs", epochs, "--out", out.toString()};
+  }
+
+  @Test
+  void pretrainWritesALoadableModelItsCardTheCurvesAndTheSplit() throws Exception {
+    assertEquals(0, pretrain.exit(), pretrain.all());
+    SavedModel model = SavedModel.load(upstream);
+    assertEquals(ResNet50.build(Head.paper(2), 0).numParams(), model.graph().numParams(),
+        "the paper's upstream network: ResNet-50 with the 2048-512-BN-ReLU-2 head");
+    INDArray out = model.graph().outputSingle(false, org.nd4j.linalg.factory.Nd4j.rand(2, 3, 64, 64));
+    assertEquals(2, out.size(1));
+    assertFalse(Double.isNaN(out.sumNumber().doubleValue()));
+
+    ModelCard card = model.card();
+    assertEquals("binary", card.task());
+    assertEquals("upstream", card.mode());
+    assertEquals("Scratch", card.start());
+    assertEquals(64, card.inputSize());
+    assertTrue(card.syntheticData());
+    ModelCard.Training training = card.training();
+    assertNotNull(training, "the card records how the model was trained");
+    assertEquals(2, training.epochs());
+    assertEquals(16, training.trainingImages() + training.validationImages());
+    assertEquals(4, training.validationImages(), "2 of 8 patients");
+    assertEquals(TrainingRun.sha256(upstream.resolve(training.splitFile())), training.splitSha256());
+    assertEquals(1e-5, training.hyperParameters().learningRate());
+    assertEquals(0.9, training.hyperParameters().beta1());
+    assertEquals(1e-5, training.hyperParameters().weightDecay());
+    assertEquals(8, training.hyperParameters().batchSize());
+    assertEquals("1.0.0-M2.1", training.libraries().get("deeplearning4j"));
+    assertEquals(training.bestValidation(), card.metrics().get("bestValidationAuc"));
+
+    BufferedImage curves = ImageIO.read(upstream.resolve(TrainingRun.CURVES).toFile());
+    assertEquals(800, curves.getWidth());
+    List<String> split = Files.readAllLines(upstream.resolve(TrainingRun.SPLIT));
+    assertEquals(17, split.size(), "header + every image once");
+    assertTrue(pretrain.out().contains("epoch 2/2"), pretrain.out());
+    assertTrue(pretrain.err().contains("loss"), "progress bars show the loss");
+    assertFalse(pretrain.all().contains("SYN0"), "patient ids must not reach the output");
+  }
+
+  @Test
+  void linearProbeFromThePretrainedBackboneKeepsItAndTrainsTheHead() throws Exception {
+    Path out = dir.resolve("lp");
+
+    CliRun r = CliRun.of(transferArgs(out, "lp", "3"));
+
+    assertEquals(0, r.exit(), r.all());
+    SavedModel lp = SavedModel.load(out);
+    SavedModel up = SavedModel.load(upstream);
+    for (String layer : List.of("conv1", "layer1.0.bn1", "layer4.2.conv3")) {
+      assertEquals(up.graph().getLayer(layer).params(), lp.graph().getLayer(layer).params(),
+          "LP keeps the Fundus start's backbone: " + layer);
+    }
+    assertEquals(2 * 2048 + 2, lp.graph().getLayer(ResNet50.OUTPUT).numParams(), "a new linear binary head");
+    assertEquals("LP", lp.card().mode());
+    assertEquals("Fundus", lp.card().start());
+    assertEquals(3, lp.card().training().epochs());
+    assertTrue(Files.exists(out.resolve(TrainingRun.CURVES)));
+    assertTrue(r.err().contains("featurizing training"), "features are computed once, with a progress bar");
+  }
+
+  @Test
+  void fineTuningFromThePretrainedBackboneChangesIt() throws Exception {
+    Path out = dir.resolve("ft");
+
+    CliRun r = CliRun.of(transferArgs(out, "ft", "1"));
+
+    assertEquals(0, r.exit(), r.all());
+    SavedModel ft = SavedModel.load(out);
+    SavedModel up = SavedModel.load(upstream);
+    assertNotEquals(up.graph().getLayer("conv1").params(), ft.graph().getLayer("conv1").params(),
+        "FT trains the backbone too");
+    assertEquals("FT", ft.card().mode());
+    assertEquals(1, ft.card().training().epochs());
+  }
+
+  @Test
+  void aSecondRunWithoutResumeRefusesANonEmptyOutputFolder() {
+    CliRun r = CliRun.of(pretrainArgs(upstream, "--epochs", "2"));
+
+    assertEquals(1, r.exit());
+    assertEquals(1, r.err().lines().count(), r.err());
+    assertTrue(r.err().contains("--out " + upstream + " is not empty; add --resume"), r.err());
+  }
+
+  @Test
+  void badOptionsFailWithOneLineNamingTheOption() {
+    assertOneLineNaming("--size must be a multiple of 32",
+        "pretrain", "--data", data.toString(), "--size", "100", "--out", dir.resolve("x1").toString());
+    assertOneLineNaming("--data " + dir.resolve("missing.csv"),
+        "pretrain", "--data", dir.resolve("missing.csv").toString(), "--out", dir.resolve("x2").toString());
+    assertOneLineNaming("--start fundus needs --weights",
+        "transfer", "--start", "fundus", "--mode", "lp", "--data", data.toString(), "--out", dir.resolve("x3").toString());
+    assertOneLineNaming("--mode must be lp or ft",
+        "transfer", "--start", "scratch", "--mode", "xx", "--data", data.toString(), "--out", dir.resolve("x4").toString());
+    assertOneLineNaming("--task multilabel cannot train on DICOM folder",
+        "transfer", "--start", "scratch", "--mode", "lp", "--task", "multilabel", "--data", data.toString(),
+        "--out", dir.resolve("x5").toString());
+    assertOneLineNaming("--resume: " + dir.resolve("x6") + " holds no run", pretrainArgs(dir.resolve("x6"), "--resume"));
+    // resuming the upstream run with another learning rate names the option and both values
+    assertOneLineNaming("--lr was '1.0E-5'", pretrainArgs(upstream, "--epochs", "2", "--lr", "1e-4", "--resume"));
+  }
+
+  @Test
+  void aMalformedCommandLineNamesTheOptionAndPointsToHelp() {
+    CliRun r = CliRun.of("pretrain", "--data", data.toString());
+
+    assertEquals(2, r.exit(), r.all());
+    assertEquals(List.of("fundus pretrain: Missing required option: '--out=DIR'",
+        "Try 'fundus pretrain --help' for the options."), r.err().lines().toList());
+  }
+
+  private static void assertOneLineNaming(String expected, String... args) {
+    CliRun r = CliRun.of(args);
+    assertEquals(1, r.exit(), r.all());
+    assertEquals(1, r.err().lines().count(), r.err());
+    assertTrue(r.err().contains(expected), "expected '" + expected + "' in: " + r.err());
+  }
+}
