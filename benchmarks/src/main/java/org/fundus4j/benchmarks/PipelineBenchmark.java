@@ -396,7 +396,7 @@ public final class PipelineBenchmark {
   static String markdown(Result r) {
     Options o = r.options();
     StringBuilder s = new StringBuilder();
-    s.append(String.format(Locale.ROOT, "%d SYNTHETIC OP files, %dx%d px (disc %d px across), JPEG baseline q90 4:2:2,"
+    s.append(String.format(Locale.ROOT, "%d SYNTHETIC OP files, %dx%d px (fundus rendered in a %d px square), JPEG baseline q90 4:2:2,"
         + " %.0f KB each (%.2f bits per disc pixel), output %d px, training pipeline%n%n", o.count(), o.width(), o.height(), o.height(), r.meanJpegKb(), r.discBitsPerPixel(), o.size()));
     s.append("| stage (1 thread; thread CPU ms per image) | previous: PixelMed | now: OpenCV |\n|---|---|---|\n");
     for (StageRow row : r.stages()) {

@@ -85,13 +85,14 @@ public final class ScalableImage {
   }
 
   /**
-   * Decodes to a new 8-bit BGR {@code Mat} of {@code ceil(width / r) x ceil(height / r)} pixels.
+   * Decodes to a new 8-bit BGR {@code Mat} of {@code ceil(width / r) x ceil(height / r)} pixels; the caller owns
+   * its native memory (call {@code close()}, or decode inside a JavaCPP {@code PointerScope}).
    *
    * @param reduction 1, 2, 4 or 8, at most {@link #maxReduction()}
    * @throws IOException naming the origin when the JPEG bitstream cannot be decoded or has another size
    */
   public Mat decodeBgr(int reduction) throws IOException {
-    if (reduction != 1 && reduction != 2 && reduction != 4 && reduction != 8 || reduction > maxReduction()) {
+    if ((reduction != 1 && reduction != 2 && reduction != 4 && reduction != 8) || reduction > maxReduction()) {
       throw new IllegalArgumentException("Reduction must be 1, 2, 4 or 8 and at most " + maxReduction() + ", got "
           + reduction);
     }
