@@ -12,6 +12,10 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.util.Objects;
 import org.bytedeco.opencv.opencv_core.Mat;
+import org.fundus4j.dicom.DicomImages;
+import org.fundus4j.dicom.FirstFrame;
+import org.fundus4j.dicom.FundusImage;
+import org.fundus4j.dicom.JpegFrame;
 import org.fundus4j.pipelines.preprocess.OpenCvImages;
 
 /**
@@ -62,6 +66,19 @@ public final class ScalableImage {
       throw new IllegalArgumentException("JPEG size must be positive, got " + width + "x" + height + " for " + origin);
     }
     return new ScalableImage(null, jpeg, width, height, origin);
+  }
+
+  /**
+   * Wraps what {@link DicomImages#readFirstFrame} returned: a JPEG frame stays compressed (reducible), a decoded
+   * frame is wrapped as {@link #of(BufferedImage)}.
+   *
+   * @param origin names the source in error messages, e.g. the file path (no patient data)
+   */
+  public static ScalableImage of(FirstFrame frame, String origin) {
+    if (frame instanceof JpegFrame jpeg) {
+      return jpeg(jpeg.jpeg(), jpeg.info().columns(), jpeg.info().rows(), origin);
+    }
+    return of(((FundusImage) frame).rgb());
   }
 
   /** Returns the full width in pixels. */

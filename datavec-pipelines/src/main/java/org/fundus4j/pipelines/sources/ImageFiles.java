@@ -13,8 +13,6 @@ import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import org.fundus4j.dicom.DicomImages;
 import org.fundus4j.dicom.FirstFrame;
-import org.fundus4j.dicom.FundusImage;
-import org.fundus4j.dicom.JpegFrame;
 import org.fundus4j.pipelines.ScalableImage;
 
 /**
@@ -75,10 +73,7 @@ public final class ImageFiles {
       } catch (Exception e) {
         throw new IOException("Cannot decode DICOM file " + file + ": " + e.getMessage(), e);
       }
-      if (frame instanceof JpegFrame jpeg) {
-        return ScalableImage.jpeg(jpeg.jpeg(), jpeg.info().columns(), jpeg.info().rows(), file.toString());
-      }
-      return ScalableImage.of(((FundusImage) frame).rgb());
+      return ScalableImage.of(frame, file.toString());
     }
     return ScalableImage.of(read(file));
   }

@@ -17,7 +17,7 @@ import java.util.function.IntConsumer;
 import java.util.stream.Stream;
 import org.fundus4j.dicom.DicomImages;
 import org.fundus4j.dicom.DicomReadException;
-import org.fundus4j.dicom.FundusImage;
+import org.fundus4j.dicom.FirstFrame;
 import org.fundus4j.dicom.sr.AlgorithmId;
 import org.fundus4j.dicom.sr.Finding;
 import org.fundus4j.dicom.sr.Findings;
@@ -27,6 +27,7 @@ import org.fundus4j.dicom.sr.UidGenerator;
 import org.fundus4j.networks.inference.InferenceBackend;
 import org.fundus4j.pipelines.FundusPipeline;
 import org.fundus4j.pipelines.Pipelines;
+import org.fundus4j.pipelines.ScalableImage;
 import org.fundus4j.transfer.ModelCard;
 import org.fundus4j.transfer.SavedModel;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -186,9 +187,9 @@ public final class BatchScreening implements AutoCloseable {
   }
 
   private Decoded decode(int index, Path file) {
-    FundusImage image;
+    FirstFrame image;
     try {
-      image = DicomImages.read(file);
+      image = DicomImages.readFirstFrame(file);
     } catch (DicomReadException e) {
       return new Decoded(index, file, "", null, ScreeningRow.error(file, "", e.getMessage()));
     } catch (RuntimeException e) {
@@ -196,8 +197,8 @@ public final class BatchScreening implements AutoCloseable {
     }
     String uid = image.info().sopInstanceUid();
     try {
-      return new Decoded(index, file, uid, pipeline.apply(image.rgb()), null);
-    } catch (RuntimeException e) {
+      return new Decoded(index, file, uid, pipeline.apply(ScalableImage.of(image, file.toString()), 0), null);
+    } catch (IOException | RuntimeException e) {
       return new Decoded(index, file, uid, null,
           ScreeningRow.error(file, uid, "cannot preprocess " + file + ": " + e));
     }
@@ -238,7 +239,14 @@ public final class BatchScreening implements AutoCloseable {
    * @throws DicomReadException when the file cannot be read or decoded (the message names the file)
    */
   double abnormalProbability(Path file) throws DicomReadException {
-    INDArray input = pipeline.apply(DicomImages.read(file).rgb());
+    INDArray input;
+    try {
+      input = pipeline.apply(ScalableImage.of(DicomImages.readFirstFrame(file), file.toString()), 0);
+    } catch (DicomReadException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new DicomReadException(file, "cannot decode the image: " + e.getMessage(), e);
+    }
     return backend.predict(input).getDouble(0, abnormalColumn);
   }
 
