@@ -435,8 +435,9 @@ public final class Dl4jTrainingProfile {
         .append("1e-5, 2-class cross-entropy. Wall: elapsed seconds; CPU: CPU seconds of the whole process ")
         .append("(all threads; includes OpenMP spin-waiting), which other processes' load disturbs less. Load ")
         .append("from other processes hits all variants of a run alike; compare within a run (\"vs ours\" = ")
-        .append("baseline time / variant time).\n")
-        .append("Command: `java -Xmx2g -cp \"benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)\"")
+        .append("time of `ours`, or of the run's first variant, / time of the variant).\n")
+        .append("Command: `java -Xmx1g -cp ")
+        .append("\"benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)\"")
         .append(" org.fundus4j.benchmarks.Dl4jTrainingProfile ").append(options).append("`\n\n");
     for (String l : loads) {
       sb.append("* ").append(l).append('\n');
@@ -451,8 +452,10 @@ public final class Dl4jTrainingProfile {
           .append("| variant | what changes | GMAC/img | helpers | features vs ours | inference s, wall (min-max) ")
           .append("/ CPU | vs ours, wall / CPU | train step s, wall (min-max) / CPU | vs ours, wall / CPU |\n")
           .append("|---|---|---|---|---|---|---|---|---|\n");
-      Measured base = all.stream().filter(m -> m.run().equals(run.label()) && m.variant().equals("ours"))
-          .findFirst().orElse(null);
+      // the baseline is "ours" if the run has it, else its first variant
+      List<Measured> rows = all.stream().filter(m -> m.run().equals(run.label())).toList();
+      Measured base = rows.stream().filter(m -> m.variant().equals("ours")).findFirst()
+          .orElse(rows.isEmpty() ? null : rows.get(0));
       for (Measured m : all) {
         if (!m.run().equals(run.label())) {
           continue;

@@ -90,8 +90,8 @@ final class Dl4jVariants {
         NOTHING, size -> ours(size, Dl4jVariants::nhwc, false)));
     add(new Variant("ours+ws-none", "WorkspaceMode.NONE for training and inference", true, false, false, NOTHING,
         NOTHING, size -> workspaces(ours(size, c -> { }, false), WorkspaceMode.NONE)));
-    add(new Variant("ours+helpers", "fundus4j ResNet50 as built now: LayerHelpers.install (DL4J's native "
-        + "conv/BN/pool helpers)", true, false, false, NOTHING, NOTHING, size -> ours(size, c -> { }, true)));
+    add(new Variant("ours+helpers", "LayerHelpers.install: DL4J's native conv/BN/pool helpers (ResNet50.build "
+        + "does this when ND4J has oneDNN)", true, false, false, NOTHING, NOTHING, size -> ours(size, c -> { }, true)));
     add(new Variant("ours+helpers+nhwc", "helpers and NHWC", true, true, false, NOTHING, NOTHING,
         size -> ours(size, Dl4jVariants::nhwc, true)));
     add(new Variant("ours+helpers+ws-none", "helpers and WorkspaceMode.NONE", true, false, false, NOTHING,
@@ -104,7 +104,7 @@ final class Dl4jVariants {
         size -> zoo(size, 2, true)));
     add(new Variant("unet", "UNet.resnet50Encoder (ResNet-50 encoder, Dice loss), default path", false, false,
         true, NOTHING, NOTHING, size -> unet(false)));
-    add(new Variant("unet+helpers", "UNet.resnet50Encoder as built now (LayerHelpers.install)", false, false,
+    add(new Variant("unet+helpers", "UNet.resnet50Encoder with LayerHelpers.install", false, false,
         true, NOTHING, NOTHING, size -> unet(true)));
   }
 
@@ -255,7 +255,8 @@ final class Dl4jVariants {
         continue;
       }
       Layer layer = lv.getLayerConf().getLayer();
-      if (layer instanceof ConvolutionLayer conv && types.get(e.getKey()) instanceof InputType.InputTypeConvolutional out) {
+      InputType type = types.get(e.getKey());
+      if (layer instanceof ConvolutionLayer conv && type instanceof InputType.InputTypeConvolutional out) {
         macs += (double) out.getHeight() * out.getWidth() * conv.getNOut() * conv.getNIn()
             * conv.getKernelSize()[0] * conv.getKernelSize()[1];
       } else if (layer instanceof FeedForwardLayer dense && !(layer instanceof BatchNormalization)

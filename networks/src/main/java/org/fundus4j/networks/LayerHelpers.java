@@ -34,10 +34,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code org.nd4j.linalg.cpu.nativecpu.bindings.Nd4jCpu$Environment}, so the check fails and the helper is
  * dropped. {@link #install} sets the helpers on the layers directly.
  *
- * <p>The helpers compute the same functions in float32 with a different summation order: ResNet-50 logits
- * stay within 1e-4 of PyTorch's (the tests of this module run with helpers installed). Measured speed-ups
- * are in {@code benchmarks/results/dl4j-options.md}. Other data types fall back to DL4J's Java path per
- * call, as does any call a helper fails on (DL4J logs a warning).
+ * <p>The helpers compute the same functions in float32 with a different summation order (ResNet-50 logits
+ * moved closer to PyTorch's: 3.4e-5 instead of 6.8e-5 at 64 px). Other data types fall back to DL4J's Java
+ * path per call, as does any call a helper fails on (DL4J logs a warning). Measured on 2 AVX-512 cores
+ * ({@code benchmarks/results/dl4j-options.md}, ResNet-50, 224 px, batch 8): with ND4J's oneDNN build
+ * inference is 4.8x and a training step 3.4x faster; with the default OpenBLAS build inference is about
+ * 1.3x faster but a training step about 10 % slower. So {@link ResNet50#build} and the {@code UNet}
+ * builders call {@link #installIfOneDnn}, and the inference-only {@code Dl4jBackend} calls {@link #install}.
  *
  * <p>Helpers are transient layer state: a graph from {@code ModelSerializer.restoreComputationGraph},
  * {@code TransferLearning}, {@code clone()} or {@code new ComputationGraph(conf)} has none until
@@ -69,6 +72,25 @@ public final class LayerHelpers {
     return !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").trim())
         && "CPU".equalsIgnoreCase(Nd4j.getExecutioner().getEnvironmentInformation().getProperty("backend"))
         && Nd4j.getEnvironment().helpersAllowed();
+  }
+
+  /**
+   * Whether the loaded ND4J native build has oneDNN (its build information lists {@code HAVE_ONEDNN}), e.g.
+   * {@code nd4j-native} with classifier {@code linux-x86_64-onednn-avx512} on an AVX-512 machine.
+   */
+  public static boolean oneDnn() {
+    return Nd4j.getBackend().buildInfo().contains("HAVE_ONEDNN");
+  }
+
+  /**
+   * {@link #install} when {@link #oneDnn()}, where helpers speed up training as well as inference; otherwise
+   * nothing.
+   *
+   * @return the number of layers given a helper by this call
+   */
+  public static int installIfOneDnn(ComputationGraph graph) {
+    Objects.requireNonNull(graph, "graph");
+    return oneDnn() ? install(graph) : 0;
   }
 
   /**

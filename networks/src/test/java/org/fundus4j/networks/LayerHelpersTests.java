@@ -1,6 +1,7 @@
 package org.fundus4j.networks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
@@ -11,6 +12,8 @@ import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.fundus4j.networks.torch.TorchCheckpoint;
+import org.fundus4j.networks.torch.TorchWeights;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -22,14 +25,16 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
 class LayerHelpersTests {
 
   @Test
-  void resnet50BuildInstallsAHelperOnEveryConvolutionBatchNormAndPoolingLayer() {
+  void resnet50BuildInstallsHelpersWithOneDnnAndInstallReachesEveryConvolutionBatchNormAndPoolingLayer() {
     ComputationGraph net = ResNet50.build(Head.paper(2), 1);
     int expected = 53 + 53 + 1 + 1; // convolutions, BatchNorms, max-pool, the paper head's BatchNorm fc.1
+    assertEquals(LayerHelpers.oneDnn() ? expected : 0, LayerHelpers.count(net));
+    LayerHelpers.remove(net);
+    assertEquals(0, LayerHelpers.count(net));
+    assertEquals(expected, LayerHelpers.install(net));
     assertEquals(expected, LayerHelpers.count(net));
     assertEquals(0, LayerHelpers.install(net), "install is idempotent");
     assertEquals(expected, LayerHelpers.remove(net));
-    assertEquals(0, LayerHelpers.count(net));
-    assertEquals(expected, LayerHelpers.install(net));
   }
 
   @Test
@@ -38,7 +43,7 @@ class LayerHelpersTests {
     LayerHelpers.remove(net);
     System.setProperty(LayerHelpers.PROPERTY, "false");
     try {
-      assertEquals(false, LayerHelpers.enabled());
+      assertFalse(LayerHelpers.enabled());
       assertEquals(0, LayerHelpers.install(net));
       assertEquals(0, LayerHelpers.count(net));
     } finally {
@@ -68,6 +73,27 @@ class LayerHelpersTests {
     assertClose(builtIn.gradient, withHelpers.gradient, 1e-4, "gradient of every parameter");
     assertEquals(builtIn.score, withHelpers.score, 1e-5, "loss");
     assertTrue(builtIn.gradient.amaxNumber().doubleValue() > 1e-3, "the gradient is not trivially zero");
+  }
+
+  @Test
+  void withHelpersLoadedResNet50LogitsStayWithin1e4OfPyTorch() throws Exception {
+    // the PyTorch equivalence of TorchWeightsTests, with helpers whatever the ND4J build
+    ComputationGraph linear = ResNet50.build(Head.linear(3), 1);
+    TorchWeights.load(linear, TorchCheckpoint.read(TorchFixtures.file("resnet50_linear_zip.pth")));
+    LayerHelpers.install(linear);
+    INDArray x64 = TorchFixtures.raw("input_64.bin", 2, 3, 64, 64);
+    INDArray x224 = TorchFixtures.raw("input_224.bin", 1, 3, 224, 224);
+    assertWithin(TorchFixtures.raw("linear_logits_64.bin", 2, 3), ResNet50.logits(linear, x64), 1e-4, "logits 64 px");
+    assertWithin(TorchFixtures.raw("linear_logits_224.bin", 1, 3), ResNet50.logits(linear, x224), 1e-4,
+        "logits 224 px");
+    assertClose(TorchFixtures.raw("linear_features_64.bin", 2, 2048), ResNet50.features(linear, x64), 1e-4,
+        "features 64 px");
+
+    ComputationGraph paper = ResNet50.build(Head.paper(2), 1);
+    TorchWeights.load(paper, TorchCheckpoint.read(TorchFixtures.file("resnet50_paper_module.pth")));
+    LayerHelpers.install(paper);
+    assertWithin(TorchFixtures.raw("paper_logits_64.bin", 2, 2), ResNet50.logits(paper, x64), 1e-4,
+        "paper head logits 64 px");
   }
 
   private record Snapshot(INDArray inference, INDArray training, INDArray gradient, double score) {}
@@ -116,6 +142,12 @@ class LayerHelpersTests {
     return Nd4j.create(v, shape, 'c').castTo(DataType.FLOAT);
   }
 
+  private static void assertWithin(INDArray expected, INDArray actual, double absTol, String what) {
+    double diff = expected.sub(actual).amaxNumber().doubleValue();
+    assertTrue(diff <= absTol, what + ": max |difference| " + diff + " > " + absTol);
+  }
+
+  /** Relative to the largest expected value, at least 1. */
   private static void assertClose(INDArray expected, INDArray actual, double relTol, String what) {
     double max = Math.max(1.0, expected.amaxNumber().doubleValue());
     double diff = expected.sub(actual).amaxNumber().doubleValue();

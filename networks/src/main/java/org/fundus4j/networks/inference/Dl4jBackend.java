@@ -32,7 +32,8 @@ public final class Dl4jBackend implements InferenceBackend {
 
   /**
    * Wraps {@code graph}; gives its convolution, BatchNorm and pooling layers DL4J's native helpers if they
-   * have none ({@link LayerHelpers#install}: same outputs, several times faster than DL4J's default path).
+   * have none ({@link LayerHelpers#install}: same outputs, inference about 1.3x faster with ND4J's default
+   * build and 4.8x with its oneDNN build; the graph keeps them).
    */
   public Dl4jBackend(ComputationGraph graph, int batchSize) {
     this.graph = Objects.requireNonNull(graph, "graph");

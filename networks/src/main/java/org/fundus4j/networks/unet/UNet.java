@@ -28,8 +28,8 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * backbone as encoder (layer names {@code conv1} ... {@code layer4.2.conv3} as in torchvision, so
  * {@link org.fundus4j.networks.torch.TorchWeights#load} initialises it from ImageNet or foundation
  * weights; the {@code decoder.*} layers are then reported missing) and skip connections from
- * {@link ResNet50#STAGE_OUTPUTS}; {@code H, W} must be divisible by 32, e.g. 512 or 1024. Both get DL4J's
- * native convolution, BatchNorm and pooling helpers ({@link LayerHelpers#install}).
+ * {@link ResNet50#STAGE_OUTPUTS}; {@code H, W} must be divisible by 32, e.g. 512 or 1024. With ND4J's oneDNN
+ * build both get DL4J's native convolution, BatchNorm and pooling helpers ({@link LayerHelpers#installIfOneDnn}).
  *
  * <pre>{@code
  * ComputationGraph unet = UNet.resnet50Encoder(42);
@@ -109,7 +109,7 @@ public final class UNet {
     g.setInputTypes(InputType.convolutional(divisor * 4L, divisor * 4L, 3));
     ComputationGraph net = new ComputationGraph(g.build());
     net.init();
-    LayerHelpers.install(net);
+    LayerHelpers.installIfOneDnn(net);
     return net;
   }
 
