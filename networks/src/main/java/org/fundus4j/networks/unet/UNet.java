@@ -12,6 +12,7 @@ import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.conf.layers.Upsampling2D;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.weights.WeightInit;
+import org.fundus4j.networks.LayerHelpers;
 import org.fundus4j.networks.ResNet50;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.learning.config.Adam;
@@ -27,7 +28,8 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * backbone as encoder (layer names {@code conv1} ... {@code layer4.2.conv3} as in torchvision, so
  * {@link org.fundus4j.networks.torch.TorchWeights#load} initialises it from ImageNet or foundation
  * weights; the {@code decoder.*} layers are then reported missing) and skip connections from
- * {@link ResNet50#STAGE_OUTPUTS}; {@code H, W} must be divisible by 32, e.g. 512 or 1024.
+ * {@link ResNet50#STAGE_OUTPUTS}; {@code H, W} must be divisible by 32, e.g. 512 or 1024. With ND4J's oneDNN
+ * build both get DL4J's native convolution, BatchNorm and pooling helpers ({@link LayerHelpers#installIfOneDnn}).
  *
  * <pre>{@code
  * ComputationGraph unet = UNet.resnet50Encoder(42);
@@ -107,6 +109,7 @@ public final class UNet {
     g.setInputTypes(InputType.convolutional(divisor * 4L, divisor * 4L, 3));
     ComputationGraph net = new ComputationGraph(g.build());
     net.init();
+    LayerHelpers.installIfOneDnn(net);
     return net;
   }
 

@@ -1,0 +1,214 @@
+package org.fundus4j.networks;
+
+import java.lang.reflect.Field;
+import java.util.Objects;
+import java.util.function.Function;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.layers.FrozenLayer;
+import org.deeplearning4j.nn.layers.FrozenLayerWithBackprop;
+import org.deeplearning4j.nn.layers.LayerHelper;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
+import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer;
+import org.deeplearning4j.nn.layers.mkldnn.MKLDNNBatchNormHelper;
+import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
+import org.deeplearning4j.nn.layers.mkldnn.MKLDNNSubsamplingHelper;
+import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Switches on DL4J's native CPU implementations of convolution, BatchNorm and pooling for the layers of a
+ * graph, which DL4J 1.0.0-M2.1 ships but never uses.
+ *
+ * <p>DL4J's {@code MKLDNNConvHelper}, {@code MKLDNNBatchNormHelper} and {@code MKLDNNSubsamplingHelper} run a
+ * layer as one libnd4j op ({@code conv2d}/{@code conv2d_bp}, {@code batchnorm}/{@code batchnorm_bp},
+ * {@code maxpool2d}/{@code avgpool2d}), which uses oneDNN when the ND4J native build has it (the
+ * {@code nd4j-native} classifier {@code linux-x86_64-onednn-avx512}) and libnd4j's own kernels otherwise.
+ * Without them a {@code ConvolutionLayer} runs DL4J's Java path: an {@code im2col} copy, a gemm, and
+ * {@code col2im} in backprop, which is what dominated the training profile of issue #9. In M2.1 a layer never
+ * gets a helper on CPU, for two reasons found in its sources: {@code HelperUtils.createHelper} returns
+ * {@code null} unless the system property {@code org.eclipse.deeplearning4j.helpers.disable} is set to
+ * {@code false} (its default is {@code true}), and with it set, {@code BaseMKLDNNHelper.mklDnnEnabled()}
+ * looks up {@code org.nd4j.nativeblas.Nd4jCpu$Environment}, a class that M2.1 ships as
+ * {@code org.nd4j.linalg.cpu.nativecpu.bindings.Nd4jCpu$Environment}, so the check fails and the helper is
+ * dropped. {@link #install} sets the helpers on the layers directly.
+ *
+ * <p>The helpers compute the same functions in float32 with a different summation order (ResNet-50 logits
+ * moved closer to PyTorch's: 3.4e-5 instead of 6.8e-5 at 64 px). Other data types fall back to DL4J's Java
+ * path per call, as does any call a helper fails on (DL4J logs a warning). Measured on 2 AVX-512 cores
+ * ({@code benchmarks/results/dl4j-options.md}, ResNet-50, 224 px, batch 8): with ND4J's oneDNN build
+ * inference is 4.8x and a training step 3.4x faster; with the default OpenBLAS build inference is about
+ * 1.3x faster but a training step about 10 % slower. So {@link ResNet50#build} and the {@code UNet}
+ * builders call {@link #installIfOneDnn}, and the inference-only {@code Dl4jBackend} calls {@link #install}.
+ *
+ * <p>Helpers are transient layer state: a graph from {@code ModelSerializer.restoreComputationGraph},
+ * {@code TransferLearning}, {@code clone()} or {@code new ComputationGraph(conf)} has none until
+ * {@link #install} is called on it. Frozen layers are unwrapped. Only these exact layer classes get a helper
+ * (subclasses such as {@code Deconvolution2DLayer} or {@code Subsampling1DLayer} compute something else).
+ * Setting the system property {@value #PROPERTY} to {@code false} makes {@link #install} a no-op, to compare
+ * with DL4J's own path; on a non-CPU ND4J backend or with ND4J's helpers disallowed it is a no-op as well.
+ *
+ * <pre>{@code
+ * ComputationGraph restored = ModelSerializer.restoreComputationGraph(file, false);
+ * LayerHelpers.install(restored);   // returns the number of layers that now have a helper
+ * }</pre>
+ */
+public final class LayerHelpers {
+  /** System property; {@code false} disables {@link #install}. */
+  public static final String PROPERTY = "fundus4j.layerHelpers";
+
+  private static final Field CONV_HELPER = field(ConvolutionLayer.class);
+  private static final Field BATCH_NORM_HELPER = field(BatchNormalization.class);
+  private static final Field SUBSAMPLING_HELPER = field(SubsamplingLayer.class);
+
+  private LayerHelpers() {}
+
+  /**
+   * Whether {@link #install} would install anything in this JVM: property {@value #PROPERTY} not
+   * {@code false}, ND4J's CPU backend, and ND4J helpers allowed.
+   */
+  public static boolean enabled() {
+    return !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").trim())
+        && "CPU".equalsIgnoreCase(Nd4j.getExecutioner().getEnvironmentInformation().getProperty("backend"))
+        && Nd4j.getEnvironment().helpersAllowed();
+  }
+
+  /**
+   * Whether the loaded ND4J native build has oneDNN (its build information lists {@code HAVE_ONEDNN}), e.g.
+   * {@code nd4j-native} with classifier {@code linux-x86_64-onednn-avx512} on an AVX-512 machine.
+   */
+  public static boolean oneDnn() {
+    return Nd4j.getBackend().buildInfo().contains("HAVE_ONEDNN");
+  }
+
+  /**
+   * {@link #install} when {@link #oneDnn()}, where helpers speed up training as well as inference; otherwise
+   * nothing.
+   *
+   * @return the number of layers given a helper by this call
+   */
+  public static int installIfOneDnn(ComputationGraph graph) {
+    Objects.requireNonNull(graph, "graph");
+    return oneDnn() ? install(graph) : 0;
+  }
+
+  /**
+   * Gives every convolution, BatchNorm and pooling layer of {@code graph} DL4J's native helper, unless it
+   * already has a helper or {@link #enabled()} is false.
+   *
+   * @return the number of layers given a helper by this call
+   */
+  public static int install(ComputationGraph graph) {
+    Objects.requireNonNull(graph, "graph");
+    if (!enabled()) {
+      return 0;
+    }
+    DataType dataType = graph.getConfiguration().getDataType();
+    int installed = 0;
+    for (Layer layer : graph.getLayers()) {
+      Layer inner = unwrap(layer);
+      Field field = helperField(inner);
+      if (field != null && get(field, inner) == null) {
+        set(field, inner, newHelper(inner).apply(dataType));
+        installed++;
+      }
+    }
+    return installed;
+  }
+
+  /**
+   * Removes the helpers {@link #install} sets (any DL4J helper of those layers), so the graph runs DL4J's
+   * built-in Java implementations again.
+   *
+   * @return the number of layers whose helper was removed
+   */
+  public static int remove(ComputationGraph graph) {
+    Objects.requireNonNull(graph, "graph");
+    int removed = 0;
+    for (Layer layer : graph.getLayers()) {
+      Layer inner = unwrap(layer);
+      Field field = helperField(inner);
+      if (field != null && get(field, inner) != null) {
+        set(field, inner, null);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** The number of convolution, BatchNorm and pooling layers of {@code graph} that have a helper. */
+  public static int count(ComputationGraph graph) {
+    Objects.requireNonNull(graph, "graph");
+    int n = 0;
+    for (Layer layer : graph.getLayers()) {
+      Layer inner = unwrap(layer);
+      Field field = helperField(inner);
+      if (field != null && get(field, inner) != null) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private static Layer unwrap(Layer layer) {
+    Layer l = layer;
+    while (true) {
+      if (l instanceof FrozenLayer frozen) {
+        l = frozen.getInsideLayer();
+      } else if (l instanceof FrozenLayerWithBackprop frozen) {
+        l = frozen.getInsideLayer();
+      } else {
+        return l;
+      }
+    }
+  }
+
+  private static Field helperField(Layer layer) {
+    Class<?> c = layer.getClass();
+    if (c == ConvolutionLayer.class) {
+      return CONV_HELPER;
+    } else if (c == BatchNormalization.class) {
+      return BATCH_NORM_HELPER;
+    } else if (c == SubsamplingLayer.class) {
+      return SUBSAMPLING_HELPER;
+    }
+    return null;
+  }
+
+  private static Function<DataType, LayerHelper> newHelper(Layer layer) {
+    if (layer instanceof ConvolutionLayer) {
+      return MKLDNNConvHelper::new;
+    } else if (layer instanceof BatchNormalization) {
+      return MKLDNNBatchNormHelper::new;
+    }
+    return MKLDNNSubsamplingHelper::new;
+  }
+
+  private static Field field(Class<?> layerClass) {
+    try {
+      Field f = layerClass.getDeclaredField("helper");
+      f.setAccessible(true);
+      return f;
+    } catch (NoSuchFieldException e) {
+      throw new IllegalStateException("DL4J " + layerClass.getName() + " has no 'helper' field; LayerHelpers "
+          + "was written for DL4J 1.0.0-M2.1 and needs updating for this version", e);
+    }
+  }
+
+  private static Object get(Field field, Layer layer) {
+    try {
+      return field.get(layer);
+    } catch (IllegalAccessException e) {
+      throw new IllegalStateException("Cannot read " + field + " of " + layer.getClass().getName(), e);
+    }
+  }
+
+  private static void set(Field field, Layer layer, Object helper) {
+    try {
+      field.set(layer, helper);
+    } catch (IllegalAccessException e) {
+      throw new IllegalStateException("Cannot set " + field + " of " + layer.getClass().getName(), e);
+    }
+  }
+}
