@@ -24,7 +24,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>DL4J's {@code MKLDNNConvHelper}, {@code MKLDNNBatchNormHelper} and {@code MKLDNNSubsamplingHelper} run a
  * layer as one libnd4j op ({@code conv2d}/{@code conv2d_bp}, {@code batchnorm}/{@code batchnorm_bp},
  * {@code maxpool2d}/{@code avgpool2d}), which uses oneDNN when the ND4J native build has it (the
- * {@code nd4j-native} classifier {@code linux-x86_64-onednn-avx512}) and libnd4j's own kernels otherwise.
+ * {@code nd4j-native} classifiers {@code linux-x86_64-onednn}, {@code linux-x86_64-onednn-avx512}) and libnd4j's own kernels otherwise.
  * Without them a {@code ConvolutionLayer} runs DL4J's Java path: an {@code im2col} copy, a gemm, and
  * {@code col2im} in backprop, which is what dominated the training profile of issue #9. In M2.1 a layer never
  * gets a helper on CPU, for two reasons found in its sources: {@code HelperUtils.createHelper} returns
@@ -39,8 +39,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * path per call, as does any call a helper fails on (DL4J logs a warning). Measured on 2 AVX-512 cores
  * ({@code benchmarks/results/dl4j-options.md}, ResNet-50, 224 px, batch 8): with ND4J's oneDNN build
  * inference is 4.8x and a training step 3.4x faster; with the default OpenBLAS build inference is about
- * 1.3x faster but a training step about 10 % slower. So {@link ResNet50#build} and the {@code UNet}
- * builders call {@link #installIfOneDnn}, and the inference-only {@code Dl4jBackend} calls {@link #install}.
+ * 1.3x faster but a training step about 10 % slower. The {@code networks} module therefore puts the oneDNN
+ * build ({@code nd4j-native}, classifier {@code linux-x86_64-onednn}; oneDNN picks AVX2/AVX-512 kernels at
+ * run time) on the class path, and {@link ResNet50#build}, the {@code UNet} builders and the graphs that
+ * {@code transfer} restores or rebuilds call {@link #installIfOneDnn}; the inference-only {@code Dl4jBackend}
+ * calls {@link #install}.
  *
  * <p>Helpers are transient layer state: a graph from {@code ModelSerializer.restoreComputationGraph},
  * {@code TransferLearning}, {@code clone()} or {@code new ComputationGraph(conf)} has none until
@@ -76,7 +79,8 @@ public final class LayerHelpers {
 
   /**
    * Whether the loaded ND4J native build has oneDNN (its build information lists {@code HAVE_ONEDNN}), e.g.
-   * {@code nd4j-native} with classifier {@code linux-x86_64-onednn-avx512} on an AVX-512 machine.
+   * {@code nd4j-native} with classifier {@code linux-x86_64-onednn} (this project's default) or
+   * {@code linux-x86_64-onednn-avx512}.
    */
   public static boolean oneDnn() {
     return Nd4j.getBackend().buildInfo().contains("HAVE_ONEDNN");

@@ -24,6 +24,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.fundus4j.networks.LayerHelpers;
 
 /**
  * Trains a graph epoch by epoch with early stopping on a validation score, a checkpoint after every epoch
@@ -120,6 +121,7 @@ public final class EarlyStoppingTrainer {
     if (hasCheckpoint()) {
       state = checkpointState().orElseThrow();
       model = ModelSerializer.restoreComputationGraph(dir.resolve(LAST).toFile(), true);
+      LayerHelpers.installIfOneDnn(model);
       LOG.info("Resuming from {} after epoch {}", dir, state.epochsDone());
     }
     while (state.epochsDone() < maxEpochs && !state.stoppedEarly()) {
@@ -142,6 +144,7 @@ public final class EarlyStoppingTrainer {
           stop ? " (early stop)" : "");
     }
     ComputationGraph best = ModelSerializer.restoreComputationGraph(dir.resolve(BEST).toFile(), true);
+    LayerHelpers.installIfOneDnn(best);
     return new Result(best, state);
   }
 

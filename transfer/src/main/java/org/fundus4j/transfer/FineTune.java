@@ -7,6 +7,7 @@ import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
 import org.deeplearning4j.nn.transferlearning.TransferLearning;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.fundus4j.networks.LayerHelpers;
 
 /**
  * Full fine-tuning (FT): every layer trains, as in the paper's FT rows.
@@ -31,7 +32,10 @@ public final class FineTune {
     if (weightDecay > 0) {
       fineTune.l2(weightDecay);
     }
-    return new TransferLearning.GraphBuilder(pretrained).fineTuneConfiguration(fineTune.build()).build();
+    ComputationGraph model = new TransferLearning.GraphBuilder(pretrained).fineTuneConfiguration(fineTune.build())
+        .build();
+    LayerHelpers.installIfOneDnn(model);
+    return model;
   }
 
   /**

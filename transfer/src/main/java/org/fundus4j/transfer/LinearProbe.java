@@ -13,6 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.fundus4j.networks.LayerHelpers;
 
 /**
  * Linear probing (LP): the backbone is frozen and only the head is trained, as in the paper's LP rows.
@@ -42,10 +43,12 @@ public final class LinearProbe {
   public static ComputationGraph freeze(ComputationGraph pretrained, String featureLayer, IUpdater updater,
       long seed) {
     FineTuneConfiguration fineTune = new FineTuneConfiguration.Builder().updater(updater).seed(seed).build();
-    return new TransferLearning.GraphBuilder(pretrained)
+    ComputationGraph frozen = new TransferLearning.GraphBuilder(pretrained)
         .fineTuneConfiguration(fineTune)
         .setFeatureExtractor(featureLayer)
         .build();
+    LayerHelpers.installIfOneDnn(frozen);
+    return frozen;
   }
 
   /**

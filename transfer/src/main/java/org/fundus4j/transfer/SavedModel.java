@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
+import org.fundus4j.networks.LayerHelpers;
 
 /**
  * A trained model on disk: a folder holding {@code model.zip} (DL4J, with updater state) and
@@ -49,6 +50,7 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
       throw new IOException("Not a fundus4j model folder: " + dir + " (expected " + WEIGHTS + " and " + CARD + ")");
     }
     ComputationGraph graph = ModelSerializer.restoreComputationGraph(weights.toFile(), true);
+    LayerHelpers.installIfOneDnn(graph);
     return new SavedModel(graph, readCard(dir));
   }
 
