@@ -27,6 +27,19 @@ def timed(step, warmup, repeats):
     return seconds
 
 
+def training_step(model, x, y):
+    """One step as the benchmarks time it: cross-entropy, backward, Adam(lr 1e-5, weight_decay 1e-5)."""
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-5, betas=(0.9, 0.999), weight_decay=1e-5)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+    return step
+
+
 def main(threads, warmup, repeats, train_repeats, onnx_out, cases):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -43,15 +56,7 @@ def main(threads, warmup, repeats, train_repeats, onnx_out, cases):
                     model(x)
             n = repeats
         elif mode == 'train':
-            model.train()
-            y = torch.randint(0, 2, (batch,))
-            opt = torch.optim.Adam(model.parameters(), lr=1e-5, betas=(0.9, 0.999), weight_decay=1e-5)
-            loss_fn = torch.nn.CrossEntropyLoss()
-
-            def step():
-                opt.zero_grad()
-                loss_fn(model(x), y).backward()
-                opt.step()
+            step = training_step(model, x, torch.randint(0, 2, (batch,)))
             n = train_repeats
         else:
             raise SystemExit('unknown mode ' + mode)

@@ -8,10 +8,11 @@ Output: {"mode":..., "size":..., "batch":..., "threads":..., "seconds":[...], "t
 """
 import json
 import sys
-import time
 
 import torch
 import torchvision
+
+from torch_backends_bench import timed, training_step
 
 
 def main(mode, size, batch, warmup, repeats, threads):
@@ -27,21 +28,8 @@ def main(mode, size, batch, warmup, repeats, threads):
             with torch.no_grad():
                 model(x)
     else:
-        model.train()
-        opt = torch.optim.Adam(model.parameters(), lr=1e-5, betas=(0.9, 0.999), weight_decay=1e-5)
-        loss_fn = torch.nn.CrossEntropyLoss()
-
-        def step():
-            opt.zero_grad()
-            loss_fn(model(x), y).backward()
-            opt.step()
-    for _ in range(warmup):
-        step()
-    seconds = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        step()
-        seconds.append(time.perf_counter() - t0)
+        step = training_step(model, x, y)
+    seconds = timed(step, warmup, repeats)
     print(json.dumps({'mode': mode, 'size': size, 'batch': batch, 'threads': threads,
                       'seconds': seconds, 'torch': torch.__version__}))
 

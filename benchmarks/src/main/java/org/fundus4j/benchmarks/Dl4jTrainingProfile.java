@@ -37,9 +37,9 @@ import org.nd4j.linalg.profiler.OpProfiler;
  *   org.fundus4j.benchmarks.Dl4jTrainingProfile --size 224 --batch 8 --steps 3 --workspace ENABLED --profile
  * }</pre>
  *
- * <p>{@code --compare}: the options study of issue #9. For each ND4J native build (the default OpenBLAS
- * build and, when its jar is in the local Maven repository, {@code nd4j-native:linux-x86_64-onednn-avx512}
- * placed first on the class path) a child JVM checks that the variants computing torchvision's function give
+ * <p>{@code --compare}: the options study of issue #9. For each ND4J native build (OpenBLAS, selected with
+ * {@value #OPENBLAS_BUILD}, and oneDNN: the project's {@code linux-x86_64-onednn}, or the jar given with
+ * {@code --onednn-jar} placed first on the class path) a child JVM checks that the variants computing torchvision's function give
  * the baseline's pooled features with the baseline's parameters (64 px), then times the variants
  * interleaved: each round builds every variant in turn, runs {@code warmup} untimed calls and one timed
  * call (inference, then a training step), and frees it, so machine load hits all variants alike and one
@@ -55,14 +55,16 @@ import org.nd4j.linalg.profiler.OpProfiler;
  * }</pre>
  */
 public final class Dl4jTrainingProfile {
-  /** The oneDNN build of ND4J 1.0.0-M2.1 in the local Maven repository. */
-  static final Path ONEDNN_JAR = Path.of(System.getProperty("user.home"), ".m2", "repository", "org", "nd4j",
-      "nd4j-native", "1.0.0-M2.1", "nd4j-native-1.0.0-M2.1-linux-x86_64-onednn-avx512.jar");
+  /**
+   * JVM option that makes JavaCPP load ND4J's OpenBLAS build although the oneDNN build ({@code networks}'
+   * runtime dependency) is on the class path.
+   */
+  static final String OPENBLAS_BUILD = "-Dorg.bytedeco.javacpp.platform.extension=";
 
-  /** Variants timed in the default build's child. */
+  /** Variants timed in the OpenBLAS build's child. */
   static final List<String> DEFAULT_BUILD_VARIANTS = List.of("ours", "ours+bias", "ours+logstd", "ours+same",
       "ours+nhwc", "ours+ws-none", "ours+helpers", "zoo", "zoo-stride1", "zoo+helpers");
-  /** Variants whose training step is timed in the default build's child. */
+  /** Variants whose training step is timed in the OpenBLAS build's child. */
   static final List<String> DEFAULT_BUILD_TRAIN = List.of("ours", "ours+nhwc", "ours+ws-none", "ours+helpers",
       "zoo", "zoo+helpers");
   /** Variants timed (inference and training) in the oneDNN build's child. */
@@ -141,7 +143,7 @@ public final class Dl4jTrainingProfile {
   // ---------------------------------------------------------------- options study: parent
 
   /** One child JVM: a native build, its environment, the variants it times and the number of rounds. */
-  record Run(String label, Path prependJar, Map<String, String> env, List<String> inferVariants,
+  record Run(String label, Path prependJar, List<String> javaOptions, Map<String, String> env, List<String> inferVariants,
       List<String> trainVariants, int rounds) {}
 
   /** Timings of one variant in one run. */
@@ -155,7 +157,7 @@ public final class Dl4jTrainingProfile {
     int onednnRounds = 5;
     int warmup = 1;
     Path out = Path.of("benchmarks", "results");
-    Path onednn = ONEDNN_JAR;
+    Path onednn = null;
     String report = "dl4j-options";
     List<String> defaultVariants = DEFAULT_BUILD_VARIANTS;
     List<String> defaultTrain = DEFAULT_BUILD_TRAIN;
@@ -184,21 +186,25 @@ public final class Dl4jTrainingProfile {
     Dl4jVariants.select(concat(concat(defaultVariants, defaultTrain), onednnVariants)); // fail early on typos
     List<Run> runs = new ArrayList<>();
     if (!defaultVariants.isEmpty() || !defaultTrain.isEmpty()) {
-      runs.add(new Run("ND4J default build (OpenBLAS)", null, Map.of(), defaultVariants, defaultTrain, rounds));
+      runs.add(new Run("ND4J OpenBLAS build", null, List.of(OPENBLAS_BUILD), Map.of(), defaultVariants,
+          defaultTrain, rounds));
     }
     String onednnNote;
     if (onednnVariants.isEmpty()) {
       onednnNote = "oneDNN build not run (--onednn-variants empty).";
-    } else if (Files.isRegularFile(onednn)) {
-      runs.add(new Run("ND4J oneDNN build (onednn-avx512)", onednn, Map.of(), onednnVariants, onednnVariants,
-          onednnRounds));
+    } else if (onednn == null || Files.isRegularFile(onednn)) {
+      String build = onednn == null ? "ND4J oneDNN build (linux-x86_64-onednn, the project's default)"
+          : "ND4J oneDNN build (" + onednn.getFileName() + ")";
+      runs.add(new Run(build, onednn, List.of(), Map.of(), onednnVariants, onednnVariants, onednnRounds));
       if (onednnVariants.containsAll(ONE_THREAD_VARIANTS)) {
-        runs.add(new Run("ND4J oneDNN build, OMP_NUM_THREADS=1", onednn, Map.of("OMP_NUM_THREADS", "1"),
+        runs.add(new Run(build + ", OMP_NUM_THREADS=1", onednn, List.of(), Map.of("OMP_NUM_THREADS", "1"),
             ONE_THREAD_VARIANTS, ONE_THREAD_VARIANTS, rounds));
       }
-      onednnNote = "oneDNN build: " + onednn.getFileName() + " placed first on the class path.";
+      onednnNote = onednn == null ? "oneDNN build: nd4j-native:linux-x86_64-onednn as on the class path; the "
+          + "OpenBLAS run adds " + OPENBLAS_BUILD + "."
+          : "oneDNN build: " + onednn.getFileName() + " placed first on the class path.";
     } else {
-      onednnNote = "oneDNN build not measured: " + onednn + " is not in the local Maven repository (offline).";
+      onednnNote = "oneDNN build not measured: " + onednn + " does not exist.";
     }
     List<Measured> all = new ArrayList<>();
     List<String> loads = new ArrayList<>();
@@ -223,8 +229,9 @@ public final class Dl4jTrainingProfile {
     }
     // JavaCPP's limits make the child fail with OutOfMemoryError before the machine runs out of memory.
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx1g", "-Dorg.bytedeco.javacpp.maxbytes=6G", "-Dorg.bytedeco.javacpp.maxphysicalbytes=8G",
-        "-cp", cp, Dl4jTrainingProfile.class.getName(), "--child",
+        "-Xmx1g", "-Dorg.bytedeco.javacpp.maxbytes=6G", "-Dorg.bytedeco.javacpp.maxphysicalbytes=8G"));
+    cmd.addAll(run.javaOptions());
+    cmd.addAll(List.of("-cp", cp, Dl4jTrainingProfile.class.getName(), "--child",
         "--size", String.valueOf(size), "--batch", String.valueOf(batch), "--rounds", String.valueOf(run.rounds()),
         "--warmup", String.valueOf(warmup), "--infer", String.join(",", run.inferVariants()),
         "--train", String.join(",", run.trainVariants())));
@@ -501,7 +508,7 @@ public final class Dl4jTrainingProfile {
     return String.join(" ", v.stream().map(d -> String.format(Locale.ROOT, "%.4f", d)).toList());
   }
 
-  private static String loadAverage() {
+  static String loadAverage() {
     try {
       return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
     } catch (IOException e) {

@@ -1,6 +1,8 @@
 package org.fundus4j.networks;
 
 import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.function.Function;
 import org.deeplearning4j.nn.api.Layer;
@@ -14,6 +16,7 @@ import org.deeplearning4j.nn.layers.mkldnn.MKLDNNBatchNormHelper;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNConvHelper;
 import org.deeplearning4j.nn.layers.mkldnn.MKLDNNSubsamplingHelper;
 import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -45,6 +48,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code transfer} restores or rebuilds call {@link #installIfOneDnn}; the inference-only {@code Dl4jBackend}
  * calls {@link #install}.
  *
+ * <p>Convolutions with the identity activation get {@link ReusingConvHelper}, which skips the forward
+ * convolution that DL4J repeats in every backprop ({@value #REUSE_PROPERTY}{@code =false} turns that off).
+ *
  * <p>Helpers are transient layer state: a graph from {@code ModelSerializer.restoreComputationGraph},
  * {@code TransferLearning}, {@code clone()} or {@code new ComputationGraph(conf)} has none until
  * {@link #install} is called on it. Frozen layers are unwrapped. Only these exact layer classes get a helper
@@ -60,6 +66,12 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class LayerHelpers {
   /** System property; {@code false} disables {@link #install}. */
   public static final String PROPERTY = "fundus4j.layerHelpers";
+
+  /**
+   * System property; {@code false} gives identity-activation convolutions DL4J's own helper, which
+   * convolves again in backprop, instead of {@link ReusingConvHelper}.
+   */
+  public static final String REUSE_PROPERTY = "fundus4j.layerHelpers.reuseForward";
 
   private static final Field CONV_HELPER = field(ConvolutionLayer.class);
   private static final Field BATCH_NORM_HELPER = field(BatchNormalization.class);
@@ -110,11 +122,9 @@ public final class LayerHelpers {
     }
     DataType dataType = graph.getConfiguration().getDataType();
     int installed = 0;
-    for (Layer layer : graph.getLayers()) {
-      Layer inner = unwrap(layer);
-      Field field = helperField(inner);
-      if (field != null && get(field, inner) == null) {
-        set(field, inner, newHelper(inner).apply(dataType));
+    for (Slot slot : slots(graph)) {
+      if (slot.helper() == null) {
+        slot.set(newHelper(slot.layer()).apply(dataType));
         installed++;
       }
     }
@@ -128,13 +138,10 @@ public final class LayerHelpers {
    * @return the number of layers whose helper was removed
    */
   public static int remove(ComputationGraph graph) {
-    Objects.requireNonNull(graph, "graph");
     int removed = 0;
-    for (Layer layer : graph.getLayers()) {
-      Layer inner = unwrap(layer);
-      Field field = helperField(inner);
-      if (field != null && get(field, inner) != null) {
-        set(field, inner, null);
+    for (Slot slot : slots(graph)) {
+      if (slot.helper() != null) {
+        slot.set(null);
         removed++;
       }
     }
@@ -143,16 +150,40 @@ public final class LayerHelpers {
 
   /** The number of convolution, BatchNorm and pooling layers of {@code graph} that have a helper. */
   public static int count(ComputationGraph graph) {
+    return (int) slots(graph).stream().filter(slot -> slot.helper() != null).count();
+  }
+
+  /**
+   * The number of forward convolutions that the graph's {@link ReusingConvHelper}s have skipped in backprop
+   * so far.
+   */
+  public static long reusedForwardConvolutions(ComputationGraph graph) {
+    return slots(graph).stream().map(Slot::helper).filter(ReusingConvHelper.class::isInstance)
+        .mapToLong(h -> ((ReusingConvHelper) h).reused()).sum();
+  }
+
+  /** A layer that can have a helper (frozen wrappers removed) and its {@code helper} field. */
+  private record Slot(Layer layer, Field field) {
+    Object helper() {
+      return get(field, layer);
+    }
+
+    void set(Object helper) {
+      LayerHelpers.set(field, layer, helper);
+    }
+  }
+
+  private static List<Slot> slots(ComputationGraph graph) {
     Objects.requireNonNull(graph, "graph");
-    int n = 0;
+    List<Slot> slots = new ArrayList<>();
     for (Layer layer : graph.getLayers()) {
       Layer inner = unwrap(layer);
       Field field = helperField(inner);
-      if (field != null && get(field, inner) != null) {
-        n++;
+      if (field != null) {
+        slots.add(new Slot(inner, field));
       }
     }
-    return n;
+    return slots;
   }
 
   private static Layer unwrap(Layer layer) {
@@ -181,8 +212,10 @@ public final class LayerHelpers {
   }
 
   private static Function<DataType, LayerHelper> newHelper(Layer layer) {
-    if (layer instanceof ConvolutionLayer) {
-      return MKLDNNConvHelper::new;
+    if (layer instanceof ConvolutionLayer conv) {
+      boolean identity = conv.layerConf().getActivationFn() instanceof ActivationIdentity;
+      return identity && Boolean.parseBoolean(System.getProperty(REUSE_PROPERTY, "true"))
+          ? ReusingConvHelper::new : MKLDNNConvHelper::new;
     } else if (layer instanceof BatchNormalization) {
       return MKLDNNBatchNormHelper::new;
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Random;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
@@ -73,6 +75,47 @@ class LayerHelpersTests {
     assertClose(builtIn.gradient, withHelpers.gradient, 1e-4, "gradient of every parameter");
     assertEquals(builtIn.score, withHelpers.score, 1e-5, "loss");
     assertTrue(builtIn.gradient.amaxNumber().doubleValue() > 1e-3, "the gradient is not trivially zero");
+  }
+
+  @Test
+  void reusingTheForwardConvolutionInBackpropChangesNoGradientAndNoUpdate() {
+    Random random = new Random(11);
+    INDArray w1 = randomArray(random, 0.3, 8, 3, 3, 3);
+    INDArray w2 = randomArray(random, 0.3, 16, 8, 1, 1);
+    INDArray wOut = randomArray(random, 0.3, 16, 3);
+    INDArray x = randomArray(random, 1.0, 2, 3, 12, 12);
+    INDArray y = Nd4j.create(new float[][] {{1, 0, 0}, {0, 0, 1}});
+
+    ComputationGraph reusing = smallResNetLikeGraph();
+    ComputationGraph plain = smallResNetLikeGraph();
+    LayerHelpers.remove(plain);
+    System.setProperty(LayerHelpers.REUSE_PROPERTY, "false");
+    try {
+      assertEquals(5, LayerHelpers.install(plain));
+    } finally {
+      System.clearProperty(LayerHelpers.REUSE_PROPERTY);
+    }
+    for (ComputationGraph net : List.of(reusing, plain)) {
+      net.getLayer("c1").setParam("W", w1.dup());
+      net.getLayer("c2").setParam("W", w2.dup());
+      net.getLayer("out").setParam("W", wOut.dup());
+    }
+
+    Snapshot a = snapshot(reusing, x, y);
+    Snapshot b = snapshot(plain, x, y);
+    assertEquals(2, LayerHelpers.reusedForwardConvolutions(reusing), "one skipped forward per convolution");
+    assertEquals(0, LayerHelpers.reusedForwardConvolutions(plain));
+    assertEquals(b.gradient, a.gradient, "gradients bit for bit");
+    assertEquals(b.score, a.score);
+
+    DataSet batch = new DataSet(x, y);
+    for (int i = 0; i < 3; i++) {
+      reusing.fit(batch);
+      plain.fit(batch);
+    }
+    assertEquals(plain.params(), reusing.params(), "parameters after three SGD steps, bit for bit");
+    assertEquals(2 + 3 * 2, LayerHelpers.reusedForwardConvolutions(reusing));
+    assertTrue(a.gradient.amaxNumber().doubleValue() > 1e-3, "the gradient is not trivially zero");
   }
 
   @Test
