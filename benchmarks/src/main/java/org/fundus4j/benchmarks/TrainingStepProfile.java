@@ -43,7 +43,7 @@ import org.nd4j.linalg.profiler.data.primitives.TimeSet;
  *
  * <pre>
  * java -Xmx2g -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" \
- *   org.fundus4j.benchmarks.TrainingStepProfile --size 224 --batch 8 --steps 3 --out benchmarks/results
+ *   org.fundus4j.benchmarks.TrainingStepProfile --size 224 --batch 8 --warmup 5 --steps 5 --out benchmarks/results
  * </pre>
  */
 public final class TrainingStepProfile {
@@ -76,8 +76,8 @@ public final class TrainingStepProfile {
   public static void main(String[] args) throws Exception {
     int size = 224;
     int batch = 8;
-    int warmup = 2;
-    int steps = 3;
+    int warmup = 5;
+    int steps = 5;
     int threads = 2;
     Path out = Path.of("benchmarks", "results");
     for (int i = 0; i < args.length; i++) {
@@ -95,7 +95,7 @@ public final class TrainingStepProfile {
     String loadStart = Dl4jTrainingProfile.loadAverage();
     Dl4jProfile dl4j = dl4j(size, batch, warmup, steps);
     JsonNode torch = torch(threads, size, batch, warmup, steps);
-    String md = markdown(dl4j, torch, size, batch, steps, loadStart, Dl4jTrainingProfile.loadAverage());
+    String md = markdown(dl4j, torch, size, batch, warmup, steps, loadStart, Dl4jTrainingProfile.loadAverage());
     Files.createDirectories(out);
     Files.writeString(out.resolve("training-step-profile.md"), md);
     System.out.println(md);
@@ -178,8 +178,8 @@ public final class TrainingStepProfile {
     return JSON.readTree(json);
   }
 
-  static String markdown(Dl4jProfile dl4j, JsonNode torch, int size, int batch, int steps, String loadStart,
-      String loadEnd) {
+  static String markdown(Dl4jProfile dl4j, JsonNode torch, int size, int batch, int warmup, int steps,
+      String loadStart, String loadEnd) {
     List<Double> torchSeconds = new ArrayList<>();
     torch.get("seconds").forEach(n -> torchSeconds.add(n.asDouble()));
     double torchStep = InferenceBackendBenchmark.median(torchSeconds);
@@ -195,9 +195,9 @@ public final class TrainingStepProfile {
             torch.get("threads").asInt()))
         .append("Command: `java -Xmx2g -cp \"benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)\" ")
         .append(String.format(Locale.ROOT, "org.fundus4j.benchmarks.TrainingStepProfile --size %d --batch %d "
-            + "--steps %d`%n%n", size, batch, steps))
-        .append(String.format(Locale.ROOT, "Step time, unprofiled (median of %d): **DL4J %.2f s, PyTorch %.2f s "
-            + "(DL4J/PyTorch %.2f)**. Profiled step: DL4J %.2f s, PyTorch %.2f s.%n%n", steps,
+            + "--warmup %d --steps %d`%n%n", size, batch, warmup, steps))
+        .append(String.format(Locale.ROOT, "Step time, unprofiled (median of %d after %d warm-up steps): **DL4J %.2f s, PyTorch %.2f s "
+            + "(DL4J/PyTorch %.2f)**. Profiled step: DL4J %.2f s, PyTorch %.2f s.%n%n", steps, warmup,
             dl4j.stepSeconds(), torchStep, dl4j.stepSeconds() / torchStep, dl4j.profiledStepMs() / 1000,
             torch.get("profiled_ms").asDouble() / 1000))
         .append("Milliseconds per step (calls per step). DL4J: ND4J op time (calls of at least 0.1 ms; ")
