@@ -1,5 +1,8 @@
 package org.fundus4j.cli;
 
+import org.fundus4j.transfer.Mode;
+import org.fundus4j.transfer.Task;
+
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.fundus4j.transfer.Start;
@@ -75,7 +78,7 @@ final class PretrainCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--start must be scratch or imagenet for upstream pretraining, got '"
           + start + "'");
     }
-    TrainingRun.Plan plan = new TrainingRun.Plan("pretrain", Task.BINARY, TrainingRun.Mode.UPSTREAM, s, weights,
+    TrainingRun.Plan plan = new TrainingRun.Plan("pretrain", Task.BINARY, Mode.UPSTREAM, s, weights,
         size, epochs, patience, batch, lr, seed);
     TrainingRun.run(plan, data, out, resume, System.out);
     return 0;

@@ -1,5 +1,8 @@
 package org.fundus4j.cli;
 
+import org.fundus4j.transfer.Mode;
+import org.fundus4j.transfer.Task;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,5 +1,8 @@
 package org.fundus4j.cli;
 
+import org.fundus4j.transfer.Mode;
+import org.fundus4j.transfer.Task;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -77,26 +80,6 @@ final class TrainingRun {
   private static final int CALIBRATION_IMAGES = 64;
   private static final double BETA1 = 0.9;
   private static final double BETA2 = 0.999;
-
-  /** How the network trains. */
-  enum Mode {
-    /** Upstream pretraining: every layer, binary normal/abnormal ({@code fundus pretrain}). */
-    UPSTREAM("upstream"),
-    /** Linear probing: frozen backbone (or U-Net encoder), new head (decoder) trained. */
-    LP("LP"),
-    /** Fine-tuning: every layer trains. */
-    FT("FT");
-
-    private final String cardName;
-
-    Mode(String cardName) {
-      this.cardName = cardName;
-    }
-
-    String cardName() {
-      return cardName;
-    }
-  }
 
   /**
    * What to train, checked when built.

@@ -1,5 +1,8 @@
 package org.fundus4j.cli;
 
+import org.fundus4j.transfer.Mode;
+import org.fundus4j.transfer.Task;
+
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -75,14 +78,14 @@ final class TransferCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    TrainingRun.Mode m = switch (mode.toLowerCase(Locale.ROOT)) {
-      case "lp" -> TrainingRun.Mode.LP;
-      case "ft" -> TrainingRun.Mode.FT;
+    Mode m = switch (mode.toLowerCase(Locale.ROOT)) {
+      case "lp" -> Mode.LP;
+      case "ft" -> Mode.FT;
       default -> throw new IllegalArgumentException("--mode must be lp or ft, got '" + mode + "'");
     };
     Task t = Task.parse(task);
     double rate = lr != null ? lr
-        : t == Task.SEGMENTATION ? UNet.DEFAULT_LEARNING_RATE : m == TrainingRun.Mode.FT ? 1e-5 : 1e-3;
+        : t == Task.SEGMENTATION ? UNet.DEFAULT_LEARNING_RATE : m == Mode.FT ? 1e-5 : 1e-3;
     TrainingRun.Plan plan = new TrainingRun.Plan("transfer", t, m, parseStart(start), weights, size, epochs, patience,
         batch, rate, seed);
     TrainingRun.run(plan, data, out, resume, System.out);

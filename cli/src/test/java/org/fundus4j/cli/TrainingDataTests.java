@@ -1,5 +1,8 @@
 package org.fundus4j.cli;
 
+import org.fundus4j.transfer.Mode;
+import org.fundus4j.transfer.Task;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -22,10 +22,12 @@ import java.util.Map;
  * @param metrics named evaluation results, e.g. {@code heldOutAuc}
  * @param training how the model was trained (split, hyper-parameters, epochs, best validation score,
  *     library versions); null for models made by code rather than by {@code fundus pretrain/transfer}
+ * @param operatingPoint the probability threshold per label above which a finding is called present, and how
+ *     it was chosen; null when the model has none (screening then reports probabilities only)
  */
 public record ModelCard(String name, String version, String task, List<String> labels, String start,
     String mode, int inputSize, double[] mean, double[] std, boolean syntheticData,
-    Map<String, Double> metrics, Training training) {
+    Map<String, Double> metrics, Training training, OperatingPoint operatingPoint) {
 
   /** torchvision's ImageNet normalisation, which the paper's models were trained with. */
   public static final double[] IMAGENET_MEAN = {0.485, 0.456, 0.406};
@@ -75,10 +77,39 @@ public record ModelCard(String name, String version, String task, List<String> l
     }
   }
 
+  /**
+   * Where a probability becomes a call (finding present or absent), chosen on the validation split when the
+   * model is trained.
+   *
+   * @param rule how the thresholds were chosen, e.g. {@code Youden's J on the validation split}
+   * @param thresholds per output label, the probability at or above which the finding is present
+   */
+  public record OperatingPoint(String rule, Map<String, Double> thresholds) {
+    public OperatingPoint {
+      if (rule == null || rule.isBlank()) {
+        throw new IllegalArgumentException("Operating point needs the rule that chose it");
+      }
+      thresholds = thresholds == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(thresholds));
+      for (Map.Entry<String, Double> e : thresholds.entrySet()) {
+        if (!(e.getValue() >= 0 && e.getValue() <= 1)) {
+          throw new IllegalArgumentException("Threshold for '" + e.getKey() + "' must be in [0, 1], got "
+              + e.getValue());
+        }
+      }
+    }
+  }
+
+  /** A card without an operating point. */
+  public ModelCard(String name, String version, String task, List<String> labels, String start, String mode,
+      int inputSize, double[] mean, double[] std, boolean syntheticData, Map<String, Double> metrics,
+      Training training) {
+    this(name, version, task, labels, start, mode, inputSize, mean, std, syntheticData, metrics, training, null);
+  }
+
   /** A card without a training record, for models made by code. */
   public ModelCard(String name, String version, String task, List<String> labels, String start, String mode,
       int inputSize, double[] mean, double[] std, boolean syntheticData, Map<String, Double> metrics) {
-    this(name, version, task, labels, start, mode, inputSize, mean, std, syntheticData, metrics, null);
+    this(name, version, task, labels, start, mode, inputSize, mean, std, syntheticData, metrics, null, null);
   }
 
   @JsonCreator
@@ -103,12 +134,18 @@ public record ModelCard(String name, String version, String task, List<String> l
     Map<String, Double> more = new java.util.TreeMap<>(metrics);
     more.put(key, value);
     return new ModelCard(name, version, task, labels, start, mode, inputSize, mean, std, syntheticData, more,
-        training);
+        training, operatingPoint);
   }
 
   /** The same card with the given training record. */
   public ModelCard withTraining(Training record) {
     return new ModelCard(name, version, task, labels, start, mode, inputSize, mean, std, syntheticData, metrics,
-        record);
+        record, operatingPoint);
+  }
+
+  /** The same card with the given operating point. */
+  public ModelCard withOperatingPoint(OperatingPoint point) {
+    return new ModelCard(name, version, task, labels, start, mode, inputSize, mean, std, syntheticData, metrics,
+        training, point);
   }
 }

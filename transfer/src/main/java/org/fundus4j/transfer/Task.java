@@ -1,10 +1,14 @@
-package org.fundus4j.cli;
+package org.fundus4j.transfer;
 
 import java.util.Locale;
 import org.fundus4j.pipelines.LabelKind;
 
-/** What a trained model predicts; the words of {@code --task} and of the model card. */
-enum Task {
+/**
+ * What a trained model predicts; the words of {@code --task}, of grid files and of the model card.
+ *
+ * <pre>{@code Task t = Task.parse("multilabel");   // t.cardName() == "multi-label"}</pre>
+ */
+public enum Task {
   /** Normal/abnormal, softmax over two classes; validated by AUC. */
   BINARY("binary", "binary", LabelKind.BINARY, "AUC"),
   /** One sigmoid per label column (the paper's seven diseases); validated by the macro AUC over labels. */
@@ -25,22 +29,38 @@ enum Task {
   }
 
   /** The task's name in model cards ({@code binary}, {@code multi-label}, {@code segmentation}). */
-  String cardName() {
+  public String cardName() {
     return cardName;
   }
 
   /** How the data pipelines shape this task's labels. */
-  LabelKind kind() {
+  public LabelKind kind() {
     return kind;
   }
 
   /** The validation score that early stopping watches. */
-  String metric() {
+  public String metric() {
     return metric;
   }
 
-  /** Parses {@code --task}. */
-  static Task parse(String text) {
+  /** The word of {@code --task} and grid files: {@code binary}, {@code multilabel} or {@code segmentation}. */
+  public String word() {
+    return word;
+  }
+
+  /** The task whose model-card name is {@code cardName}, e.g. {@code multi-label}. */
+  public static Task ofCardName(String cardName) {
+    for (Task t : values()) {
+      if (t.cardName.equals(cardName)) {
+        return t;
+      }
+    }
+    throw new IllegalArgumentException("Unknown task in model card: '" + cardName
+        + "'; expected binary, multi-label or segmentation");
+  }
+
+  /** Parses {@code --task} (also accepts the model-card names, e.g. {@code multi-label}). */
+  public static Task parse(String text) {
     String key = text.trim().toLowerCase(Locale.ROOT).replace("-", "");
     for (Task t : values()) {
       if (t.word.equals(key)) {
