@@ -1,11 +1,11 @@
 package org.fundus4j.cli;
 
-import org.fundus4j.transfer.Mode;
-import org.fundus4j.transfer.Task;
-
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.fundus4j.transfer.Mode;
 import org.fundus4j.transfer.Start;
+import org.fundus4j.transfer.Task;
+import org.fundus4j.transfer.TransferRun;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -66,6 +66,10 @@ final class PretrainCommand implements Callable<Integer> {
   @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint")
   boolean resume;
 
+  @Option(names = "--devices", paramLabel = "N", description = "Train data-parallel on N devices (ParallelWrapper, "
+      + "parameter averaging): GPUs with the CUDA build, CPU workers otherwise (default: 1)")
+  Integer devices;
+
   @Override
   public Integer call() throws Exception {
     Start s = Start.SCRATCH;
@@ -78,9 +82,9 @@ final class PretrainCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--start must be scratch or imagenet for upstream pretraining, got '"
           + start + "'");
     }
-    TrainingRun.Plan plan = new TrainingRun.Plan("pretrain", Task.BINARY, Mode.UPSTREAM, s, weights,
-        size, epochs, patience, batch, lr, seed);
-    TrainingRun.run(plan, data, out, resume, System.out);
+    TransferRun.Plan plan = new TransferRun.Plan(Task.BINARY, Mode.UPSTREAM, s, weights, size, epochs, patience,
+        batch, lr, seed, data.validationFraction);
+    TrainingCommands.run(plan, data, devices, out, resume, System.out);
     return 0;
   }
 }

@@ -3,17 +3,19 @@ package org.fundus4j.cli;
 import java.io.PrintStream;
 import java.util.Locale;
 import me.tongfei.progressbar.ProgressBar;
-import org.fundus4j.transfer.EpochListener;
+import org.fundus4j.transfer.EarlyStoppingTrainer;
+import org.fundus4j.transfer.TransferRun;
 
 /**
- * Shows a training run: one progress bar per epoch (images done, images per second, ETA of the epoch and
- * the latest batch loss) and, after each epoch, one line with its mean loss and validation score.
+ * Shows a training run: its messages, a bar while backbone features are computed, one progress bar per epoch
+ * (images done, images per second, ETA of the epoch and the latest batch loss) and, after each epoch, one line
+ * with its mean loss and validation score.
  */
-final class TrainingBar implements EpochListener, AutoCloseable {
+final class TrainingBar implements TransferRun.Listener, AutoCloseable {
 
   private final String metric;
   private final int maxEpochs;
-  private final long imagesPerEpoch;
+  private long imagesPerEpoch = 1;
   private final int batchSize;
   private final PrintStream out;
   private ProgressBar bar;
@@ -25,12 +27,10 @@ final class TrainingBar implements EpochListener, AutoCloseable {
 
   /**
    * @param metric name of the validation score, e.g. {@code AUC}
-   * @param imagesPerEpoch training images per epoch (the bar's total)
    */
-  TrainingBar(String metric, int maxEpochs, long imagesPerEpoch, int batchSize, PrintStream out) {
+  TrainingBar(String metric, int maxEpochs, int batchSize, PrintStream out) {
     this.metric = metric;
     this.maxEpochs = maxEpochs;
-    this.imagesPerEpoch = imagesPerEpoch;
     this.batchSize = batchSize;
     this.out = out;
   }
@@ -48,16 +48,40 @@ final class TrainingBar implements EpochListener, AutoCloseable {
     bar.setExtraMessage(String.format(Locale.ROOT, " loss %.4f", loss));
   }
 
-  /** Shows that the epoch's training part is over and validation runs. */
-  void validating() {
+  @Override
+  public void split(int training, int validation) {
+    imagesPerEpoch = Math.max(1, training);
+  }
+
+  @Override
+  public void message(String line) {
+    closeBar();
+    out.println(line);
+  }
+
+  @Override
+  public void featurizing(String what, int done, int total) {
+    if (bar == null || barEpoch != -2 - what.hashCode()) {
+      closeBar();
+      barEpoch = -2 - what.hashCode();
+      bar = ProgressBars.bar("featurizing " + what, total, " img");
+    }
+    bar.stepTo(done);
+    if (done >= total) {
+      closeBar();
+    }
+  }
+
+  @Override
+  public void validating() {
     if (bar != null) {
       bar.stepTo(imagesPerEpoch);
       bar.setExtraMessage(" validating");
     }
   }
 
-  /** Records the validation score of the epoch that is ending. */
-  void scored(int epoch, double score) {
+  @Override
+  public void scored(int epoch, double score) {
     lastScore = score;
     if (bestEpoch < 0 || score > bestScore || (Double.isNaN(bestScore) && !Double.isNaN(score))) {
       bestScore = score;
@@ -65,10 +89,14 @@ final class TrainingBar implements EpochListener, AutoCloseable {
     }
   }
 
-  /** Starts the best-so-far bookkeeping from a resumed checkpoint. */
-  void resumedAt(int bestEpoch, double bestScore) {
-    this.bestEpoch = bestEpoch;
-    this.bestScore = bestScore;
+  @Override
+  public void resumed(EarlyStoppingTrainer.State s) {
+    this.bestEpoch = s.bestEpoch();
+    this.bestScore = s.bestScore();
+    boolean finished = s.stoppedEarly() || s.epochsDone() >= maxEpochs;
+    out.printf(Locale.ROOT, "Resuming after epoch %d of %d (best validation %s %.4f at epoch %d)%s%n",
+        s.epochsDone(), maxEpochs, metric, s.bestScore(), s.bestEpoch() + 1,
+        finished ? "; training had finished, writing the outputs again" : "");
   }
 
   @Override

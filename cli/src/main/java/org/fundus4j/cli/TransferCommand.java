@@ -1,13 +1,12 @@
 package org.fundus4j.cli;
 
-import org.fundus4j.transfer.Mode;
-import org.fundus4j.transfer.Task;
-
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.fundus4j.networks.unet.UNet;
+import org.fundus4j.transfer.Mode;
 import org.fundus4j.transfer.Start;
+import org.fundus4j.transfer.Task;
+import org.fundus4j.transfer.TransferRun;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -76,6 +75,10 @@ final class TransferCommand implements Callable<Integer> {
   @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint")
   boolean resume;
 
+  @Option(names = "--devices", paramLabel = "N", description = "Train data-parallel on N devices (ParallelWrapper, "
+      + "parameter averaging): GPUs with the CUDA build, CPU workers otherwise (default: 1)")
+  Integer devices;
+
   @Override
   public Integer call() throws Exception {
     Mode m = switch (mode.toLowerCase(Locale.ROOT)) {
@@ -84,11 +87,10 @@ final class TransferCommand implements Callable<Integer> {
       default -> throw new IllegalArgumentException("--mode must be lp or ft, got '" + mode + "'");
     };
     Task t = Task.parse(task);
-    double rate = lr != null ? lr
-        : t == Task.SEGMENTATION ? UNet.DEFAULT_LEARNING_RATE : m == Mode.FT ? 1e-5 : 1e-3;
-    TrainingRun.Plan plan = new TrainingRun.Plan("transfer", t, m, parseStart(start), weights, size, epochs, patience,
-        batch, rate, seed);
-    TrainingRun.run(plan, data, out, resume, System.out);
+    double rate = lr != null ? lr : TransferRun.Plan.defaultLearningRate(t, m);
+    TransferRun.Plan plan = new TransferRun.Plan(t, m, parseStart(start), weights, size, epochs, patience, batch,
+        rate, seed, data.validationFraction);
+    TrainingCommands.run(plan, data, devices, out, resume, System.out);
     return 0;
   }
 

@@ -12,10 +12,14 @@ import java.util.concurrent.TimeUnit;
 import org.fundus4j.samples.synthetic.SyntheticDataset;
 import org.fundus4j.transfer.EarlyStoppingTrainer;
 import org.fundus4j.transfer.SavedModel;
+import org.fundus4j.transfer.TransferRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A {@code fundus pretrain} process killed with SIGKILL after its first checkpoint, then resumed. */
+/**
+ * A {@code fundus pretrain} process that dies right after its first checkpoint (the deterministic
+ * {@link TransferRun#HALT_AFTER_EPOCH} hook halts the JVM there), then resumed.
+ */
 class PretrainResumeTests {
 
   @Test
@@ -26,23 +30,18 @@ class PretrainResumeTests {
     List<String> args = List.of("pretrain", "--data", data.toString(), "--size", "64", "--epochs", "2",
         "--batch", "8", "--val-fraction", "0.25", "--workers", "2", "--seed", "5", "--synthetic-data",
         "--out", out.toString());
-    Path state = out.resolve(TrainingRun.CHECKPOINTS).resolve("state.json");
+    Path state = out.resolve(TransferRun.CHECKPOINTS).resolve("state.json");
 
+    // the child JVM halts (exit 137, as after SIGKILL) right after its first epoch's checkpoint: no race
     Process first = cli(args, dir.resolve("first.log"));
     try {
-      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(6);
-      while (!Files.exists(state) && first.isAlive() && System.nanoTime() < deadline) {
-        Thread.sleep(100);
-      }
-      assertTrue(first.isAlive(), "the first run ended before its first checkpoint could be awaited: "
-          + Files.readString(dir.resolve("first.log")));
-      assertTrue(Files.exists(state), "no checkpoint after 6 minutes");
+      assertTrue(first.waitFor(6, TimeUnit.MINUTES), "the first run neither finished nor halted in 6 minutes");
     } finally {
-      first.destroyForcibly(); // SIGKILL on Linux
-      first.waitFor(30, TimeUnit.SECONDS);
+      first.destroyForcibly();
     }
+    assertEquals(137, first.exitValue(), Files.readString(dir.resolve("first.log")));
     EarlyStoppingTrainer.State killed = new ObjectMapper().readValue(state.toFile(), EarlyStoppingTrainer.State.class);
-    assertEquals(1, killed.epochsDone(), "killed during the second of two epochs");
+    assertEquals(1, killed.epochsDone(), "halted after the first of two epochs");
     assertTrue(Files.notExists(out.resolve(SavedModel.CARD)), "the killed run wrote no model");
 
     List<String> again = new ArrayList<>(args);
@@ -64,7 +63,7 @@ class PretrainResumeTests {
   /** The CLI's main class in a child JVM with the test class path, output to {@code log}. */
   private static Process cli(List<String> args, Path log) throws Exception {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx3g", "-cp", System.getProperty("java.class.path"), FundusCli.class.getName()));
+        "-Xmx3g", "-D" + TransferRun.HALT_AFTER_EPOCH + "=1", "-cp", System.getProperty("java.class.path"), FundusCli.class.getName()));
     command.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     // One OpenMP thread: on a shared 2-core machine ND4J's two spinning OpenMP threads made a ResNet-50

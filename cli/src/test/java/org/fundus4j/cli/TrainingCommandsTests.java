@@ -16,6 +16,7 @@ import org.fundus4j.networks.ResNet50;
 import org.fundus4j.samples.synthetic.SyntheticDataset;
 import org.fundus4j.transfer.ModelCard;
 import org.fundus4j.transfer.SavedModel;
+import org.fundus4j.transfer.TransferRun;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -77,7 +78,7 @@ class TrainingCommandsTests {
     assertEquals(2, training.epochs());
     assertEquals(16, training.trainingImages() + training.validationImages());
     assertEquals(4, training.validationImages(), "2 of 8 patients");
-    assertEquals(TrainingRun.sha256(upstream.resolve(training.splitFile())), training.splitSha256());
+    assertEquals(TransferRun.sha256(upstream.resolve(training.splitFile())), training.splitSha256());
     assertEquals(1e-5, training.hyperParameters().learningRate());
     assertEquals(0.9, training.hyperParameters().beta1());
     assertEquals(1e-5, training.hyperParameters().weightDecay());
@@ -85,9 +86,9 @@ class TrainingCommandsTests {
     assertEquals("1.0.0-M2.1", training.libraries().get("deeplearning4j"));
     assertEquals(training.bestValidation(), card.metrics().get("bestValidationAuc"));
 
-    BufferedImage curves = ImageIO.read(upstream.resolve(TrainingRun.CURVES).toFile());
+    BufferedImage curves = ImageIO.read(upstream.resolve(TransferRun.CURVES).toFile());
     assertEquals(800, curves.getWidth());
-    List<String> split = Files.readAllLines(upstream.resolve(TrainingRun.SPLIT));
+    List<String> split = Files.readAllLines(upstream.resolve(TransferRun.SPLIT));
     assertEquals(17, split.size(), "header + every image once");
     assertTrue(pretrain.out().contains("epoch 2/2"), pretrain.out());
     assertTrue(pretrain.err().contains("loss"), "progress bars show the loss");
@@ -111,7 +112,7 @@ class TrainingCommandsTests {
     assertEquals("LP", lp.card().mode());
     assertEquals("Fundus", lp.card().start());
     assertEquals(3, lp.card().training().epochs());
-    assertTrue(Files.exists(out.resolve(TrainingRun.CURVES)));
+    assertTrue(Files.exists(out.resolve(TransferRun.CURVES)));
     assertTrue(r.err().contains("featurizing training"), "features are computed once, with a progress bar");
   }
 
@@ -136,25 +137,25 @@ class TrainingCommandsTests {
 
     assertEquals(1, r.exit());
     assertEquals(1, r.err().lines().count(), r.err());
-    assertTrue(r.err().contains("--out " + upstream + " is not empty; add --resume"), r.err());
+    assertTrue(r.err().contains("Output folder " + upstream + " is not empty; resume (--resume)"), r.err());
   }
 
   @Test
   void badOptionsFailWithOneLineNamingTheOption() {
-    assertOneLineNaming("--size must be a multiple of 32",
+    assertOneLineNaming("size must be a multiple of 32",
         "pretrain", "--data", data.toString(), "--size", "100", "--out", dir.resolve("x1").toString());
     assertOneLineNaming("--data " + dir.resolve("missing.csv"),
         "pretrain", "--data", dir.resolve("missing.csv").toString(), "--out", dir.resolve("x2").toString());
-    assertOneLineNaming("--start fundus needs --weights",
+    assertOneLineNaming("start fundus needs weights",
         "transfer", "--start", "fundus", "--mode", "lp", "--data", data.toString(), "--out", dir.resolve("x3").toString());
     assertOneLineNaming("--mode must be lp or ft",
         "transfer", "--start", "scratch", "--mode", "xx", "--data", data.toString(), "--out", dir.resolve("x4").toString());
-    assertOneLineNaming("--task multilabel cannot train on DICOM folder",
+    assertOneLineNaming("task multilabel cannot train on DICOM folder",
         "transfer", "--start", "scratch", "--mode", "lp", "--task", "multilabel", "--data", data.toString(),
         "--out", dir.resolve("x5").toString());
-    assertOneLineNaming("--resume: " + dir.resolve("x6") + " holds no run", pretrainArgs(dir.resolve("x6"), "--resume"));
+    assertOneLineNaming("Cannot resume: " + dir.resolve("x6") + " holds no run", pretrainArgs(dir.resolve("x6"), "--resume"));
     // resuming the upstream run with another learning rate names the option and both values
-    assertOneLineNaming("--lr was '1.0E-5'", pretrainArgs(upstream, "--epochs", "2", "--lr", "1e-4", "--resume"));
+    assertOneLineNaming("lr was '1.0E-5'", pretrainArgs(upstream, "--epochs", "2", "--lr", "1e-4", "--resume"));
   }
 
   @Test

@@ -19,6 +19,11 @@ import org.fundus4j.networks.ResNet50;
 import org.fundus4j.pipelines.LabelKind;
 import org.fundus4j.pipelines.sources.GenericCsv;
 import org.fundus4j.pipelines.sources.LabelledSet;
+import org.fundus4j.pipelines.sources.TaskData;
+import org.fundus4j.transfer.Mode;
+import org.fundus4j.transfer.Start;
+import org.fundus4j.transfer.Task;
+import org.fundus4j.transfer.TransferRun;
 import org.fundus4j.transfer.ModelCard;
 import org.fundus4j.transfer.SavedModel;
 import org.nd4j.linalg.dataset.DataSet;
@@ -209,37 +214,36 @@ public final class SparkTrainMain {
    * @throws IllegalArgumentException when the CSV is malformed or describes segmentation
    */
   public static Result run(Options options, JavaSparkContext sc) throws IOException {
-    return run(options, sc, head -> ResNet50.build(head, options.seed()));
+    return run(options, sc, null);
   }
 
   /**
-   * Trains a network of the caller's choice instead of ResNet-50; {@code --init}, if given, still wins.
+   * Trains a network of the caller's choice instead of ResNet-50 (Scratch only).
+   *
+   * <p>The recipe is {@link TransferRun}'s, the one {@code fundus pretrain} and {@code fundus transfer} use:
+   * patient-level validation split, early stopping, checkpoints in the output folder (a re-submitted job with
+   * the same options resumes after the last finished epoch), BatchNorm re-estimation, model card. Only the
+   * fitting of each epoch runs on the cluster ({@link SparkTraining}, parameter averaging); validation runs on
+   * the driver. Binary labels train the paper's upstream model (2048-512-BN-ReLU-2 head; {@code --init} is then
+   * ImageNet weights); multi-label ones fine-tune a sigmoid head ({@code --init}: a Fundus start).
    *
    * @param network builds an initialised graph for a head: input {@code [N, 3, size, size]}, one output
-   *     layer named {@link ResNet50#OUTPUT} with {@code head.outputs()} units and the head's activation
+   *     layer named {@link ResNet50#OUTPUT} with {@code head.outputs()} units and the head's activation; null for
+   *     ResNet-50
    */
   public static Result run(Options options, JavaSparkContext sc, Function<Head, ComputationGraph> network)
       throws IOException {
-    Objects.requireNonNull(network, "network");
-    LabelledSet set = GenericCsv.read(options.labels());
-    if (set.kind() == LabelKind.SEGMENTATION) {
+    LabelledSet csv = GenericCsv.read(options.labels());
+    if (csv.kind() == LabelKind.SEGMENTATION) {
       throw new IllegalArgumentException(options.labels() + " has a mask column (segmentation); SparkTrainMain"
           + " trains classifiers only, train U-Nets with the transfer module");
     }
-    Head head = set.kind() == LabelKind.MULTI_LABEL ? Head.multiLabel(set.numClasses()) : Head.paper(set.numClasses());
-    ComputationGraph model;
-    String start;
-    if (options.init() == null) {
-      model = network.apply(head);
-      start = "Scratch";
-    } else {
-      model = SavedModel.load(options.init()).graph();
-      start = "Model " + options.init().getFileName();
-      long outputs = model.layerSize(ResNet50.OUTPUT);
-      if (outputs != set.numClasses()) {
-        throw new IllegalArgumentException("--init model " + options.init() + " has " + outputs + " outputs but "
-            + options.labels() + " has " + set.numClasses() + " classes " + set.classNames());
-      }
+    Task task = csv.kind() == LabelKind.MULTI_LABEL ? Task.MULTILABEL : Task.BINARY;
+    LabelledSet set = TaskData.forKind(csv, task.kind());
+    Mode mode = task == Task.BINARY ? Mode.UPSTREAM : Mode.FT;
+    Start start = options.init() == null ? Start.SCRATCH : task == Task.BINARY ? Start.IMAGENET : Start.FUNDUS;
+    if (options.init() != null && network != null) {
+      throw new IllegalArgumentException("--init loads a ResNet-50 backbone; it cannot start a custom network");
     }
     int workers = options.workers() > 0 ? options.workers() : sc.defaultParallelism();
     SparkTraining training = new SparkTraining(options.batchSizePerWorker(), options.averagingFrequency(), workers,
@@ -247,33 +251,33 @@ public final class SparkTrainMain {
     LOG.info("Spark training: {} images, {} {} classes, {} px, {} epochs, {} workers x batch {}, averaging every {}",
         set.samples().size(), set.kind(), set.numClasses(), options.size(), options.epochs(), workers,
         options.batchSizePerWorker(), options.averagingFrequency());
-
-    SampleRdds.Decoding decoding = SampleRdds.Decoding.training(options.size(), set.kind(), set.numClasses(),
-        options.seed());
-    List<Double> losses = new ArrayList<>();
-    for (int epoch = 0; epoch < options.epochs(); epoch++) {
-      JavaRDD<DataSet> data = SampleRdds.decode(sc, set.samples(), decoding, epoch);
+    int outputs = task == Task.BINARY ? 2 : set.numClasses();
+    TransferRun.EpochTraining onCluster = (model, train, size, seed, epoch) -> {
+      JavaRDD<DataSet> data = SampleRdds.decode(sc, train,
+          SampleRdds.Decoding.training(size, task.kind(), outputs, options.seed()), epoch);
       training.fit(sc, model, data, 1);
-      losses.add(training.loss(sc, model, data));
+      double loss = training.loss(sc, model, data);
       data.unpersist(false);
-      LOG.info("Epoch {}/{}: training loss {}", epoch + 1, options.epochs(), losses.get(losses.size() - 1));
-    }
-
-    ModelCard card = new ModelCard("fundus4j-spark", "0.1.0", task(set.kind()), set.classNames(), start, "FT",
-        options.size(), ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD, false,
-        Map.of("trainLoss", losses.get(losses.size() - 1), "epochs", (double) options.epochs()));
-    SavedModel.save(options.output(), model, card);
+      LOG.info("Epoch {}/{}: training loss {}", epoch + 1, options.epochs(), loss);
+      return loss;
+    };
+    TransferRun.Plan plan = new TransferRun.Plan(task, mode, start, options.init(), options.size(), options.epochs(),
+        options.epochs(), options.batchSizePerWorker(), TransferRun.Plan.defaultLearningRate(task, mode),
+        options.seed(), 0.2);
+    TransferRun.Settings settings = TransferRun.Settings.defaults().withName("fundus4j-spark")
+        .withEpochTraining(onCluster).withNetwork(network);
+    Map<String, String> data = new java.util.LinkedHashMap<>();
+    data.put("labels", options.labels().toAbsolutePath().normalize().toString());
+    data.put("workers", Integer.toString(workers));
+    data.put("averaging", Integer.toString(options.averagingFrequency()));
+    boolean resume = Files.exists(options.output().resolve("run.json"));
+    TransferRun.Result result = TransferRun.run(plan, set, data, options.output(), resume, settings);
+    List<Double> losses = result.state().losses();
+    ModelCard card = result.model().card().withMetric("trainLoss", losses.get(losses.size() - 1))
+        .withMetric("epochs", (double) result.state().epochsDone());
+    SavedModel.writeCard(options.output(), card);
     writeLosses(options.output().resolve(LOSS_FILE), losses);
     return new Result(options.output(), losses, card);
-  }
-
-  private static String task(LabelKind kind) {
-    return switch (kind) {
-      case BINARY -> "binary";
-      case MULTI_LABEL -> "multi-label";
-      case MULTI_CLASS -> "multi-class";
-      case SEGMENTATION -> "segmentation";
-    };
   }
 
   private static void writeLosses(Path file, List<Double> losses) throws IOException {

@@ -26,6 +26,19 @@ public record DataParallelTraining(int workers, int prefetch, int averagingFrequ
     }
   }
 
+  /**
+   * One epoch per call, for {@link EarlyStoppingTrainer}: the replicas are made from the model at the start of
+   * the epoch and averaged back into it; the loss reported is the averaged model's score after the epoch.
+   */
+  public EarlyStoppingTrainer.Fitter fitter() {
+    return (model, data, epoch, listener) -> {
+      fit(model, data, 1);
+      double loss = model.score();
+      listener.batchDone(epoch, 1, loss);
+      return loss;
+    };
+  }
+
   /** Trains {@code model} in place for {@code epochs} passes over {@code train}. */
   public void fit(ComputationGraph model, DataSetIterator train, int epochs) {
     try (ParallelWrapper wrapper = new ParallelWrapper.Builder<>(model)

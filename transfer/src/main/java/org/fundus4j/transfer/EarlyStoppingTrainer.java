@@ -75,6 +75,15 @@ public final class EarlyStoppingTrainer {
     }
   }
 
+  /** Fits one epoch of training data into a model and returns the epoch's mean training loss. */
+  @FunctionalInterface
+  public interface Fitter {
+    /** In the calling thread, batch by batch. */
+    Fitter SERIAL = FineTune::trainEpoch;
+
+    double fitEpoch(ComputationGraph model, DataSetIterator data, int epoch, EpochListener listener);
+  }
+
   /**
    * The outcome of training.
    *
@@ -115,6 +124,12 @@ public final class EarlyStoppingTrainer {
    */
   public Result fit(ComputationGraph initial, IntFunction<DataSetIterator> trainForEpoch,
       ToDoubleFunction<ComputationGraph> validationScore, EpochListener listener) throws IOException {
+    return fit(initial, trainForEpoch, Fitter.SERIAL, validationScore, listener);
+  }
+
+  /** As {@link #fit(ComputationGraph, IntFunction, ToDoubleFunction, EpochListener)}, each epoch fitted by {@code fitter}. */
+  public Result fit(ComputationGraph initial, IntFunction<DataSetIterator> trainForEpoch, Fitter fitter,
+      ToDoubleFunction<ComputationGraph> validationScore, EpochListener listener) throws IOException {
     Files.createDirectories(dir);
     ComputationGraph model = initial;
     State state = State.initial();
@@ -127,7 +142,7 @@ public final class EarlyStoppingTrainer {
     while (state.epochsDone() < maxEpochs && !state.stoppedEarly()) {
       int epoch = state.epochsDone();
       List<Double> losses = new ArrayList<>(state.losses());
-      losses.add(FineTune.trainEpoch(model, trainForEpoch.apply(epoch), epoch, listener));
+      losses.add(fitter.fitEpoch(model, trainForEpoch.apply(epoch), epoch, listener));
       double score = validationScore.applyAsDouble(model);
       List<Double> scores = new ArrayList<>(state.scores());
       scores.add(score);

@@ -24,6 +24,7 @@ public final class LibraryVersions {
    */
   public static Map<String, String> current() {
     Map<String, String> v = new LinkedHashMap<>();
+    v.put("fundus4j", fundus4j());
     v.put("deeplearning4j", mavenVersion("org.deeplearning4j", "deeplearning4j-nn"));
     v.put("nd4j", mavenVersion("org.nd4j", "nd4j-api"));
     v.put("nd4j-backend", Nd4j.getBackend().getClass().getSimpleName() + " ("
@@ -31,6 +32,20 @@ public final class LibraryVersions {
     v.put("java", System.getProperty("java.version") + " (" + System.getProperty("java.vendor") + ")");
     v.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
     return v;
+  }
+
+  /** fundus4j's own version, from the build (e.g. {@code 0.1.0-SNAPSHOT}): the card's algorithm version. */
+  public static String fundus4j() {
+    try (InputStream in = LibraryVersions.class.getResourceAsStream("fundus4j.properties")) {
+      if (in == null) {
+        throw new IllegalStateException("fundus4j.properties is missing from the transfer module's jar");
+      }
+      Properties p = new Properties();
+      p.load(in);
+      return p.getProperty("version");
+    } catch (IOException e) {
+      throw new IllegalStateException("Cannot read fundus4j.properties: " + e.getMessage(), e);
+    }
   }
 
   private static String mavenVersion(String group, String artifact) {

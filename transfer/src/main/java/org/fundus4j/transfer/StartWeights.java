@@ -1,9 +1,13 @@
 package org.fundus4j.transfer;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
 import org.fundus4j.networks.Head;
 import org.fundus4j.networks.ResNet50;
 import org.fundus4j.networks.torch.LoadReport;
@@ -42,6 +46,38 @@ public final class StartWeights {
           + report.missingKeys());
     }
     copyBackbone(source, target);
+  }
+
+  /**
+   * Loads a start's backbone from any of the places fundus4j keeps one: a PyTorch {@code .pth} (torchvision's
+   * or the paper's), a fundus4j model folder ({@code fundus pretrain}/{@code transfer} output) or a DL4J
+   * {@code model.zip} of a ResNet-50.
+   *
+   * @throws IllegalArgumentException naming the file when it is none of these
+   */
+  public static void loadAny(ComputationGraph target, Path weights) throws IOException {
+    boolean folder = Files.isDirectory(weights);
+    if (!folder && !weights.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".zip")) {
+      loadBackbone(target, weights);
+      return;
+    }
+    Path zip = folder ? weights.resolve(SavedModel.WEIGHTS) : weights;
+    if (!Files.isRegularFile(zip)) {
+      throw new IllegalArgumentException("weights " + weights + ": no " + SavedModel.WEIGHTS
+          + " in this folder; give a 'fundus pretrain' or 'fundus transfer' output folder or a .pth file");
+    }
+    ComputationGraph from;
+    try {
+      from = ModelSerializer.restoreComputationGraph(zip.toFile(), false);
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalArgumentException("weights " + zip + ": not a DL4J model (" + e.getMessage() + ")", e);
+    }
+    for (String layer : List.of("conv1", "layer4.2.conv3")) {
+      if (from.getLayer(layer) == null) {
+        throw new IllegalArgumentException("weights " + zip + ": not a ResNet-50 (no layer '" + layer + "')");
+      }
+    }
+    copyBackbone(from, target);
   }
 
   /** Copies every backbone parameter (all layers before the head) from {@code from} to {@code to}. */

@@ -6,7 +6,6 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -15,14 +14,9 @@ import org.fundus4j.dicom.ImageIdentity;
 import org.fundus4j.dicom.OphthalmicPhotoWriter;
 import org.fundus4j.dicom.sr.UidGenerator;
 import org.fundus4j.evaluation.metrics.RocAuc;
-import org.fundus4j.networks.Head;
-import org.fundus4j.networks.ResNet50;
-import org.fundus4j.pipelines.FundusDataSets;
 import org.fundus4j.pipelines.LabelKind;
 import org.fundus4j.pipelines.sources.DicomFolder;
-import org.fundus4j.pipelines.Pipelines;
 import org.fundus4j.pipelines.Sample;
-import org.fundus4j.pipelines.SkipReport;
 import org.fundus4j.pipelines.splits.Fold;
 import org.fundus4j.pipelines.splits.PatientKFold;
 import org.fundus4j.samples.Cc0Photograph;
@@ -32,16 +26,13 @@ import org.fundus4j.samples.experiment.GridSpec;
 import org.fundus4j.samples.screening.BatchScreening;
 import org.fundus4j.samples.screening.ScreeningRow;
 import org.fundus4j.samples.synthetic.SyntheticDataset;
-import org.fundus4j.transfer.BatchNormCalibration;
-import org.fundus4j.transfer.EpochListener;
-import org.fundus4j.transfer.LinearProbe;
 import org.fundus4j.transfer.ModelCard;
-import org.fundus4j.transfer.Predictions;
 import org.fundus4j.transfer.SavedModel;
+import org.fundus4j.transfer.Mode;
 import org.fundus4j.transfer.Start;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
-import org.nd4j.linalg.learning.config.Adam;
+import org.fundus4j.transfer.Task;
+import org.fundus4j.transfer.TransferRun;
+import org.fundus4j.pipelines.sources.LabelledSet;
 
 /**
  * The end-to-end demo behind {@code ./fundus demo}: synthetic DICOM data in, DICOM SRs out.
@@ -132,30 +123,33 @@ public final class Demo {
     out.printf(Locale.ROOT, "3/5 Patient-level split: %d training images, %d held-out images%n",
         heldOut.train().size(), heldOut.test().size());
 
-    SkipReport skips = new SkipReport();
-    DataSetIterator trainEval = FundusDataSets.iterator(heldOut.train(), Pipelines.evaluation(options.size()),
-        LabelKind.BINARY, 2, options.batchSize(), skips);
-    DataSetIterator test = FundusDataSets.iterator(heldOut.test(), Pipelines.evaluation(options.size()),
-        LabelKind.BINARY, 2, options.batchSize(), skips);
-
-    out.println("4/5 Screening model: linear probe at " + options.size() + " px (frozen Scratch backbone, BatchNorm statistics re-estimated) ...");
-    ComputationGraph scratch = ResNet50.build(Head.linear(2), options.seed());
-    BatchNormCalibration.reestimate(scratch, firstBatches(trainEval, 2));
-    ComputationGraph probe = LinearProbe.freeze(scratch, ResNet50.FEATURES, new Adam(1e-3), options.seed());
-    try (Progress bar = progress.start("LP epochs", options.lpEpochs())) {
-      LinearProbe.train(probe, ResNet50.FEATURES, trainEval, options.lpEpochs(), epochs(bar));
-    }
-    double lpAuc = auc(probe, test);
-    out.printf(Locale.ROOT, "    LP held-out AUC = %.3f%n", lpAuc);
-
-    if (skips.count() > 0) {
-      out.printf(Locale.ROOT, "    %d training/held-out files skipped: %s%n", skips.count(), skips.entries());
-    }
-    ModelCard card = new ModelCard(ALGORITHM, "0.1.0", "binary", List.of("normal", "abnormal"),
-        Start.SCRATCH.label(), "LP", options.size(), ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD, true,
-        Map.of("heldOutAuc", lpAuc));
+    out.println("4/5 Screening model: linear probe at " + options.size() + " px (frozen Scratch backbone, BatchNorm "
+        + "statistics re-estimated), trained as 'fundus transfer' trains ...");
     Path modelDir = outDir.resolve("model");
-    SavedModel.save(modelDir, probe, card);
+    TransferRun.Plan plan = new TransferRun.Plan(Task.BINARY, Mode.LP, Start.SCRATCH, null, options.size(),
+        options.lpEpochs(), options.lpEpochs(), options.batchSize(), 1e-3, options.seed(), 0.25);
+    TransferRun.Result trained;
+    try (Progress bar = progress.start("LP epochs", options.lpEpochs())) {
+      TransferRun.Listener epochs = new TransferRun.Listener() {
+        @Override
+        public void epochDone(int epoch, double meanLoss) {
+          bar.stepTo(epoch + 1L);
+        }
+      };
+      trained = TransferRun.run(plan, new LabelledSet("demo", heldOut.train(), List.of("normal", "abnormal"),
+          LabelKind.BINARY), Map.of("demo", "synthetic", "images", Integer.toString(options.images())), modelDir,
+          Files.exists(modelDir.resolve("run.json")), TransferRun.Settings.defaults().withSyntheticData(true)
+              .withName(ALGORITHM).withListener(epochs));
+    }
+    TransferRun.HeldOut test = trained.predict(heldOut.test());
+    double lpAuc = RocAuc.compute(test.scores(0), test.labels(0));
+    out.printf(Locale.ROOT, "    LP held-out AUC = %.3f%n", lpAuc);
+    if (!test.unreadable().isEmpty()) {
+      out.printf(Locale.ROOT, "    %d held-out files skipped: %s%n", test.unreadable().size(), test.unreadable());
+    }
+    ModelCard card = trained.model().card().withMetric("heldOutAuc", lpAuc);
+    SavedModel.writeCard(modelDir, card);
+    ComputationGraph probe = trained.model().graph();
 
     out.printf(Locale.ROOT, "5/5 Screening every DICOM file with the LP model (%d px), one SR per image ...%n", options.size());
     List<Path> files = BatchScreening.expand(List.of(dataDir));
@@ -182,7 +176,7 @@ public final class Demo {
   private static Path runGrid(Options options, Path labels, Path dir, PrintStream out, Progress.Factory progress)
       throws IOException {
     Files.createDirectories(dir);
-    GridSpec grid = new GridSpec("demo grid on SYNTHETIC DATA", new GridSpec.DataSpec(
+    GridSpec grid = GridSpec.binary("demo grid on SYNTHETIC DATA", GridSpec.DataSpec.dicom(
         dir.toAbsolutePath().relativize(labels.toAbsolutePath()).toString(), 0, true),
         List.of("scratch", "fundus"), Map.of(), new GridSpec.UpstreamSpec(64, 2, 3e-4),
         List.of(options.gridResolution()), List.of("LP", "FT"), List.of(1.0), 2,
@@ -191,32 +185,6 @@ public final class Demo {
     Path file = dir.resolve("grid.json");
     GridSpec.write(grid, file);
     return Experiment.run(file, dir, out, progress).report();
-  }
-
-  private static EpochListener epochs(Progress bar) {
-    return new EpochListener() {
-      @Override
-      public void batchDone(int epoch, int batch, double loss) {}
-
-      @Override
-      public void epochDone(int epoch, double meanLoss) {
-        bar.stepTo(epoch + 1L);
-      }
-    };
-  }
-
-  private static List<INDArray> firstBatches(DataSetIterator data, int count) {
-    List<INDArray> batches = new ArrayList<>();
-    data.reset();
-    while (data.hasNext() && batches.size() < count) {
-      batches.add(data.next().getFeatures());
-    }
-    return batches;
-  }
-
-  private static double auc(ComputationGraph model, DataSetIterator test) {
-    Predictions p = Predictions.of(model, test, 1);
-    return RocAuc.compute(p.scores(), p.labels());
   }
 
   /** Converts the bundled CC0 photograph (normal left eye, Häggström 2014) to a DICOM OP file. */

@@ -1,34 +1,73 @@
 package org.fundus4j.samples.experiment;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * What one grid cell measured, written as the cell's {@code metrics.json}; its presence marks the cell done.
  *
  * @param cell the cell's id
- * @param configuration the configuration the cell is one fold of
+ * @param task {@code binary}, {@code multilabel} or {@code segmentation}
+ * @param configuration the configuration the cell is one fold of, within its task
  * @param start the start's label, e.g. {@code "ImageNet + Fundus"}
  * @param resolution input side in pixels
  * @param mode {@code LP} or {@code FT}
  * @param fraction share of training data used
  * @param fold held-out fold
- * @param trainImages training images used
- * @param auc held-out ROC AUC (exact, ties 1/2)
- * @param images held-out image files, in the order of {@code labels} and {@code scores}
- * @param labels true labels (1 abnormal)
- * @param scores predicted probability of abnormal
+ * @param trainImages training images used (training and validation part of the cell's run)
+ * @param labelNames output labels: {@code [abnormal]}, the multi-label names, or {@code [Dice]}
+ * @param score the task's held-out score: AUC (binary), macro AUC (multi-label), mean Dice (segmentation)
+ * @param perLabel per label, the held-out AUC (multi-label; the AUC for binary, the Dice for segmentation)
+ * @param heldOut the held-out images with their labels and scores
+ * @param external per external set name, the cell's model on it
  * @param trainLosses mean training loss per epoch
+ * @param validationScores validation score per epoch (what early stopping watched)
+ * @param bestEpoch the 1-based epoch whose model was kept
  * @param seconds wall-clock time of the cell
  */
-public record CellResult(String cell, String configuration, String start, int resolution, String mode,
-    double fraction, int fold, int trainImages, double auc, List<String> images, int[] labels, double[] scores,
-    List<Double> trainLosses, double seconds) {
+public record CellResult(String cell, String task, String configuration, String start, int resolution, String mode,
+    double fraction, int fold, int trainImages, List<String> labelNames, double score, double[] perLabel,
+    Predictions heldOut, Map<String, Predictions> external, List<Double> trainLosses, List<Double> validationScores,
+    int bestEpoch, double seconds) {
+
+  /**
+   * A model's outputs on a list of images.
+   *
+   * @param images image files, in the order of {@code labels} and {@code scores}
+   * @param labels per image, the true 0/1 labels (empty arrays for segmentation)
+   * @param scores per image, the probabilities per label (binary: {@code [P(abnormal)]}; segmentation: {@code [Dice]})
+   */
+  public record Predictions(List<String> images, int[][] labels, double[][] scores) {
+    public Predictions {
+      if (images.size() != labels.length || labels.length != scores.length) {
+        throw new IllegalArgumentException("images, labels and scores differ in length");
+      }
+      images = List.copyOf(images);
+    }
+
+    /** Column {@code c} of the scores. */
+    public double[] scores(int c) {
+      double[] s = new double[scores.length];
+      for (int i = 0; i < s.length; i++) {
+        s[i] = scores[i][c];
+      }
+      return s;
+    }
+
+    /** Column {@code c} of the labels. */
+    public int[] labels(int c) {
+      int[] l = new int[labels.length];
+      for (int i = 0; i < l.length; i++) {
+        l[i] = labels[i][c];
+      }
+      return l;
+    }
+  }
 
   public CellResult {
-    if (images.size() != labels.length || labels.length != scores.length) {
-      throw new IllegalArgumentException("Cell " + cell + ": images, labels and scores differ in length");
-    }
-    images = List.copyOf(images);
+    labelNames = List.copyOf(labelNames);
+    external = external == null ? Map.of() : Map.copyOf(external);
     trainLosses = List.copyOf(trainLosses);
+    validationScores = validationScores == null ? List.of() : List.copyOf(validationScores);
   }
 }

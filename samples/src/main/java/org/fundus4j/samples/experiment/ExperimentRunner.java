@@ -2,6 +2,7 @@ package org.fundus4j.samples.experiment;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Writer;
@@ -9,27 +10,31 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
-import java.awt.image.BufferedImage;
+import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.fundus4j.dicom.DicomImages;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.fundus4j.pipelines.sources.ImageFiles;
+import org.fundus4j.evaluation.metrics.MultiLabelAuc;
 import org.fundus4j.evaluation.metrics.RocAuc;
 import org.fundus4j.evaluation.visualize.GradCam;
-import org.fundus4j.pipelines.FundusPipeline;
-import org.fundus4j.networks.Head;
 import org.fundus4j.networks.ResNet50;
+import org.fundus4j.pipelines.FundusDataSetIterator;
 import org.fundus4j.pipelines.FundusDataSets;
+import org.fundus4j.pipelines.FundusPipeline;
+import org.fundus4j.pipelines.IteratorOptions;
 import org.fundus4j.pipelines.LabelKind;
 import org.fundus4j.pipelines.Pipelines;
 import org.fundus4j.pipelines.Sample;
 import org.fundus4j.pipelines.SkipReport;
 import org.fundus4j.pipelines.sources.DicomFolder;
+import org.fundus4j.pipelines.sources.LabelledSet;
+import org.fundus4j.pipelines.sources.TaskData;
 import org.fundus4j.pipelines.splits.DataFractions;
 import org.fundus4j.pipelines.splits.Fold;
 import org.fundus4j.pipelines.splits.PatientKFold;
@@ -37,29 +42,29 @@ import org.fundus4j.pipelines.splits.SplitFiles;
 import org.fundus4j.samples.Cc0Photograph;
 import org.fundus4j.samples.Progress;
 import org.fundus4j.samples.synthetic.SyntheticDataset;
-import org.fundus4j.transfer.BatchNormCalibration;
-import org.fundus4j.transfer.EpochListener;
-import org.fundus4j.transfer.FineTune;
-import org.fundus4j.transfer.LinearProbe;
-import org.fundus4j.transfer.ModelCard;
-import org.fundus4j.transfer.Predictions;
-import org.fundus4j.transfer.SavedModel;
+import org.fundus4j.transfer.Mode;
 import org.fundus4j.transfer.Start;
-import org.fundus4j.transfer.StartWeights;
+import org.fundus4j.transfer.Task;
+import org.fundus4j.transfer.TransferRun;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
-import org.nd4j.linalg.learning.config.Adam;
 
 /**
- * Runs an experiment grid cell by cell, resumably: the paper's downstream protocol on the JVM.
+ * Runs an experiment grid cell by cell, resumably: the paper's downstream protocol on the JVM, every cell trained
+ * by {@link TransferRun} exactly as {@code fundus transfer} trains it.
  *
  * <p>Layout of the output folder: {@code data/} (synthetic sets, when the grid asks for them),
- * {@code splits/} (the patient-level folds and nested fractions, written once and reused),
- * {@code upstream/} (Fundus starts this run trained), {@code cells/<cell id>/} with
- * {@code model-card.json} and {@code metrics.json} (written last and atomically: a cell with a
- * {@code metrics.json} is done and never recomputed), and the report made by {@link ExperimentReport}.
- * A killed run started again on the same folder resumes at the first unfinished cell.
+ * {@code splits/<task>/} (the patient-level folds and nested fractions, written once and reused),
+ * {@code upstream/} (Fundus starts this run trained, each a {@code fundus pretrain} model folder),
+ * {@code cells/<cell id>/}, each a {@link TransferRun} folder ({@code model.zip}, {@code model-card.json},
+ * {@code split.csv}, {@code run.json}, {@code training-curves.png}) plus {@code metrics.json} (written last and
+ * atomically: a cell with a {@code metrics.json} is done and never recomputed; its checkpoints are then deleted),
+ * and the report made by {@link ExperimentReport}. A killed run started again on the same folder resumes the
+ * unfinished cell from its last epoch checkpoint.
+ *
+ * <p>External sets: every cell's model predicts every external set of its task; the report pools a
+ * configuration's folds by averaging their probabilities per image (a fold ensemble), so that DeLong's paired
+ * test compares configurations on the same images.
  *
  * <pre>{@code
  * List<CellResult> results = new ExperimentRunner(GridSpec.read(grid), grid.getParent(), out,
@@ -82,6 +87,9 @@ public final class ExperimentRunner {
   private final Path outDir;
   private final PrintStream out;
   private final Progress.Factory progress;
+  private final Map<Task, LabelledSet> taskSets = new LinkedHashMap<>();
+  private final Map<Task, List<Fold>> taskFolds = new LinkedHashMap<>();
+  private final Map<String, LabelledSet> externalSets = new LinkedHashMap<>();
 
   public ExperimentRunner(GridSpec grid, Path gridDir, Path outDir, PrintStream out, Progress.Factory progress) {
     this.grid = grid;
@@ -91,15 +99,17 @@ public final class ExperimentRunner {
     this.progress = progress;
   }
 
-  /** Every cell of the grid, in the order they run: resolution, start, mode, fraction, fold. */
+  /** Every cell of the grid, in the order they run: task, resolution, start, mode, fraction, fold. */
   public List<Cell> cells() {
     List<Cell> cells = new ArrayList<>();
-    for (int resolution : grid.resolutions()) {
-      for (String start : grid.starts()) {
-        for (String mode : grid.modes()) {
-          for (double fraction : grid.fractions()) {
-            for (int fold = 0; fold < grid.folds(); fold++) {
-              cells.add(new Cell(Start.valueOf(start), resolution, mode, fraction, fold));
+    for (Task task : grid.taskList()) {
+      for (int resolution : grid.resolutions()) {
+        for (String start : grid.starts()) {
+          for (String mode : grid.modes()) {
+            for (double fraction : grid.fractions()) {
+              for (int fold = 0; fold < grid.folds(); fold++) {
+                cells.add(new Cell(task, Start.valueOf(start), resolution, Mode.parse(mode), fraction, fold));
+              }
             }
           }
         }
@@ -111,18 +121,24 @@ public final class ExperimentRunner {
   /** Runs every unfinished cell and returns the results of all cells. */
   public List<CellResult> run() throws IOException {
     Files.createDirectories(outDir);
-    List<Sample> samples = downstreamSamples();
-    List<Fold> folds = folds(samples);
+    for (Task task : grid.taskList()) {
+      LabelledSet set = taskSet(task);
+      taskSets.put(task, set);
+      taskFolds.put(task, folds(task, set.samples()));
+    }
+    for (GridSpec.ExternalSpec e : grid.external()) {
+      externalSets.put(e.name(), TaskData.read(e.data().request(gridDir), Task.parse(e.task()).kind()));
+    }
     List<Cell> cells = cells();
     long done = cells.stream().filter(c -> Files.exists(cellDir(c).resolve(METRICS))).count();
-    out.printf(Locale.ROOT, "Grid '%s': %d cells, %d already done (%d images, %d folds)%n", grid.name(),
-        cells.size(), done, samples.size(), folds.size());
+    out.printf(Locale.ROOT, "Grid '%s': %d cells, %d already done (tasks %s, %d folds, external sets %s)%n",
+        grid.name(), cells.size(), done, grid.tasks(), grid.folds(), externalSets.keySet());
     List<CellResult> results = new ArrayList<>();
     try (Progress bar = progress.start("grid cells", cells.size())) {
       for (Cell cell : cells) {
         Path metrics = cellDir(cell).resolve(METRICS);
         if (!Files.exists(metrics)) {
-          runCell(cell, folds.get(cell.fold()));
+          runCell(cell, taskFolds.get(cell.task()).get(cell.fold()));
         }
         results.add(JSON.readValue(metrics.toFile(), CellResult.class));
         bar.stepTo(results.size());
@@ -136,28 +152,31 @@ public final class ExperimentRunner {
     return outDir.resolve("cells").resolve(cell.id());
   }
 
-  private List<Sample> downstreamSamples() throws IOException {
-    Path labels;
-    if (grid.data().generated()) {
-      Path dir = outDir.resolve("data").resolve("downstream");
-      labels = dir.resolve("labels.csv");
-      if (!Files.exists(labels)) {
-        out.printf(Locale.ROOT, "Writing %d synthetic downstream images (SYNTHETIC DATA) ...%n",
-            grid.data().syntheticImages());
-        labels = SyntheticDataset.writeDicom(dir, grid.data().syntheticImages(), maxResolution(), grid.seed());
-      }
-    } else {
-      labels = gridDir.resolve(grid.data().labels());
+  /** A task's downstream images with the task's labels. */
+  private LabelledSet taskSet(Task task) throws IOException {
+    GridSpec.DataSpec data = grid.dataFor(task);
+    if (!data.generated()) {
+      return TaskData.read(data.request(gridDir), task.kind());
     }
-    return DicomFolder.read(labels).samples();
+    if (task != Task.BINARY) {
+      throw new IllegalArgumentException("Grid task " + task.word() + " needs data in a layout with its labels "
+          + "('data' or 'taskData' with 'layout' and 'path'); 'syntheticImages' makes binary DICOM data only");
+    }
+    Path dir = outDir.resolve("data").resolve("downstream");
+    Path labels = dir.resolve("labels.csv");
+    if (!Files.exists(labels)) {
+      out.printf(Locale.ROOT, "Writing %d synthetic downstream images (SYNTHETIC DATA) ...%n", data.syntheticImages());
+      labels = SyntheticDataset.writeDicom(dir, data.syntheticImages(), maxResolution(), grid.seed());
+    }
+    return DicomFolder.read(labels);
   }
 
   private int maxResolution() {
     return grid.resolutions().stream().mapToInt(Integer::intValue).max().orElseThrow();
   }
 
-  private List<Fold> folds(List<Sample> samples) throws IOException {
-    Path file = outDir.resolve("splits").resolve("folds.csv");
+  private List<Fold> folds(Task task, List<Sample> samples) throws IOException {
+    Path file = outDir.resolve("splits").resolve(task.word()).resolve("folds.csv");
     if (Files.exists(file)) {
       return SplitFiles.readFolds(file);
     }
@@ -167,11 +186,11 @@ public final class ExperimentRunner {
     return folds;
   }
 
-  private List<Sample> trainingSamples(Fold fold, double fraction) throws IOException {
+  private List<Sample> trainingSamples(Task task, Fold fold, double fraction) throws IOException {
     if (fraction >= 1.0) {
       return fold.train();
     }
-    Path file = outDir.resolve("splits").resolve("fractions-fold" + fold.index() + ".csv");
+    Path file = outDir.resolve("splits").resolve(task.word()).resolve("fractions-fold" + fold.index() + ".csv");
     Map<Double, List<Sample>> nested;
     if (Files.exists(file)) {
       nested = SplitFiles.readFractions(file);
@@ -183,84 +202,114 @@ public final class ExperimentRunner {
     return nested.get(fraction);
   }
 
+  /** The plan of a cell: what {@code fundus transfer} would be given for it. */
+  public TransferRun.Plan plan(Cell cell) throws IOException {
+    GridSpec.TrainingSpec t = grid.training();
+    Path weights = cell.start() == Start.SCRATCH ? null : weights(cell.start(), cell.resolution());
+    return new TransferRun.Plan(cell.task(), cell.mode(), cell.start(), weights, cell.resolution(),
+        t.epochs(cell.mode()), t.patience(cell.mode()), t.batchSize(), t.learningRate(cell.mode()),
+        grid.seed() + 1000L * cell.fold(), t.validationFraction());
+  }
+
   private void runCell(Cell cell, Fold fold) throws IOException {
     long started = System.nanoTime();
     Path dir = Files.createDirectories(cellDir(cell));
-    List<Sample> train = trainingSamples(fold, cell.fraction());
-    int size = cell.resolution();
-    int batch = grid.training().batchSize();
-    long seed = grid.seed() + 1000L * cell.fold();
-    SkipReport skips = new SkipReport();
-    DataSetIterator test = FundusDataSets.iterator(fold.test(), Pipelines.evaluation(size), LabelKind.BINARY, 2,
-        batch, skips);
-    ComputationGraph start = startGraph(cell.start(), size, seed);
-    ComputationGraph model;
-    List<Double> losses;
-    if (cell.mode().equals("LP")) {
-      DataSetIterator features = FundusDataSets.iterator(train, Pipelines.evaluation(size), LabelKind.BINARY, 2,
-          batch, skips);
-      if (cell.start() == Start.SCRATCH) {
-        features.reset();
-        BatchNormCalibration.reestimate(start, List.of(features.next().getFeatures()));
+    LabelledSet all = taskSets.get(cell.task());
+    List<Sample> train = trainingSamples(cell.task(), fold, cell.fraction());
+    TransferRun.Plan plan = plan(cell);
+    TransferRun.Listener resumes = new TransferRun.Listener() {
+      @Override
+      public void resumed(org.fundus4j.transfer.EarlyStoppingTrainer.State state) {
+        out.printf(Locale.ROOT, "  resuming %s after epoch %d of %d%n", cell.id(), state.epochsDone(),
+            plan.maxEpochs());
       }
-      model = LinearProbe.freeze(start, ResNet50.FEATURES, new Adam(grid.training().lpLearningRate()), seed);
-      losses = LinearProbe.train(model, ResNet50.FEATURES, features, grid.training().lpEpochs(),
-          EpochListener.none());
-    } else {
-      model = FineTune.prepare(start, new Adam(grid.training().ftLearningRate()), ResNet50.PAPER_WEIGHT_DECAY, seed);
-      losses = FineTune.train(model, FundusDataSets.iterator(train, Pipelines.training(size, seed), LabelKind.BINARY,
-          2, batch, skips), grid.training().ftEpochs(), EpochListener.none());
-      // "Precise BatchNorm": after a short run the running averages still lag the weights, so set them
-      // from training images once more before evaluating.
-      DataSetIterator calibration = FundusDataSets.iterator(train, Pipelines.evaluation(size), LabelKind.BINARY, 2,
-          batch, skips);
-      BatchNormCalibration.reestimate(model, List.of(calibration.next().getFeatures()));
+    };
+    TransferRun.Settings settings = TransferRun.Settings.defaults().withDevices(grid.training().devices())
+        .withSyntheticData(grid.synthetic()).withListener(resumes);
+    TransferRun.Result run = TransferRun.run(plan, new LabelledSet(all.layout(), train, all.classNames(), all.kind()),
+        Map.of("grid", grid.name(), "cell", cell.id()), dir, Files.exists(dir.resolve("run.json")), settings);
+    TransferRun.HeldOut test = run.predict(fold.test());
+    if (!test.unreadable().isEmpty()) {
+      throw new IOException("Cell " + cell.id() + ": " + test.unreadable().size() + " held-out images could not be "
+          + "read: " + test.unreadable() + "; fix or remove them and run again");
     }
-    Predictions predictions = Predictions.of(model, test, 1);
-    double auc = RocAuc.compute(predictions.scores(), predictions.labels());
-    List<String> images = fold.test().stream().map(s -> s.image().toString()).toList();
-    if (skips.count() > 0) {
-      throw new IOException("Cell " + cell.id() + ": " + skips.count() + " images could not be read: "
-          + skips.entries() + "; fix or remove them and run again");
+    Map<String, CellResult.Predictions> external = new LinkedHashMap<>();
+    for (GridSpec.ExternalSpec e : grid.external()) {
+      if (Task.parse(e.task()) == cell.task()) {
+        TransferRun.HeldOut ext = run.predict(externalSets.get(e.name()).samples());
+        external.put(e.name(), predictions(ext));
+      }
     }
-    if (cell.fold() == 0) {
-      writeEmbeddings(model, fold.test(), size, dir.resolve(EMBEDDINGS));
-      writeGradCams(model, fold.test(), predictions, size, dir.resolve(GRADCAM));
+    List<String> labelNames = labelNames(cell.task(), all);
+    double[] perLabel = perLabel(cell.task(), test.labels(), test.scores());
+    double score = score(cell.task(), perLabel, test.scores());
+    if (cell.fold() == 0 && cell.task() != Task.SEGMENTATION) {
+      writeEmbeddings(run.model().graph(), cell.task(), fold.test(), cell.resolution(), dir.resolve(EMBEDDINGS));
+      if (cell.task() == Task.BINARY) {
+        writeGradCams(run.model().graph(), fold.test(), test.scores(0), cell.resolution(), dir.resolve(GRADCAM));
+      }
     }
-    ModelCard card = new ModelCard("fundus4j ResNet-50 " + cell.configuration(), "0.1.0", "binary",
-        List.of("normal", "abnormal"), cell.start().label(), cell.mode(), size, ModelCard.IMAGENET_MEAN,
-        ModelCard.IMAGENET_STD, grid.data().synthetic(), Map.of("heldOutAuc", auc));
-    SavedModel.writeCard(dir, card);
-    CellResult result = new CellResult(cell.id(), cell.configuration(), cell.start().label(), size, cell.mode(),
-        cell.fraction(), cell.fold(), train.size(), auc, images, predictions.labels(), predictions.scores(), losses,
+    CellResult result = new CellResult(cell.id(), cell.task().word(), cell.configuration(), cell.start().label(),
+        cell.resolution(), cell.mode().cardName(), cell.fraction(), cell.fold(), train.size(), labelNames, score,
+        perLabel, predictions(test), external, run.state().losses(), run.state().scores(), run.state().bestEpoch() + 1,
         (System.nanoTime() - started) / 1e9);
     Path tmp = dir.resolve(METRICS + ".tmp");
     JSON.writeValue(tmp.toFile(), result);
     Files.move(tmp, dir.resolve(METRICS), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    out.printf(Locale.ROOT, "  %-40s AUC %.3f  (%d train, %d test, %.0f s)%n", cell.id(), auc, train.size(),
-        images.size(), result.seconds());
+    deleteTree(dir.resolve(TransferRun.CHECKPOINTS));
+    out.printf(Locale.ROOT, "  %-52s %s %.3f  (%d train, %d test, best epoch %d, %.0f s)%n", cell.id(),
+        cell.task().metric(), score, train.size(), test.images().size(), result.bestEpoch(), result.seconds());
   }
 
-  /** The start's backbone with a fresh binary head. */
-  private ComputationGraph startGraph(Start start, int size, long seed) throws IOException {
-    ComputationGraph graph = ResNet50.build(Head.linear(2), seed);
-    if (start == Start.SCRATCH) {
-      return graph;
+  private static CellResult.Predictions predictions(TransferRun.HeldOut h) {
+    return new CellResult.Predictions(h.images(), h.labels(), h.scores());
+  }
+
+  static List<String> labelNames(Task task, LabelledSet set) {
+    return switch (task) {
+      case BINARY -> List.of("abnormal");
+      case MULTILABEL -> set.classNames();
+      case SEGMENTATION -> List.of("Dice");
+    };
+  }
+
+  /** Per label, the AUC (binary, multi-label); for segmentation the mean Dice. */
+  static double[] perLabel(Task task, int[][] labels, double[][] scores) {
+    if (task == Task.SEGMENTATION) {
+      return new double[] {Stream.of(scores).mapToDouble(r -> r[0]).average().orElse(Double.NaN)};
     }
-    Path weights = grid.weightsFor(start, gridDir);
-    if (weights == null) {
-      weights = upstream(start, size);
-      ComputationGraph upstream = ModelSerializer.restoreComputationGraph(weights.toFile(), false);
-      StartWeights.copyBackbone(upstream, graph);
-      return graph;
+    if (task == Task.BINARY) {
+      return new double[] {RocAuc.compute(column(scores, 0), columnInts(labels, 0))};
     }
-    StartWeights.loadBackbone(graph, weights);
-    return graph;
+    return MultiLabelAuc.perLabel(scores, labels);
+  }
+
+  /** The task's headline score: AUC, macro AUC over labels with both classes, or mean Dice. */
+  static double score(Task task, double[] perLabel, double[][] scores) {
+    return task == Task.MULTILABEL ? MultiLabelAuc.macro(perLabel) : perLabel[0];
+  }
+
+  static double[] column(double[][] m, int c) {
+    return Stream.of(m).mapToDouble(r -> r[c]).toArray();
+  }
+
+  static int[] columnInts(int[][] m, int c) {
+    return Stream.of(m).mapToInt(r -> r[c]).toArray();
+  }
+
+  /** The start's weights at a size: the grid's file, or an upstream model this run trains once. */
+  private Path weights(Start start, int size) throws IOException {
+    Path file = grid.weightsFor(start, gridDir, size);
+    if (file != null) {
+      return file;
+    }
+    return upstream(start, size);
   }
 
   /**
-   * Trains (once) the upstream model of a Fundus start on a separate synthetic normal/abnormal set: from
-   * scratch for {@code FUNDUS}, from the grid's ImageNet weights for {@code IMAGENET_FUNDUS}.
+   * Trains (once) the upstream model of a Fundus start on a separate synthetic normal/abnormal set, as
+   * {@code fundus pretrain} would: from scratch for {@code FUNDUS}, from the grid's ImageNet weights for
+   * {@code IMAGENET_FUNDUS}.
    */
   private Path upstream(Start start, int size) throws IOException {
     if (start != Start.FUNDUS && start != Start.IMAGENET_FUNDUS) {
@@ -270,11 +319,10 @@ public final class ExperimentRunner {
       throw new IllegalArgumentException("Start " + start.label() + " has no weights and the grid has no "
           + "'upstream' section to train it");
     }
-    Path file = outDir.resolve("upstream").resolve(start.name().toLowerCase(Locale.ROOT) + "_" + size + "px.zip");
-    if (Files.exists(file)) {
-      return file;
+    Path folder = outDir.resolve("upstream").resolve(start.name().toLowerCase(Locale.ROOT) + "_" + size + "px");
+    if (Files.exists(folder.resolve(org.fundus4j.transfer.SavedModel.CARD))) {
+      return folder;
     }
-    Files.createDirectories(file.getParent());
     Path dir = outDir.resolve("data").resolve("upstream");
     Path labels = dir.resolve("labels.csv");
     if (!Files.exists(labels)) {
@@ -283,35 +331,57 @@ public final class ExperimentRunner {
       labels = SyntheticDataset.writeDicom(dir, grid.upstream().syntheticImages(), maxResolution(),
           grid.seed() + 7919);
     }
-    List<Sample> samples = DicomFolder.read(labels).samples();
-    ComputationGraph graph = start == Start.FUNDUS ? ResNet50.build(Head.linear(2), grid.seed())
-        : startGraph(Start.IMAGENET, size, grid.seed());
-    ComputationGraph model = FineTune.prepare(graph, new Adam(grid.upstream().learningRate()),
-        ResNet50.PAPER_WEIGHT_DECAY, grid.seed());
-    out.printf(Locale.ROOT, "Upstream: training %s at %d px on %d images ...%n", start.label(), size, samples.size());
-    SkipReport skips = new SkipReport();
-    int batches = (samples.size() + grid.training().batchSize() - 1) / grid.training().batchSize();
-    try (Progress bar = progress.start("upstream " + start.label(), (long) batches * grid.upstream().epochs())) {
-      FineTune.train(model, FundusDataSets.iterator(samples, Pipelines.training(size, grid.seed()), LabelKind.BINARY,
-          2, grid.training().batchSize(), skips), grid.upstream().epochs(),
-          (epoch, batch, loss) -> bar.stepTo((long) epoch * batches + batch));
+    Start from = start == Start.FUNDUS ? Start.SCRATCH : Start.IMAGENET;
+    Path imagenet = from == Start.IMAGENET ? grid.weightsFor(Start.IMAGENET, gridDir, size) : null;
+    if (from == Start.IMAGENET && imagenet == null) {
+      throw new IllegalArgumentException("Start " + start.label() + " is trained upstream from ImageNet weights; "
+          + "give 'imagenet' in the grid's 'weights'");
     }
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    ModelSerializer.writeModel(model, tmp.toFile(), false);
-    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    return file;
+    int epochs = grid.upstream().epochs();
+    TransferRun.Plan plan = new TransferRun.Plan(Task.BINARY, Mode.UPSTREAM, from, imagenet, size, epochs, epochs,
+        grid.training().batchSize(), grid.upstream().learningRate(), grid.seed(), 0.25);
+    out.printf(Locale.ROOT, "Upstream: training %s at %d px ...%n", start.label(), size);
+    try (Progress bar = progress.start("upstream " + start.label(), epochs)) {
+      TransferRun.Listener listener = new TransferRun.Listener() {
+        @Override
+        public void epochDone(int epoch, double meanLoss) {
+          bar.stepTo(epoch + 1L);
+        }
+      };
+      TransferRun.run(plan, DicomFolder.read(labels), Map.of("grid", grid.name(), "upstream", start.label()),
+          folder, Files.exists(folder.resolve("run.json")), TransferRun.Settings.defaults().withSyntheticData(true)
+              .withDevices(grid.training().devices()).withListener(listener));
+    }
+    deleteTree(folder.resolve(TransferRun.CHECKPOINTS));
+    return folder;
   }
 
-  private void writeEmbeddings(ComputationGraph model, List<Sample> test, int size, Path csv) throws IOException {
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
+  /** The pooled backbone features of the held-out images with their "any finding" label, for t-SNE. */
+  private static void writeEmbeddings(ComputationGraph model, Task task, List<Sample> test, int size, Path csv)
+      throws IOException {
     SkipReport skips = new SkipReport();
-    DataSetIterator it = FundusDataSets.iterator(test, Pipelines.evaluation(size), LabelKind.BINARY, 2, 8, skips);
+    int outputs = task == Task.BINARY ? 2 : (int) model.layerSize(ResNet50.OUTPUT);
     Path tmp = csv.resolveSibling(csv.getFileName() + ".tmp");
-    try (Writer w = Files.newBufferedWriter(tmp)) {
+    try (FundusDataSetIterator it = FundusDataSets.iterator(test, Pipelines.evaluation(size), task.kind(), outputs,
+        8, skips, IteratorOptions.defaults()); Writer w = Files.newBufferedWriter(tmp)) {
       while (it.hasNext()) {
         DataSet batch = it.next();
         INDArray features = model.feedForward(batch.getFeatures(), false).get(ResNet50.FEATURES);
         for (int i = 0; i < features.size(0); i++) {
-          StringBuilder row = new StringBuilder().append(batch.getLabels().getDouble(i, 1) > 0.5 ? 1 : 0);
+          double[] truth = batch.getLabels().getRow(i).toDoubleVector();
+          boolean finding = task == Task.BINARY ? truth[1] > 0.5 : java.util.Arrays.stream(truth).anyMatch(v -> v > 0.5);
+          StringBuilder row = new StringBuilder().append(finding ? 1 : 0);
           for (int j = 0; j < features.size(1); j++) {
             row.append(',').append((float) features.getDouble(i, j));
           }
@@ -326,17 +396,16 @@ public final class ExperimentRunner {
    * Grad-CAM overlays of the class "abnormal" on the first held-out images and on the real CC0 photograph,
    * drawn on the picture the model sees (cropped, padded, resized); works for LP's frozen backbone too.
    */
-  private static void writeGradCams(ComputationGraph model, List<Sample> test, Predictions predictions, int size,
+  private static void writeGradCams(ComputationGraph model, List<Sample> test, double[] scores, int size,
       Path dir) throws IOException {
     Files.createDirectories(dir);
-    GradCam cam = new GradCam(model, GradCam.lastConvolutionalLayer(model,
-        InputType.convolutional(size, size, 3)));
+    GradCam cam = new GradCam(model, GradCam.lastConvolutionalLayer(model, InputType.convolutional(size, size, 3)));
     FundusPipeline pipeline = Pipelines.evaluation(size);
     Map<String, BufferedImage> pictures = new LinkedHashMap<>();
     for (int i = 0; i < Math.min(GRADCAM_IMAGES, test.size()); i++) {
       Sample s = test.get(i);
       pictures.put(String.format(Locale.ROOT, "%02d-%s-p%.2f", i, s.label(0) == 1 ? "abnormal" : "normal",
-          predictions.scores()[i]), DicomImages.read(s.image()).rgb());
+          scores[i]), ImageFiles.read(s.image()));
     }
     pictures.put("99-real-cc0-normal-left-eye", Cc0Photograph.normalLeftEye());
     for (Map.Entry<String, BufferedImage> e : pictures.entrySet()) {
@@ -346,10 +415,11 @@ public final class ExperimentRunner {
     }
   }
 
+  /** Results grouped by task and configuration, in run order. */
   static Map<String, List<CellResult>> byConfiguration(List<CellResult> results) {
     Map<String, List<CellResult>> map = new LinkedHashMap<>();
     for (CellResult r : results) {
-      map.computeIfAbsent(r.configuration(), k -> new ArrayList<>()).add(r);
+      map.computeIfAbsent(r.task() + "/" + r.configuration(), k -> new ArrayList<>()).add(r);
     }
     return map;
   }

@@ -1,62 +1,132 @@
 package org.fundus4j.samples.experiment;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.fundus4j.pipelines.sources.DataRequest;
+import org.fundus4j.pipelines.sources.LabelMap;
+import org.fundus4j.pipelines.sources.Layout;
+import org.fundus4j.transfer.Mode;
 import org.fundus4j.transfer.Start;
+import org.fundus4j.transfer.Task;
 
 /**
- * An experiment grid as written in a JSON grid file: the paper's protocol as start x resolution x mode x
- * data fraction x fold.
+ * An experiment grid as written in a JSON grid file: the paper's protocol as task x resolution x start x mode x
+ * data fraction x fold, with external test sets.
  *
- * <p>See {@code samples/grids/paper.json} (the paper's full grid) and {@code samples/grids/demo.json}
+ * <p>See {@code samples/grids/paper.json} (the paper's whole protocol) and {@code samples/grids/demo.json}
  * (a small one that runs in minutes on a CPU); the README documents every field.
  *
  * @param name grid name, shown in the report
- * @param data the downstream data set
+ * @param tasks {@code binary}, {@code multilabel}, {@code segmentation}; default {@code [binary]}
+ * @param data the downstream data set of every task (unless {@code taskData} names another)
+ * @param taskData per task word, a data set of its own (e.g. FIVES for segmentation); may be null
+ * @param external test sets every cell's model is evaluated on; may be null
  * @param starts backbone starts: {@code scratch}, {@code imagenet}, {@code fundus}, {@code imagenet+fundus}
- * @param weights per start, a PyTorch {@code .pth} (torchvision ImageNet or the paper's released weights),
- *     relative to the grid file; a Fundus start without weights is trained upstream by this run
+ * @param weights per start, a PyTorch {@code .pth} (torchvision ImageNet or the paper's released weights) or a
+ *     fundus4j model folder, relative to the grid file; {@code {size}} in it is replaced by the cell's resolution
+ *     (the paper's {@code resnet50_{size}_Fundus.pth}); a Fundus start without weights is trained upstream
  * @param upstream how to train missing Fundus starts (null when every start has weights or is Scratch)
  * @param resolutions input sides in pixels (the paper: 256, 512, 1024)
  * @param modes {@code LP} and/or {@code FT}
  * @param fractions training-data fractions for the stress test (the paper: 0.01 .. 1.0)
  * @param folds patient-level cross-validation folds (the paper: 5)
- * @param training epochs, learning rates and batch size
- * @param baseline the configuration DeLong's test compares against, e.g. {@code "scratch/FT"}
+ * @param training epochs, learning rates, batch size, early stopping
+ * @param baseline the configuration DeLong's test compares against in every task, e.g. {@code "scratch/512px/FT/100pct"}
  * @param seed seeds data, splits and weights
  */
-public record GridSpec(String name, DataSpec data, List<String> starts, Map<String, String> weights,
-    UpstreamSpec upstream, List<Integer> resolutions, List<String> modes, List<Double> fractions, int folds,
-    TrainingSpec training, String baseline, long seed) {
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record GridSpec(String name, List<String> tasks, DataSpec data, Map<String, DataSpec> taskData,
+    List<ExternalSpec> external, List<String> starts, Map<String, String> weights, UpstreamSpec upstream,
+    List<Integer> resolutions, List<String> modes, List<Double> fractions, int folds, TrainingSpec training,
+    String baseline, long seed) {
 
   /**
-   * The downstream data: either a labels CSV of a DICOM folder ({@code file,sop_instance_uid,label,
-   * patient_id}) or a synthetic set this run generates.
+   * A data set: a layout and the path a user points at, or (the older form) a DICOM folder's labels CSV, or a
+   * synthetic DICOM set this run generates.
    *
-   * @param labels path of the labels CSV, relative to the grid file; null for synthetic data
-   * @param syntheticImages images to generate when {@code labels} is null
-   * @param syntheticLabels true when {@code labels} lists synthetic images (the report then says so)
+   * @param layout {@code dicom|csv|rfmid|jsiec|images|fives}; null with {@code labels} (a DICOM labels CSV)
+   * @param path the labels CSV or folder, relative to the grid file
+   * @param images RFMiD's image folder, relative to the grid file; null to find it beside the CSV
+   * @param columns label columns to keep (RFMiD, CSV); null for the layout's default
+   * @param labelMap target label to the source columns OR-merged into it, e.g. {@code "RVO": ["BRVO", "CRVO"]}
+   * @param labels (older form) path of a DICOM folder's labels CSV, relative to the grid file
+   * @param syntheticImages images to generate when neither {@code path} nor {@code labels} is given
+   * @param syntheticLabels true when the data are synthetic images (the report then says so)
    */
-  public record DataSpec(String labels, int syntheticImages, boolean syntheticLabels) {
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record DataSpec(String layout, String path, String images, List<String> columns,
+      Map<String, List<String>> labelMap, String labels, int syntheticImages, boolean syntheticLabels) {
     public DataSpec {
-      if (labels == null && syntheticImages < 8) {
-        throw new IllegalArgumentException("Grid data needs 'labels' or 'syntheticImages' >= 8");
+      if (path == null && labels == null && syntheticImages < 8) {
+        throw new IllegalArgumentException("Grid data needs 'path' (with 'layout'), 'labels' or 'syntheticImages' >= 8");
       }
+      if (path != null && layout == null) {
+        throw new IllegalArgumentException("Grid data with 'path' " + path + " needs its 'layout' "
+            + "(dicom, csv, rfmid, jsiec, images or fives)");
+      }
+      if (layout != null) {
+        Layout.parse(layout);
+      }
+    }
+
+    /** The older form: a DICOM folder's labels CSV, or {@code syntheticImages} generated by the run. */
+    public static DataSpec dicom(String labels, int syntheticImages, boolean syntheticLabels) {
+      return new DataSpec(null, null, null, null, null, labels, syntheticImages, syntheticLabels);
+    }
+
+    /** A data set in a public layout. */
+    public static DataSpec of(String layout, String path, Map<String, List<String>> labelMap, boolean synthetic) {
+      return new DataSpec(layout, path, null, null, labelMap, null, 0, synthetic);
     }
 
     /** True when the run's images are synthetic: generated by the run or listed as such. */
     public boolean synthetic() {
-      return labels == null || syntheticLabels;
+      return generated() || syntheticLabels;
     }
 
     /** True when the run must generate its images. */
     public boolean generated() {
-      return labels == null;
+      return path == null && labels == null;
+    }
+
+    /** What to read, with paths resolved against the grid file's folder; not for generated data. */
+    public DataRequest request(Path gridDir) {
+      if (generated()) {
+        throw new IllegalStateException("Generated data have no request");
+      }
+      if (path == null) {
+        return new DataRequest(Layout.DICOM, gridDir.resolve(labels), null, null, null);
+      }
+      return new DataRequest(Layout.parse(layout), gridDir.resolve(path), images == null ? null
+          : gridDir.resolve(images), columns, labelMap == null ? null : new LabelMap(labelMap));
+    }
+  }
+
+  /**
+   * An external test set (the paper: RFMiD, JSIEC; FIVES for segmentation), evaluated with every cell's model
+   * of its task.
+   *
+   * @param name shown in the report, e.g. {@code JSIEC}
+   * @param task the task it tests ({@code binary} when absent)
+   * @param data where it is and how to read it
+   */
+  public record ExternalSpec(String name, String task, DataSpec data) {
+    public ExternalSpec {
+      if (name == null || name.isBlank() || data == null) {
+        throw new IllegalArgumentException("An external set needs a 'name' and 'data'");
+      }
+      task = task == null ? "binary" : Task.parse(task).word();
+      if (data.generated()) {
+        throw new IllegalArgumentException("External set '" + name + "' needs a 'path' or 'labels'");
+      }
     }
   }
 
@@ -70,26 +140,58 @@ public record GridSpec(String name, DataSpec data, List<String> starts, Map<Stri
   public record UpstreamSpec(int syntheticImages, int epochs, double learningRate) {}
 
   /**
-   * Downstream training settings.
+   * Downstream training settings, as {@code fundus transfer} takes them.
    *
-   * @param lpEpochs epochs of head training on cached features
-   * @param ftEpochs epochs of full fine-tuning
+   * @param lpEpochs the most epochs of head training on cached features
+   * @param ftEpochs the most epochs of full fine-tuning
    * @param lpLearningRate Adam learning rate of the LP head
    * @param ftLearningRate Adam learning rate of FT (the paper: 1e-5)
    * @param batchSize mini-batch size (the paper: 32)
+   * @param patience epochs without a better validation score before stopping; 0 means never stop early
+   * @param validationFraction share of a cell's training patients held out for early stopping; 0 means 0.2
+   * @param devices data-parallel devices (ParallelWrapper); 0 means 1
    */
   public record TrainingSpec(int lpEpochs, int ftEpochs, double lpLearningRate, double ftLearningRate,
-      int batchSize) {}
+      int batchSize, int patience, double validationFraction, int devices) {
+    public TrainingSpec {
+      validationFraction = validationFraction == 0 ? 0.2 : validationFraction;
+      devices = devices == 0 ? 1 : devices;
+    }
+
+    /** The older form without early stopping settings. */
+    public TrainingSpec(int lpEpochs, int ftEpochs, double lpLearningRate, double ftLearningRate, int batchSize) {
+      this(lpEpochs, ftEpochs, lpLearningRate, ftLearningRate, batchSize, 0, 0.2, 1);
+    }
+
+    /** The most epochs of a mode. */
+    public int epochs(Mode mode) {
+      return mode == Mode.LP ? lpEpochs : ftEpochs;
+    }
+
+    /** The patience of a mode: never stop early when {@code patience} is 0. */
+    public int patience(Mode mode) {
+      return patience > 0 ? patience : epochs(mode);
+    }
+
+    /** The learning rate of a task and mode (U-Nets train their decoder at {@code lpLearningRate} too). */
+    public double learningRate(Mode mode) {
+      return mode == Mode.LP ? lpLearningRate : ftLearningRate;
+    }
+  }
 
   public GridSpec {
     if (starts == null || starts.isEmpty() || resolutions == null || resolutions.isEmpty() || modes == null
         || modes.isEmpty()) {
       throw new IllegalArgumentException("Grid '" + name + "' needs non-empty starts, resolutions and modes");
     }
+    if (data == null) {
+      throw new IllegalArgumentException("Grid '" + name + "' needs 'data'");
+    }
+    tasks = tasks == null || tasks.isEmpty() ? List.of("binary") : tasks.stream().map(t -> Task.parse(t).word()).toList();
     starts = starts.stream().map(s -> Start.parse(s).name()).toList();
-    modes = modes.stream().map(m -> m.toUpperCase(Locale.ROOT)).toList();
+    modes = modes.stream().map(m -> Mode.parse(m).cardName()).toList();
     for (String mode : modes) {
-      if (!mode.equals("LP") && !mode.equals("FT")) {
+      if (mode.equals(Mode.UPSTREAM.cardName())) {
         throw new IllegalArgumentException("Grid mode must be LP or FT, got '" + mode + "'");
       }
     }
@@ -107,18 +209,63 @@ public record GridSpec(String name, DataSpec data, List<String> starts, Map<Stri
     if (folds < 2) {
       throw new IllegalArgumentException("Grid needs at least 2 folds, got " + folds);
     }
+    if (training == null) {
+      throw new IllegalArgumentException("Grid '" + name + "' needs 'training'");
+    }
     weights = weights == null ? Map.of() : Map.copyOf(weights);
+    taskData = taskData == null ? null : Map.copyOf(normalisedKeys(taskData));
+    external = external == null ? List.of() : List.copyOf(external);
     resolutions = List.copyOf(resolutions);
   }
 
-  /** The start's weights file, or null when this run must make it (Scratch, or upstream training). */
-  public Path weightsFor(Start start, Path gridDir) {
+  private static Map<String, DataSpec> normalisedKeys(Map<String, DataSpec> byTask) {
+    Map<String, DataSpec> m = new LinkedHashMap<>();
+    byTask.forEach((k, v) -> m.put(Task.parse(k).word(), v));
+    return m;
+  }
+
+  /** The older, binary-only form. */
+  public static GridSpec binary(String name, DataSpec data, List<String> starts, Map<String, String> weights,
+      UpstreamSpec upstream, List<Integer> resolutions, List<String> modes, List<Double> fractions, int folds,
+      TrainingSpec training, String baseline, long seed) {
+    return new GridSpec(name, List.of("binary"), data, null, null, starts, weights, upstream, resolutions, modes,
+        fractions, folds, training, baseline, seed);
+  }
+
+  /** The data set of a task. */
+  public DataSpec dataFor(Task task) {
+    return taskData != null && taskData.containsKey(task.word()) ? taskData.get(task.word()) : data;
+  }
+
+  /** The tasks, parsed. */
+  @JsonIgnore
+  public List<Task> taskList() {
+    return tasks.stream().map(Task::parse).toList();
+  }
+
+  /** True when any of the grid's data sets is synthetic. */
+  @JsonIgnore
+  public boolean synthetic() {
+    return data.synthetic() || (taskData != null && taskData.values().stream().anyMatch(DataSpec::synthetic))
+        || external.stream().anyMatch(e -> e.data().synthetic());
+  }
+
+  /**
+   * The start's weights at a resolution ({@code {size}} replaced), or null when this run must make them
+   * (Scratch, or upstream training).
+   */
+  public Path weightsFor(Start start, Path gridDir, int size) {
     for (Map.Entry<String, String> e : weights.entrySet()) {
       if (Start.parse(e.getKey()) == start) {
-        return gridDir.resolve(e.getValue());
+        return gridDir.resolve(e.getValue().replace("{size}", Integer.toString(size)));
       }
     }
     return null;
+  }
+
+  /** The configuration DeLong's test compares against, without a task prefix. */
+  public String baselineConfiguration() {
+    return baseline == null ? null : baseline.toLowerCase(Locale.ROOT);
   }
 
   /** Writes this grid as a grid file. */

@@ -1,4 +1,4 @@
-package org.fundus4j.cli;
+package org.fundus4j.transfer;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,11 +15,11 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * The {@code --out} folder of a training run and its {@code run.json}: the options that define the run,
- * so that {@code --resume} continues the same run and nothing else.
+ * The output folder of a {@link TransferRun} and its {@code run.json}: the settings that define the run, so
+ * that resuming continues the same run and nothing else.
  *
- * <p>A run starts only in a new or empty folder; {@code --resume} needs the folder's {@code run.json} and
- * the same options (only {@code --workers} may change), and says which option differs otherwise.
+ * <p>A run starts only in a new or empty folder; resuming needs the folder's {@code run.json} and the same
+ * settings (how many threads or devices run it is not one of them), and says which setting differs otherwise.
  */
 final class RunFolder {
 
@@ -34,31 +34,32 @@ final class RunFolder {
    */
   static void check(Path out, boolean resume, Map<String, String> options) throws IOException {
     if (Files.exists(out) && !Files.isDirectory(out)) {
-      throw new IllegalArgumentException("--out " + out + " is a file; give a folder");
+      throw new IllegalArgumentException("Output folder " + out + " is a file; give a folder");
     }
     if (!resume) {
       if (!isEmpty(out)) {
-        throw new IllegalArgumentException("--out " + out + " is not empty; add --resume to continue the run in "
-            + "it, or give a new or empty folder");
+        throw new IllegalArgumentException("Output folder " + out + " is not empty; resume (--resume) to continue "
+            + "the run in it, or give a new or empty folder");
       }
       return;
     }
     Path file = out.resolve(RUN);
     if (!Files.isRegularFile(file)) {
-      throw new IllegalArgumentException("--resume: " + out + " holds no run to continue (no " + RUN
-          + "); start without --resume");
+      throw new IllegalArgumentException("Cannot resume: " + out + " holds no run to continue (no " + RUN
+          + "); start without resuming");
     }
     Map<String, String> before = read(file);
     if (!Objects.equals(before.get("command"), options.get("command"))) {
-      throw new IllegalArgumentException("--resume: the run in " + out + " was made by 'fundus "
-          + before.get("command") + "', not 'fundus " + options.get("command") + "'");
+      throw new IllegalArgumentException("Cannot resume: the run in " + out + " was made by '"
+          + before.get("command") + "', not '" + options.get("command") + "'");
     }
     Set<String> keys = new LinkedHashSet<>(before.keySet());
     keys.addAll(options.keySet());
     for (String key : keys) {
       if (!Objects.equals(before.get(key), options.get(key))) {
-        throw new IllegalArgumentException("--resume: " + key + " was " + shown(before.get(key)) + " in the run in "
-            + out + ", now " + shown(options.get(key)) + "; resume with the run's options (see " + file + ")");
+        throw new IllegalArgumentException("Cannot resume: " + key + " was " + shown(before.get(key))
+            + " in the run in " + out + ", now " + shown(options.get(key)) + "; resume with the run's settings (see "
+            + file + ")");
       }
     }
   }
