@@ -89,7 +89,9 @@ class SparkTrainMainTests {
 
     SavedModel saved = SavedModel.load(out);
     assertEquals("binary", saved.card().task());
-    assertEquals(List.of("abnormal=0", "abnormal=1"), saved.card().labels());
+    assertEquals(List.of("normal", "abnormal"), saved.card().labels());
+    assertEquals("upstream", saved.card().mode(), "binary labels train the paper's upstream model");
+    assertEquals(2, saved.card().training().epochs());
     assertEquals(32, saved.card().inputSize());
     assertEquals("Scratch", saved.card().start());
     assertEquals(result.epochLosses().get(1), saved.card().metrics().get("trainLoss"), 0.0);
