@@ -21,7 +21,8 @@ import org.fundus4j.pipelines.Pipelines;
 import org.fundus4j.pipelines.SkipReport;
 import org.fundus4j.pipelines.sources.GenericCsv;
 import org.fundus4j.samples.synthetic.SyntheticDataset;
-import org.fundus4j.transfer.BatchNormCalibration;
+import org.fundus4j.transfer.TransferRun;
+import org.fundus4j.pipelines.Sample;
 import org.fundus4j.transfer.EpochListener;
 import org.fundus4j.transfer.FineTune;
 import org.fundus4j.transfer.LinearProbe;
@@ -107,7 +108,9 @@ public final class LinearProbeBenchmark {
 
   /** Runs the three measurements. */
   public static Result run(int images, int size, int batch, int lpEpochs, long seed) throws IOException {
-    List<DataSet> batches = loadImages(images, size, batch, seed);
+    Path dir = Files.createTempDirectory("lp-vs-ft-");
+    List<Sample> samples = GenericCsv.read(SyntheticDataset.writeGenericCsv(dir, images, size, seed)).samples();
+    List<DataSet> batches = loadImages(samples, size, batch);
 
     ComputationGraph ft = FineTune.prepare(ResNet50.build(Head.linear(2), seed), new Adam(1e-5),
         ResNet50.PAPER_WEIGHT_DECAY, seed);
@@ -118,7 +121,8 @@ public final class LinearProbeBenchmark {
     ft = null;
 
     ComputationGraph scratch = ResNet50.build(Head.linear(2), seed);
-    BatchNormCalibration.reestimate(scratch, List.of(batches.get(0).getFeatures()));
+    TransferRun.calibrate(scratch, LabelKind.BINARY, 2, samples, size, batch,
+        Runtime.getRuntime().availableProcessors(), new SkipReport());
     ComputationGraph frozen = LinearProbe.freeze(scratch, ResNet50.FEATURES, new Adam(1e-3), seed);
     LinearProbe.featurize(frozen, ResNet50.FEATURES, new ListDataSetIterator<>(List.of(batches.get(0)), 1),
         n -> {}); // warm-up
@@ -142,11 +146,9 @@ public final class LinearProbeBenchmark {
     return new Result(images, size, batch, ftEpoch, featurize, InferenceBackendBenchmark.median(lp));
   }
 
-  private static List<DataSet> loadImages(int images, int size, int batch, long seed) throws IOException {
-    Path dir = Files.createTempDirectory("lp-vs-ft-");
-    Path csv = SyntheticDataset.writeGenericCsv(dir, images, size, seed);
+  private static List<DataSet> loadImages(List<Sample> samples, int size, int batch) throws IOException {
     List<DataSet> batches = new ArrayList<>();
-    try (FundusDataSetIterator it = FundusDataSets.iterator(GenericCsv.read(csv).samples(),
+    try (FundusDataSetIterator it = FundusDataSets.iterator(samples,
         Pipelines.evaluation(size), LabelKind.BINARY, 2, batch, new SkipReport(), IteratorOptions.defaults())) {
       while (it.hasNext()) {
         batches.add(it.next());

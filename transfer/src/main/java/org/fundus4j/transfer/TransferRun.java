@@ -542,20 +542,25 @@ public final class TransferRun {
     return new Adam(plan.learningRate(), BETA1, BETA2, 1e-8);
   }
 
+  private int calibrate(ComputationGraph net, List<Sample> train, int outputs) {
+    return calibrate(net, plan.task().kind(), outputs, train, plan.size(), plan.batchSize(), settings.threads(), skips);
+  }
+
   /**
-   * The one BatchNorm re-estimation recipe: the first {@value #CALIBRATION_IMAGES} training images (in split
-   * order) through the evaluation pipeline, in batches of at most the plan's batch size and at most 8 images at
-   * 224 px or the same number of pixels (the forward pass keeps every activation).
+   * The one BatchNorm re-estimation recipe: every BatchNorm layer's statistics from the first
+   * {@value #CALIBRATION_IMAGES} training images (in split order) through the evaluation pipeline, in batches of
+   * at most {@code batchSize} and at most 8 images at 224 px or the same number of pixels (the forward pass
+   * keeps every activation).
    *
    * @return the number of images used
    */
-  private int calibrate(ComputationGraph net, List<Sample> train, int outputs) {
-    int perBatch = Math.max(1, Math.min(plan.batchSize(),
-        (int) (8L * 224 * 224 / ((long) plan.size() * plan.size()))));
+  public static int calibrate(ComputationGraph net, org.fundus4j.pipelines.LabelKind kind, int outputs,
+      List<Sample> train, int size, int batchSize, int threads, SkipReport skips) {
+    int perBatch = Math.max(1, Math.min(batchSize, (int) (8L * 224 * 224 / ((long) size * size))));
     List<Sample> images = train.subList(0, Math.min(train.size(), CALIBRATION_IMAGES));
     List<INDArray> batches = new ArrayList<>();
-    try (FundusDataSetIterator it = FundusDataSets.iterator(images, Pipelines.evaluation(plan.size()),
-        plan.task().kind(), outputs, perBatch, skips, iteratorOptions())) {
+    try (FundusDataSetIterator it = FundusDataSets.iterator(images, Pipelines.evaluation(size), kind, outputs,
+        perBatch, skips, new IteratorOptions(threads, 2, false, 0L))) {
       while (it.hasNext()) {
         batches.add(it.next().getFeatures());
       }
