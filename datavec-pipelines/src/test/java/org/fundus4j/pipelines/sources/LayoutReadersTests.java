@@ -111,7 +111,7 @@ class LayoutReadersTests {
       String[] f = csv.get(i + 1).split(",");
       Sample s = set.samples().get(i);
       assertEquals(f[0] + ".png", s.image().getFileName().toString());
-      assertEquals("RFMiD-" + f[0], s.patientId());
+      assertEquals("RFMiD-Training-" + f[0], s.patientId());
       for (int c = 0; c < 7; c++) {
         assertEquals(Integer.parseInt(f[c + 1]), s.label(c));
       }
@@ -119,7 +119,7 @@ class LayoutReadersTests {
     List<List<Writable>> records = readAll(set, 24);
     assertEquals(1 + 7 + 1, records.get(3).size());
     assertImage(records.get(3).get(0), 24);
-    assertEquals("RFMiD-4", records.get(3).get(8).toString());
+    assertEquals("RFMiD-Training-4", records.get(3).get(8).toString());
 
     LabelledSet risk = Rfmid.read(root.resolve("RFMiD_Training_Labels.csv"), root.resolve("Training"),
         List.of("Disease_Risk"));
@@ -148,7 +148,7 @@ class LayoutReadersTests {
     assertEquals(LabelKind.SEGMENTATION, set.kind());
     assertEquals(List.of("AMD", "DR", "Glaucoma", "Normal"), set.classNames());
     assertEquals(List.of(0, 1, 2, 3), set.samples().stream().map(s -> s.label(0)).toList());
-    assertEquals("FIVES-3_G", set.samples().get(2).patientId());
+    assertEquals("FIVES-fives-3_G", set.samples().get(2).patientId());
     assertEquals("3_G.png", set.samples().get(2).mask().getFileName().toString());
     assertEquals("Ground truth", set.samples().get(2).mask().getParent().getFileName().toString());
     List<List<Writable>> records = readAll(set, 64);
