@@ -53,19 +53,37 @@ class PublicLayoutReadersTests {
     }
   }
 
+  /**
+   * The Kaggle mirror: {@code Training_Set/{RFMiD_Training_Labels.csv, Training/}}, {@code <evaluation>/{
+   * RFMiD_Validation_Labels.csv, Validation/}}, {@code Test_Set/{RFMiD_Testing_Labels.csv, Test/}}; returns the
+   * three CSVs.
+   */
+  private static List<Path> kaggle(Path root, String evaluation) throws Exception {
+    return List.of(
+        PublicLayouts.rfmidSplit(root.resolve("Training_Set/RFMiD_Training_Labels.csv"),
+            root.resolve("Training_Set/Training"), TRAINING),
+        PublicLayouts.rfmidSplit(root.resolve(evaluation).resolve("RFMiD_Validation_Labels.csv"),
+            root.resolve(evaluation).resolve("Validation"), VALIDATION),
+        PublicLayouts.rfmidSplit(root.resolve("Test_Set/RFMiD_Testing_Labels.csv"), root.resolve("Test_Set/Test"), TEST));
+  }
+
+  /** Writes the Kaggle layout and reads each split's CSV alone, multi-label, with {@code map} (nullable). */
+  private static List<LabelledSet> readSplits(Path root, String evaluation, LabelMap map) throws Exception {
+    List<LabelledSet> out = new ArrayList<>();
+    for (Path csv : kaggle(root, evaluation)) {
+      out.add(TaskData.read(new DataRequest(Layout.RFMID, csv, null, null, map), LabelKind.MULTI_LABEL));
+    }
+    return out;
+  }
+
   @Test
   void rfmidKaggleLayoutReadsAllThreeSplitsFromTheirCsvsAlone(@TempDir Path root) throws Exception {
-    // Kaggle mirror: Training_Set/{RFMiD_Training_Labels.csv, Training/}, Evaluation_Set/Evaluation_Set/...
-    Path train = PublicLayouts.rfmidSplit(root.resolve("Training_Set/RFMiD_Training_Labels.csv"),
-        root.resolve("Training_Set/Training"), TRAINING);
-    Path val = PublicLayouts.rfmidSplit(root.resolve("Evaluation_Set/Evaluation_Set/RFMiD_Validation_Labels.csv"),
-        root.resolve("Evaluation_Set/Evaluation_Set/Validation"), VALIDATION);
-    Path test = PublicLayouts.rfmidSplit(root.resolve("Test_Set/RFMiD_Testing_Labels.csv"),
-        root.resolve("Test_Set/Test"), TEST);
-
-    LabelledSet t = rfmid(train, LabelKind.MULTI_LABEL);
-    LabelledSet v = rfmid(val, LabelKind.MULTI_LABEL);
-    LabelledSet s = rfmid(test, LabelKind.MULTI_LABEL);
+    // Kaggle mirror, unzipped one level deeper for the validation split
+    List<LabelledSet> splits = readSplits(root, "Evaluation_Set/Evaluation_Set", null);
+    Path train = root.resolve("Training_Set/RFMiD_Training_Labels.csv");
+    LabelledSet t = splits.get(0);
+    LabelledSet v = splits.get(1);
+    LabelledSet s = splits.get(2);
 
     assertSplit(t, root.resolve("Training_Set/Training"), TRAINING, "Training");
     assertSplit(v, root.resolve("Evaluation_Set/Evaluation_Set/Validation"), VALIDATION, "Validation");
@@ -151,17 +169,10 @@ class PublicLayoutReadersTests {
 
   @Test
   void rfmidPaperLabelMapMergesBrvoAndCrvoAndOmitsGlaucomaSuspect(@TempDir Path root) throws Exception {
-    Path train = PublicLayouts.rfmidSplit(root.resolve("Training_Set/RFMiD_Training_Labels.csv"),
-        root.resolve("Training_Set/Training"), TRAINING);
-    Path val = PublicLayouts.rfmidSplit(root.resolve("Evaluation_Set/RFMiD_Validation_Labels.csv"),
-        root.resolve("Evaluation_Set/Validation"), VALIDATION);
-    Path test = PublicLayouts.rfmidSplit(root.resolve("Test_Set/RFMiD_Testing_Labels.csv"),
-        root.resolve("Test_Set/Test"), TEST);
-    LabelMap paper = LabelMap.paperSeven(Layout.RFMID);
-
-    LabelledSet t = TaskData.read(new DataRequest(Layout.RFMID, train, null, null, paper), LabelKind.MULTI_LABEL);
-    LabelledSet v = TaskData.read(new DataRequest(Layout.RFMID, val, null, null, paper), LabelKind.MULTI_LABEL);
-    LabelledSet s = TaskData.read(new DataRequest(Layout.RFMID, test, null, null, paper), LabelKind.MULTI_LABEL);
+    List<LabelledSet> splits = readSplits(root, "Evaluation_Set", LabelMap.paperSeven(Layout.RFMID));
+    LabelledSet t = splits.get(0);
+    LabelledSet v = splits.get(1);
+    LabelledSet s = splits.get(2);
 
     assertEquals(List.of("AMD", "Glaucoma", "DR", "Pathologic myopia", "ERM", "RVO"), t.classNames());
     assertEquals(List.of("Glaucoma_suspect"), LabelMap.paperOmissions(Layout.RFMID));
