@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -232,23 +233,22 @@ public final class Rfmid {
     return dot > 0 ? name.substring(0, dot) : name;
   }
 
-  /** The CSV's folder, its parent, and the folders up to two levels below the parent (no hidden ones). */
+  /** The CSV's folder, its parent, and the folders up to two levels below either (no hidden ones). */
   private static List<Path> nearbyFolders(Path csvDir) {
-    Set<Path> out = new java.util.LinkedHashSet<>();
+    Set<Path> out = new LinkedHashSet<>();
     out.add(csvDir);
     Path parent = csvDir.getParent();
-    Path top = parent != null ? parent : csvDir;
+    addFolders(parent != null ? parent : csvDir, out);
+    addFolders(csvDir, out);
+    return new ArrayList<>(out);
+  }
+
+  private static void addFolders(Path top, Set<Path> out) {
     try (Stream<Path> s = Files.walk(top, 2)) {
       s.filter(Files::isDirectory).filter(p -> !p.getFileName().toString().startsWith(".")).sorted().forEach(out::add);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot list " + top + ": " + e.getMessage(), e);
     }
-    try (Stream<Path> s = Files.walk(csvDir, 2)) {
-      s.filter(Files::isDirectory).filter(p -> !p.getFileName().toString().startsWith(".")).sorted().forEach(out::add);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot list " + csvDir + ": " + e.getMessage(), e);
-    }
-    return new ArrayList<>(out);
   }
 
   /** How many of {@code ids} have an image in {@code dir}; with {@code count} false, stops at the first missing. */

@@ -1,5 +1,6 @@
 package org.fundus4j.pipelines.sources;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -100,7 +101,7 @@ public final class TaskData {
       try (Stream<Path> s = Files.walk(csv, 3)) {
         found = s.filter(p -> p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".csv"))
             .map(p -> csv.relativize(p).toString()).sorted().toList();
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         found = List.of();
       }
       throw new IllegalArgumentException("--data " + csv + " is a folder; layout rfmid wants one split's labels "
