@@ -18,6 +18,8 @@ import org.fundus4j.pipelines.Sample;
  *
  * <p>Order: read the layout; select RFMiD columns (given, or by task: binary {@code Disease_Risk}, multi-label
  * every other column) or apply the label map; then {@link #forKind} brings the labels into the task's form.
+ * With a label map, a binary task's 1 means "any target label set" (on JSIEC with the paper map: one of the
+ * five mapped diseases, not "any abnormality"); without one, JSIEC's binary 1 is every class but normal.
  *
  * <pre>{@code
  * LabelledSet set = TaskData.read(DataRequest.of(Layout.JSIEC, Path.of("1000images")), LabelKind.BINARY);
