@@ -29,15 +29,7 @@ final class TrainingCommands {
 
   /** The data options that define a run, recorded in its {@code run.json}. */
   private static Map<String, String> describe(TrainingData data) {
-    Map<String, String> d = new LinkedHashMap<>();
-    d.put("data", data.data.toAbsolutePath().normalize().toString());
-    d.put("layout", data.layout);
-    if (data.images != null) {
-      d.put("images", data.images.toAbsolutePath().normalize().toString());
-    }
-    if (data.columns != null) {
-      d.put("columns", String.join(",", data.columns));
-    }
+    Map<String, String> d = new LinkedHashMap<>(data.request().describe());
     d.put("synthetic-data", Boolean.toString(data.synthetic));
     return d;
   }

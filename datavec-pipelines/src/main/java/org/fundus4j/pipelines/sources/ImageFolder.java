@@ -29,7 +29,11 @@ public final class ImageFolder {
   }
 
   static LabelledSet read(Path root, String layout) {
-    List<Path> classDirs = subfolders(root);
+    return read(root, subfolders(root), layout);
+  }
+
+  /** Reads the given class folders of {@code root}, in that order; patient ids are paths relative to {@code root}. */
+  static LabelledSet read(Path root, List<Path> classDirs, String layout) {
     if (classDirs.isEmpty()) {
       throw new IllegalArgumentException(layout + ": expected one sub-folder per class in " + root
           + ", found none");

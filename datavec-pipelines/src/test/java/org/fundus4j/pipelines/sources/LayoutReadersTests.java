@@ -101,45 +101,47 @@ class LayoutReadersTests {
   }
 
   @Test
-  void rfmid() throws Exception {
+  void rfmidSplitsReadFromTheirCsvs() throws Exception {
     Path root = FIXTURES.resolve("rfmid");
-    LabelledSet set = Rfmid.read(root.resolve("RFMiD_Training_Labels.csv"), root.resolve("Training"));
+    Path csv = root.resolve("Evaluation_Set/RFMiD_Validation_Labels.csv");
+    LabelledSet set = Rfmid.read(csv);
     assertEquals(LabelKind.MULTI_LABEL, set.kind());
-    assertEquals(List.of("Disease_Risk", "DR", "ARMD", "ODC", "MYA", "ERM", "BRVO"), set.classNames());
-    List<String> csv = Files.readAllLines(root.resolve("RFMiD_Training_Labels.csv"));
-    for (int i = 0; i < 4; i++) {
-      String[] f = csv.get(i + 1).split(",");
-      Sample s = set.samples().get(i);
-      assertEquals(f[0] + ".png", s.image().getFileName().toString());
-      assertEquals("RFMiD-" + f[0], s.patientId());
-      for (int c = 0; c < 7; c++) {
-        assertEquals(Integer.parseInt(f[c + 1]), s.label(c));
-      }
+    assertEquals(46, set.numClasses());
+    assertEquals(List.of("Disease_Risk", "DR", "ARMD"), set.classNames().subList(0, 3));
+    Sample s = set.samples().get(0);
+    assertEquals(root.resolve("Evaluation_Set/Validation/1.png").toAbsolutePath().normalize(), s.image());
+    assertEquals("RFMiD-Validation-1", s.patientId());
+    // the fixture's CSV row 1: Disease_Risk, DR and ODC set
+    List<String> header = List.of(Files.readAllLines(csv).get(0).split(","));
+    for (int c = 0; c < 46; c++) {
+      String col = header.get(c + 1);
+      assertEquals(List.of("Disease_Risk", "DR", "ODC").contains(col) ? 1 : 0, s.label(c), col);
     }
     List<List<Writable>> records = readAll(set, 24);
-    assertEquals(1 + 7 + 1, records.get(3).size());
-    assertImage(records.get(3).get(0), 24);
-    assertEquals("RFMiD-4", records.get(3).get(8).toString());
+    assertEquals(1 + 46 + 1, records.get(0).size());
+    assertImage(records.get(0).get(0), 24);
+    assertEquals("RFMiD-Validation-1", records.get(0).get(47).toString());
 
-    LabelledSet risk = Rfmid.read(root.resolve("RFMiD_Training_Labels.csv"), root.resolve("Training"),
+    LabelledSet training = Rfmid.read(root.resolve("Training_Set/RFMiD_Training_Labels.csv"), null,
         List.of("Disease_Risk"));
-    assertEquals(LabelKind.BINARY, risk.kind());
-    assertEquals(1, risk.samples().get(0).labelCount());
+    assertEquals(LabelKind.BINARY, training.kind());
+    assertEquals(List.of("RFMiD-Training-1", "RFMiD-Training-2", "RFMiD-Training-3"),
+        training.samples().stream().map(Sample::patientId).toList());
   }
 
   @Test
-  void jsiec() {
+  void jsiecSkipsTheNestedCopy() {
     LabelledSet set = Jsiec.read(FIXTURES.resolve("jsiec"));
     assertEquals(LabelKind.MULTI_CLASS, set.kind());
-    // Lexicographic folder order: "10.0..." sorts before "13..." and after "1.1...".
-    assertEquals(List.of("0.0.Normal", "1.1.DR2", "10.0.Possible glaucoma", "13.Pathological myopia"),
-        set.classNames());
-    assertEquals(List.of(0, 1, 2, 3), set.samples().stream().map(s -> s.label(0)).toList());
-    assertEquals("10.0.Possible glaucoma/0003.jpg", set.samples().get(2).patientId());
+    // Lexicographic folder order: "10.0..." sorts after "1.1..." and before "2.0...".
+    assertEquals(List.of("0.0.Normal", "0.3.DR1", "1.0.DR2", "1.1.DR3", "10.0.Possible glaucoma", "2.0.BRVO",
+        "2.1.CRVO", "7.ERM", "9.Pathological myopia"), set.classNames());
+    assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7, 8), set.samples().stream().map(s -> s.label(0)).toList());
+    assertEquals("10.0.Possible glaucoma/0005.jpg", set.samples().get(4).patientId());
     List<List<Writable>> records = readAll(set, 16);
-    assertEquals(4, records.size());
+    assertEquals(9, records.size());
     assertImage(records.get(0).get(0), 16);
-    assertEquals(2, records.get(2).get(1).toInt());
+    assertEquals(4, records.get(4).get(1).toInt());
   }
 
   @Test
@@ -147,10 +149,12 @@ class LayoutReadersTests {
     LabelledSet set = Fives.read(FIXTURES.resolve("fives"));
     assertEquals(LabelKind.SEGMENTATION, set.kind());
     assertEquals(List.of("AMD", "DR", "Glaucoma", "Normal"), set.classNames());
-    assertEquals(List.of(0, 1, 2, 3), set.samples().stream().map(s -> s.label(0)).toList());
-    assertEquals("FIVES-3_G", set.samples().get(2).patientId());
-    assertEquals("3_G.png", set.samples().get(2).mask().getFileName().toString());
-    assertEquals("Ground truth", set.samples().get(2).mask().getParent().getFileName().toString());
+    assertEquals(List.of("FIVES-test-1_A", "FIVES-train-1_A", "FIVES-train-2_D", "FIVES-train-3_G"),
+        set.samples().stream().map(Sample::patientId).toList());
+    assertEquals(List.of(0, 0, 1, 2), set.samples().stream().map(s -> s.label(0)).toList());
+    assertEquals("3_G.png", set.samples().get(3).mask().getFileName().toString());
+    assertEquals("Ground truth", set.samples().get(3).mask().getParent().getFileName().toString());
+    assertEquals("train", set.samples().get(3).mask().getParent().getParent().getFileName().toString());
     List<List<Writable>> records = readAll(set, 64);
     for (List<Writable> r : records) {
       assertEquals(4, r.size());

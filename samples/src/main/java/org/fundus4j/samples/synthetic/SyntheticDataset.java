@@ -29,10 +29,14 @@ import org.fundus4j.pipelines.Csv;
  *       {@code count / 2} abnormal (rounded down), plus {@code labels.csv}
  *       ({@code file,sop_instance_uid,label,patient_id}), read by
  *       {@code org.fundus4j.pipelines.sources.DicomFolder}.
- *   <li>{@link #writeRfmid}: {@code Training/<ID>.png} + {@code RFMiD_Training_Labels.csv} with
- *       {@code ID,Disease_Risk,DR,ARMD,ODC,MYA,ERM,BRVO} (RFMiD's names for the paper's labels).
- *   <li>{@link #writeJsiec}: one folder per class ({@link #JSIEC_CLASSES}) of JPEG files.
- *   <li>{@link #writeFives}: {@code Original/<n>_<A|D|G|N>.png} and {@code Ground truth/} vessel masks.
+ *   <li>{@link #writeRfmid}: RFMiD as its Kaggle mirror unpacks, three splits ({@link #RFMID_CSVS}:
+ *       {@code Training_Set/RFMiD_Training_Labels.csv} + {@code Training_Set/Training/<ID>.png},
+ *       {@code Evaluation_Set/...Validation/}, {@code Test_Set/...Test/}), IDs restarting at 1 in each split, the
+ *       real 47 columns ({@link #RFMID_COLUMNS}) with the paper's labels drawn where RFMiD has a column for them.
+ *   <li>{@link #writeJsiec}: one folder per class ({@link #JSIEC_CLASSES}, JSIEC's own folder names) of JPEG
+ *       files, plus the byte-identical nested copy {@code 1000images/} that JSIEC's archive carries.
+ *   <li>{@link #writeFives}: {@code train/} and {@code test/} (3:1, numbered from 1 in each), each with
+ *       {@code Original/<n>_<A|D|G|N>.png} and {@code Ground truth/} vessel masks drawn from the vessel tree.
  *   <li>{@link #writeGenericCsv}: {@code images/*.png} + {@code labels.csv}
  *       ({@code image,label,patient_id}); {@link #writeMultiLabelCsv} the same with the paper's seven
  *       label columns.
@@ -50,12 +54,28 @@ import org.fundus4j.pipelines.Csv;
  */
 public final class SyntheticDataset {
 
-  /** Class folders written by {@link #writeJsiec}, in JSIEC's naming style. */
-  public static final List<String> JSIEC_CLASSES =
-      List.of("0.0.Normal", "1.1.DR2", "10.0.Possible glaucoma", "13.Pathological myopia");
+  /**
+   * Class folders written by {@link #writeJsiec}, JSIEC's own names (sorted, so the index is the class), the
+   * classes whose signs the generator draws: normal, DR (three grades), possible glaucoma, BRVO, CRVO, ERM and
+   * pathological myopia; every JSIEC class the paper's label map names is here.
+   */
+  public static final List<String> JSIEC_CLASSES = List.of("0.0.Normal", "0.3.DR1", "1.0.DR2", "1.1.DR3",
+      "10.0.Possible glaucoma", "2.0.BRVO", "2.1.CRVO", "7.ERM", "9.Pathological myopia");
 
-  /** RFMiD columns written by {@link #writeRfmid}, after {@code ID}. */
-  public static final List<String> RFMID_COLUMNS = List.of("Disease_Risk", "DR", "ARMD", "ODC", "MYA", "ERM", "BRVO");
+  /** The nested copy of the class folders inside JSIEC's top folder, as in the published archive. */
+  public static final String JSIEC_COPY = "1000images";
+
+  /** RFMiD's columns after {@code ID}, as published: {@code Disease_Risk} then the 45 conditions. */
+  public static final List<String> RFMID_COLUMNS = List.of("Disease_Risk", "DR", "ARMD", "MH", "DN", "MYA", "BRVO",
+      "TSLN", "ERM", "LS", "MS", "CSR", "ODC", "CRVO", "TV", "AH", "ODP", "ODE", "ST", "AION", "PT", "RT", "RS", "CRS",
+      "EDN", "RPEC", "MHL", "RP", "CWS", "CB", "ODPM", "PRH", "MNF", "HR", "CRAO", "TD", "CME", "PTCR", "CF", "VH",
+      "MCA", "VS", "BRAO", "PLQ", "HPED", "CL");
+
+  /** The labels CSVs {@link #writeRfmid} writes (training, validation, test), relative to its folder. */
+  public static final List<String> RFMID_CSVS = List.of("Training_Set/RFMiD_Training_Labels.csv",
+      "Evaluation_Set/RFMiD_Validation_Labels.csv", "Test_Set/RFMiD_Testing_Labels.csv");
+  private static final List<String> RFMID_IMAGE_DIRS =
+      List.of("Training_Set/Training", "Evaluation_Set/Validation", "Test_Set/Test");
 
   private static final LocalDate FIRST_STUDY = LocalDate.of(2024, 1, 1);
 
@@ -90,32 +110,63 @@ public final class SyntheticDataset {
   }
 
   /**
-   * Writes {@code count} PNG images in the RFMiD layout; about half are normal ({@code Disease_Risk=0}).
+   * Writes {@code count} PNG images in RFMiD's three splits (see the class comment): a fifth (at least one) each
+   * for validation and test, the rest training; about half are normal ({@code Disease_Risk=0}). Drawn labels go
+   * to RFMiD's columns: AMD {@code ARMD}, glaucoma {@code ODC}, DR {@code DR}, pathologic myopia {@code MYA},
+   * ERM {@code ERM}, RVO {@code BRVO} or {@code CRVO} (seeded); RFMiD has no glaucoma-suspect column, so that
+   * sign is never drawn here.
    *
-   * @return the path of {@code RFMiD_Training_Labels.csv}; images are in {@code dir/Training}
+   * @return the training CSV; the others are {@link #RFMID_CSVS} in {@code dir}
    */
   public static Path writeRfmid(Path dir, int count, int size, long seed) throws IOException {
     checkCount(count);
-    Path images = Files.createDirectories(dir.resolve("Training"));
-    String[] rows = new String[count];
-    run(count, i -> {
-      Random rnd = random(seed, i);
-      int[] l = multiLabels(rnd);
-      SyntheticFundus.Rendered r = SyntheticFundus.renderMultiLabel(rnd, size, l, rnd.nextBoolean());
-      int id = i + 1;
-      png(r.image(), images.resolve(id + ".png"));
-      int any = 0;
-      for (int v : l) {
-        any |= v;
-      }
-      int odc = l[SyntheticFundus.GLAUCOMA] | l[SyntheticFundus.GLAUCOMA_SUSPECT];
-      rows[i] = id + "," + any + "," + l[SyntheticFundus.DR] + "," + l[SyntheticFundus.AMD] + "," + odc + ","
-          + l[SyntheticFundus.MYOPIA] + "," + l[SyntheticFundus.ERM] + "," + l[SyntheticFundus.RVO];
-    });
-    return writeLines(dir.resolve("RFMiD_Training_Labels.csv"), "ID," + String.join(",", RFMID_COLUMNS), rows);
+    if (count < 3) {
+      throw new IllegalArgumentException("RFMiD has three splits: write at least 3 images, got " + count);
+    }
+    int held = Math.max(1, count / 5);
+    int[] sizes = {count - 2 * held, held, held};
+    int first = 0;
+    for (int split = 0; split < 3; split++) {
+      Path images = Files.createDirectories(dir.resolve(RFMID_IMAGE_DIRS.get(split)));
+      String[] rows = new String[sizes[split]];
+      int offset = first;
+      run(sizes[split], k -> {
+        int i = offset + k;
+        Random rnd = random(seed, i);
+        int[] l = multiLabels(rnd);
+        l[SyntheticFundus.GLAUCOMA_SUSPECT] = 0;
+        SyntheticFundus.Rendered r = SyntheticFundus.renderMultiLabel(rnd, size, l, rnd.nextBoolean());
+        png(r.image(), images.resolve((k + 1) + ".png"));
+        boolean central = random(seed ^ 0x5DEECE66DL, i).nextBoolean();
+        int[] row = new int[RFMID_COLUMNS.size()];
+        set(row, "DR", l[SyntheticFundus.DR]);
+        set(row, "ARMD", l[SyntheticFundus.AMD]);
+        set(row, "ODC", l[SyntheticFundus.GLAUCOMA]);
+        set(row, "MYA", l[SyntheticFundus.MYOPIA]);
+        set(row, "ERM", l[SyntheticFundus.ERM]);
+        set(row, central ? "CRVO" : "BRVO", l[SyntheticFundus.RVO]);
+        set(row, "Disease_Risk", IntStream.of(row).max().orElse(0));
+        StringBuilder line = new StringBuilder(Integer.toString(k + 1));
+        for (int v : row) {
+          line.append(',').append(v);
+        }
+        rows[k] = line.toString();
+      });
+      writeLines(dir.resolve(RFMID_CSVS.get(split)), "ID," + String.join(",", RFMID_COLUMNS), rows);
+      first += sizes[split];
+    }
+    return dir.resolve(RFMID_CSVS.get(0));
   }
 
-  /** Writes {@code count} JPEG images into one folder per class of {@link #JSIEC_CLASSES}; returns {@code dir}. */
+  private static void set(int[] row, String column, int value) {
+    row[RFMID_COLUMNS.indexOf(column)] = value;
+  }
+
+  /**
+   * Writes {@code count} JPEG images into the class folders of {@link #JSIEC_CLASSES} in turn (every folder is
+   * created, even when {@code count} leaves some empty), then the byte-identical nested copy
+   * {@link #JSIEC_COPY} of those folders, as JSIEC's archive has it; returns {@code dir}.
+   */
   public static Path writeJsiec(Path dir, int count, int size, long seed) throws IOException {
     checkCount(count);
     for (String c : JSIEC_CLASSES) {
@@ -125,10 +176,12 @@ public final class SyntheticDataset {
       Random rnd = random(seed, i);
       int cls = i % JSIEC_CLASSES.size();
       int[] l = new int[7];
-      switch (cls) {
-        case 1 -> l[SyntheticFundus.DR] = 1;
-        case 2 -> l[SyntheticFundus.GLAUCOMA_SUSPECT] = 1;
-        case 3 -> l[SyntheticFundus.MYOPIA] = 1;
+      switch (JSIEC_CLASSES.get(cls)) {
+        case "0.3.DR1", "1.0.DR2", "1.1.DR3" -> l[SyntheticFundus.DR] = 1;
+        case "10.0.Possible glaucoma" -> l[SyntheticFundus.GLAUCOMA_SUSPECT] = 1;
+        case "2.0.BRVO", "2.1.CRVO" -> l[SyntheticFundus.RVO] = 1;
+        case "7.ERM" -> l[SyntheticFundus.ERM] = 1;
+        case "9.Pathological myopia" -> l[SyntheticFundus.MYOPIA] = 1;
         default -> { }
       }
       BufferedImage img = SyntheticFundus.renderMultiLabel(rnd, size, l, rnd.nextBoolean()).image();
@@ -137,22 +190,40 @@ public final class SyntheticDataset {
         throw new IOException("No JPEG writer for " + out);
       }
     });
+    for (String c : JSIEC_CLASSES) {
+      Path copy = Files.createDirectories(dir.resolve(JSIEC_COPY).resolve(c));
+      try (var files = Files.list(dir.resolve(c))) {
+        for (Path f : files.sorted().toList()) {
+          Files.copy(f, copy.resolve(f.getFileName().toString()));
+        }
+      }
+    }
     return dir;
   }
 
   /**
-   * Writes {@code count} images and vessel masks in the FIVES layout, diseases A, D, G, N in turn.
+   * Writes {@code count} images and vessel masks (drawn from the generator's vessel tree) in the FIVES layout:
+   * {@code train/} and {@code test/} in the ratio 3:1 (FIVES: 600 and 200), numbered from 1 in each split,
+   * diseases A, D, G, N in turn.
    *
-   * @return {@code dir}, which holds {@code Original} and {@code Ground truth}
+   * @return {@code dir}, which holds {@code train} and {@code test}, each with {@code Original} and
+   *     {@code Ground truth}
    */
   public static Path writeFives(Path dir, int count, int size, long seed) throws IOException {
     checkCount(count);
-    Path originals = Files.createDirectories(dir.resolve("Original"));
-    Path truths = Files.createDirectories(dir.resolve("Ground truth"));
+    if (count < 2) {
+      throw new IllegalArgumentException("FIVES has two splits: write at least 2 images, got " + count);
+    }
+    int test = Math.max(1, count / 4);
     String letters = "ADGN";
     run(count, i -> {
+      boolean inTest = i >= count - test;
+      int n = inTest ? i - (count - test) : i;
+      Path split = dir.resolve(inTest ? "test" : "train");
+      Path originals = Files.createDirectories(split.resolve("Original"));
+      Path truths = Files.createDirectories(split.resolve("Ground truth"));
       Random rnd = random(seed, i);
-      char d = letters.charAt(i % 4);
+      char d = letters.charAt(n % 4);
       int[] l = new int[7];
       switch (d) {
         case 'A' -> l[SyntheticFundus.AMD] = 1;
@@ -161,7 +232,7 @@ public final class SyntheticDataset {
         default -> { }
       }
       SyntheticFundus.Rendered r = SyntheticFundus.renderMultiLabel(rnd, size, l, rnd.nextBoolean());
-      String name = (i + 1) + "_" + d + ".png";
+      String name = (n + 1) + "_" + d + ".png";
       png(r.image(), originals.resolve(name));
       png(r.vesselMask(), truths.resolve(name));
     });

@@ -1,7 +1,4 @@
-package org.fundus4j.cli;
-
-import org.fundus4j.transfer.Mode;
-import org.fundus4j.transfer.Task;
+package org.fundus4j.pipelines.sources;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,11 +9,10 @@ import java.nio.file.Path;
 import java.util.List;
 import org.fundus4j.pipelines.LabelKind;
 import org.fundus4j.pipelines.Sample;
-import org.fundus4j.pipelines.sources.LabelledSet;
 import org.junit.jupiter.api.Test;
 
-/** How {@link TrainingData#forTask} turns each source's labels into a task's labels (1 = abnormal). */
-class TrainingDataTests {
+/** How {@link TaskData#forKind} turns each source's labels into a task's labels (1 = abnormal). */
+class TaskDataTests {
 
   private static LabelledSet set(LabelKind kind, List<String> classes, int[]... labels) {
     List<Sample> samples = new java.util.ArrayList<>();
@@ -35,7 +31,7 @@ class TrainingDataTests {
     LabelledSet multi = set(LabelKind.MULTI_LABEL, List.of("AMD", "DR"), new int[] {0, 0}, new int[] {0, 1},
         new int[] {1, 1});
 
-    LabelledSet binary = TrainingData.forTask(multi, Task.BINARY);
+    LabelledSet binary = TaskData.forKind(multi, LabelKind.BINARY);
 
     assertEquals(LabelKind.BINARY, binary.kind());
     assertArrayEquals(new int[] {0, 1, 1}, binaryLabels(binary));
@@ -46,16 +42,16 @@ class TrainingDataTests {
     LabelledSet jsiec = set(LabelKind.MULTI_CLASS, List.of("0.0.Normal", "1.1.DR2", "10.0.Possible glaucoma"),
         new int[] {0}, new int[] {1}, new int[] {2});
 
-    assertArrayEquals(new int[] {0, 1, 1}, binaryLabels(TrainingData.forTask(jsiec, Task.BINARY)));
+    assertArrayEquals(new int[] {0, 1, 1}, binaryLabels(TaskData.forKind(jsiec, LabelKind.BINARY)));
   }
 
   @Test
   void twoClassFoldersSortedAbnormalFirstAreSwapped() {
     LabelledSet folders = set(LabelKind.BINARY, List.of("abnormal", "normal"), new int[] {0}, new int[] {1});
 
-    assertArrayEquals(new int[] {1, 0}, binaryLabels(TrainingData.forTask(folders, Task.BINARY)));
+    assertArrayEquals(new int[] {1, 0}, binaryLabels(TaskData.forKind(folders, LabelKind.BINARY)));
     LabelledSet dicom = set(LabelKind.BINARY, List.of("normal", "abnormal"), new int[] {0}, new int[] {1});
-    assertArrayEquals(new int[] {0, 1}, binaryLabels(TrainingData.forTask(dicom, Task.BINARY)));
+    assertArrayEquals(new int[] {0, 1}, binaryLabels(TaskData.forKind(dicom, LabelKind.BINARY)));
   }
 
   @Test
@@ -63,7 +59,7 @@ class TrainingDataTests {
     LabelledSet binary = set(LabelKind.BINARY, List.of("normal", "abnormal"), new int[] {0});
 
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> TrainingData.forTask(binary, Task.SEGMENTATION));
+        () -> TaskData.forKind(binary, LabelKind.SEGMENTATION));
 
     assertTrue(e.getMessage().startsWith("--task segmentation cannot train on test (binary labels); give vessel masks"),
         e.getMessage());
