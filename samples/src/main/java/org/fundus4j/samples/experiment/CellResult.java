@@ -2,6 +2,7 @@ package org.fundus4j.samples.experiment;
 
 import java.util.List;
 import java.util.Map;
+import org.fundus4j.transfer.TransferRun.HeldOut;
 
 /**
  * What one grid cell measured, written as the cell's {@code metrics.json}; its presence marks the cell done.
@@ -18,7 +19,7 @@ import java.util.Map;
  * @param labelNames output labels: {@code [abnormal]}, the multi-label names, or {@code [Dice]}
  * @param score the task's held-out score: AUC (binary), macro AUC (multi-label), mean Dice (segmentation)
  * @param perLabel per label, the held-out AUC (multi-label; the AUC for binary, the Dice for segmentation)
- * @param heldOut the held-out images with their labels and scores
+ * @param heldOut the held-out images with their labels and scores (see {@link HeldOut})
  * @param external per external set name, the cell's model on it
  * @param trainLosses mean training loss per epoch
  * @param validationScores validation score per epoch (what early stopping watched)
@@ -27,42 +28,8 @@ import java.util.Map;
  */
 public record CellResult(String cell, String task, String configuration, String start, int resolution, String mode,
     double fraction, int fold, int trainImages, List<String> labelNames, double score, double[] perLabel,
-    Predictions heldOut, Map<String, Predictions> external, List<Double> trainLosses, List<Double> validationScores,
+    HeldOut heldOut, Map<String, HeldOut> external, List<Double> trainLosses, List<Double> validationScores,
     int bestEpoch, double seconds) {
-
-  /**
-   * A model's outputs on a list of images.
-   *
-   * @param images image files, in the order of {@code labels} and {@code scores}
-   * @param labels per image, the true 0/1 labels (empty arrays for segmentation)
-   * @param scores per image, the probabilities per label (binary: {@code [P(abnormal)]}; segmentation: {@code [Dice]})
-   */
-  public record Predictions(List<String> images, int[][] labels, double[][] scores) {
-    public Predictions {
-      if (images.size() != labels.length || labels.length != scores.length) {
-        throw new IllegalArgumentException("images, labels and scores differ in length");
-      }
-      images = List.copyOf(images);
-    }
-
-    /** Column {@code c} of the scores. */
-    public double[] scores(int c) {
-      double[] s = new double[scores.length];
-      for (int i = 0; i < s.length; i++) {
-        s[i] = scores[i][c];
-      }
-      return s;
-    }
-
-    /** Column {@code c} of the labels. */
-    public int[] labels(int c) {
-      int[] l = new int[labels.length];
-      for (int i = 0; i < l.length; i++) {
-        l[i] = labels[i][c];
-      }
-      return l;
-    }
-  }
 
   public CellResult {
     labelNames = List.copyOf(labelNames);

@@ -21,6 +21,7 @@ import org.fundus4j.evaluation.stats.Table1;
 import org.fundus4j.evaluation.visualize.Plots;
 import org.fundus4j.evaluation.visualize.Tsne;
 import org.fundus4j.transfer.Task;
+import org.fundus4j.transfer.TransferRun;
 
 /**
  * The HTML report of an experiment grid: per task its Table 1 (binary: AUC with DeLong p-values against the
@@ -167,7 +168,7 @@ public final class ExperimentReport {
       double fullFraction, int topResolution) {
     for (GridSpec.ExternalSpec e : grid.external()) {
       Task task = Task.parse(e.task());
-      Map<String, CellResult.Predictions> ensembles = new LinkedHashMap<>();
+      Map<String, TransferRun.HeldOut> ensembles = new LinkedHashMap<>();
       Map<String, CellResult> firsts = new LinkedHashMap<>();
       for (List<CellResult> folds : ExperimentRunner.byConfiguration(results).values()) {
         CellResult first = folds.get(0);
@@ -184,9 +185,9 @@ public final class ExperimentReport {
       String baseline = ensembles.keySet().stream().filter(c -> c.equalsIgnoreCase(grid.baselineConfiguration()))
           .findFirst().orElse(ensembles.keySet().iterator().next());
       List<List<String>> rows = new ArrayList<>();
-      for (Map.Entry<String, CellResult.Predictions> c : ensembles.entrySet()) {
+      for (Map.Entry<String, TransferRun.HeldOut> c : ensembles.entrySet()) {
         CellResult first = firsts.get(c.getKey());
-        CellResult.Predictions p = c.getValue();
+        TransferRun.HeldOut p = c.getValue();
         String score;
         String pValue;
         if (task == Task.BINARY) {
@@ -209,8 +210,8 @@ public final class ExperimentReport {
   }
 
   /** The mean of the folds' probabilities per external image. */
-  private static CellResult.Predictions ensemble(List<CellResult> folds, String external) {
-    CellResult.Predictions first = folds.get(0).external().get(external);
+  private static TransferRun.HeldOut ensemble(List<CellResult> folds, String external) {
+    TransferRun.HeldOut first = folds.get(0).external().get(external);
     double[][] mean = new double[first.scores().length][];
     for (int i = 0; i < mean.length; i++) {
       mean[i] = new double[first.scores()[i].length];
@@ -221,7 +222,7 @@ public final class ExperimentReport {
         }
       }
     }
-    return new CellResult.Predictions(first.images(), first.labels(), mean);
+    return new TransferRun.HeldOut(first.images(), first.labels(), mean, first.unreadable());
   }
 
   private static void rocCurves(HtmlReport.Builder html, Map<String, List<CellResult>> configs, double fullFraction,

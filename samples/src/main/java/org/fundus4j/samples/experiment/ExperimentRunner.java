@@ -233,11 +233,11 @@ public final class ExperimentRunner {
       throw new IOException("Cell " + cell.id() + ": " + test.unreadable().size() + " held-out images could not be "
           + "read: " + test.unreadable() + "; fix or remove them and run again");
     }
-    Map<String, CellResult.Predictions> external = new LinkedHashMap<>();
+    Map<String, TransferRun.HeldOut> external = new LinkedHashMap<>();
     for (GridSpec.ExternalSpec e : grid.external()) {
       if (Task.parse(e.task()) == cell.task()) {
         TransferRun.HeldOut ext = run.predict(externalSets.get(e.name()).samples());
-        external.put(e.name(), predictions(ext));
+        external.put(e.name(), ext);
       }
     }
     List<String> labelNames = labelNames(cell.task(), all);
@@ -251,7 +251,7 @@ public final class ExperimentRunner {
     }
     CellResult result = new CellResult(cell.id(), cell.task().word(), cell.configuration(), cell.start().label(),
         cell.resolution(), cell.mode().cardName(), cell.fraction(), cell.fold(), train.size(), labelNames, score,
-        perLabel, predictions(test), external, run.state().losses(), run.state().scores(), run.state().bestEpoch() + 1,
+        perLabel, test, external, run.state().losses(), run.state().scores(), run.state().bestEpoch() + 1,
         (System.nanoTime() - started) / 1e9);
     Path tmp = dir.resolve(METRICS + ".tmp");
     JSON.writeValue(tmp.toFile(), result);
@@ -259,10 +259,6 @@ public final class ExperimentRunner {
     deleteTree(dir.resolve(TransferRun.CHECKPOINTS));
     out.printf(Locale.ROOT, "  %-52s %s %.3f  (%d train, %d test, best epoch %d, %.0f s)%n", cell.id(),
         cell.task().metric(), score, train.size(), test.images().size(), result.bestEpoch(), result.seconds());
-  }
-
-  private static CellResult.Predictions predictions(TransferRun.HeldOut h) {
-    return new CellResult.Predictions(h.images(), h.labels(), h.scores());
   }
 
   static List<String> labelNames(Task task, LabelledSet set) {
