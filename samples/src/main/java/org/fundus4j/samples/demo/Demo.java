@@ -156,6 +156,13 @@ public final class Demo {
         Map.of("heldOutAuc", lpAuc));
     Path modelDir = outDir.resolve("model");
     SavedModel.save(modelDir, probe, card);
+    // Static int8 quantisation for `fundus screen --precision int8`, calibrated on >= 64 training images.
+    int calibrationBatches = (63 + options.batchSize()) / options.batchSize();
+    card = SavedModel.quantize(modelDir, new SavedModel(probe, card), firstBatches(trainEval, calibrationBatches),
+        "first " + calibrationBatches + " batches of " + options.batchSize() + " training images (patient-level fold 0), "
+            + "evaluation pipeline at " + options.size() + " px", 2);
+    out.printf(Locale.ROOT, "    int8 model for --precision int8: %s (calibrated on %d training images)%n",
+        modelDir.resolve(SavedModel.INT8), card.quantization().calibrationImages());
 
     out.printf(Locale.ROOT, "5/5 Screening every DICOM file with the LP model (%d px), one SR per image ...%n", options.size());
     List<Path> files = BatchScreening.expand(List.of(dataDir));
