@@ -61,7 +61,7 @@ final class ScreenCommand implements Callable<Integer> {
     try (BatchScreening screening = new BatchScreening(saved, model, uids, InferenceEngine.parse(engine),
         Precision.parse(precision), threads, batch);
         Progress bar = new ProgressBars().start("screening", files.size())) {
-      engineName = screening.engine();
+      engineName = screening.engine() + " " + Precision.parse(precision).name().toLowerCase(Locale.ROOT);
       started = System.nanoTime();
       rows = screening.run(files, out, bar::stepTo);
     }

@@ -139,29 +139,6 @@ class Int8ExportTests {
   }
 
   @Test
-  void diagnostics() throws Exception {
-    Path fp32 = dir.resolve("fp32d.onnx");
-    Path int8 = dir.resolve("int8d.onnx");
-    List<String> stages = new java.util.ArrayList<>(ResNet50.STAGE_OUTPUTS);
-    stages.add(ResNet50.FEATURES);
-    OnnxExporter.export(net, fp32, OnnxExportOptions.defaults().withAdditionalOutputs(stages.toArray(String[]::new)));
-    OnnxExporter.export(net, int8, OnnxExportOptions.defaults().withInt8(ranges).withAdditionalOutputs(stages.toArray(String[]::new)));
-    try (OnnxRuntimeBackend a = new OnnxRuntimeBackend(fp32, 2); OnnxRuntimeBackend b = new OnnxRuntimeBackend(int8, 2)) {
-      List<INDArray> x = a.run(test, stages);
-      List<INDArray> y = System.getProperty("perturb") != null
-          ? a.run(test.add(OnnxExporterTests.input(99, 16, 3, 64, 64).mul(Double.parseDouble(System.getProperty("perturb")))), stages)
-          : b.run(test, stages);
-      for (int k = 0; k < stages.size(); k++) {
-        INDArray c = x.get(k).sub(x.get(k).mean(0));
-        System.out.printf("%s max|x| %.4g std(x - mean over images) %.4g max|diff| %.4g rms diff %.4g%n", stages.get(k),
-            x.get(k).amaxNumber().doubleValue(), c.stdNumber().doubleValue(),
-            OnnxExporterTests.Transforms.maxAbsDiff(x.get(k), y.get(k)),
-            x.get(k).sub(y.get(k)).norm2Number().doubleValue() / Math.sqrt(x.get(k).length()));
-      }
-    }
-  }
-
-  @Test
   void missingRangeNamesTheTensor() {
     ActivationRanges partial = new ActivationRanges(Map.of(ResNet50.INPUT, new ActivationRanges.Range(-2f, 2f)),
         1, StaticQuantization.MINMAX);
