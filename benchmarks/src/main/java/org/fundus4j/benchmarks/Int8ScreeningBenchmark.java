@@ -102,22 +102,12 @@ public final class Int8ScreeningBenchmark {
     DataSetIterator trainEval = FundusDataSets.iterator(heldOut.train(), eval, LabelKind.BINARY, 2, batch, skips);
     DataSetIterator test = FundusDataSets.iterator(heldOut.test(), eval, LabelKind.BINARY, 2, batch, skips);
     ComputationGraph scratch = ResNet50.build(Head.linear(2), seed);
-    BatchNormCalibration.reestimate(scratch, firstBatches(trainEval, 2));
+    BatchNormCalibration.reestimate(scratch, firstImages(trainEval, 2 * batch));
     ComputationGraph probe = LinearProbe.freeze(scratch, ResNet50.FEATURES, new Adam(1e-3), seed);
     LinearProbe.train(probe, ResNet50.FEATURES, trainEval, epochs, EpochListener.none());
 
     // Calibration on training images, then both exports.
-    List<INDArray> calibration = new ArrayList<>();
-    int calibrated = 0;
-    trainEval.reset();
-    while (trainEval.hasNext() && calibrated < calibrationImages) {
-      INDArray x = trainEval.next().getFeatures();
-      calibration.add(x);
-      calibrated += (int) x.size(0);
-    }
-    if (calibrated < calibrationImages) {
-      throw new IllegalStateException("Only " + calibrated + " training images for " + calibrationImages + " asked");
-    }
+    List<INDArray> calibration = firstImages(trainEval, calibrationImages);
     long t0 = System.nanoTime();
     ActivationRanges ranges = StaticQuantization.calibrate(probe, calibration, threads);
     double calibrationSeconds = (System.nanoTime() - t0) / 1e9;
@@ -214,11 +204,18 @@ public final class Int8ScreeningBenchmark {
     }
   }
 
-  private static List<INDArray> firstBatches(DataSetIterator data, int count) {
+  /** Whole batches from the start of {@code data} holding at least {@code images} images. */
+  private static List<INDArray> firstImages(DataSetIterator data, int images) {
     List<INDArray> batches = new ArrayList<>();
+    int n = 0;
     data.reset();
-    while (data.hasNext() && batches.size() < count) {
-      batches.add(data.next().getFeatures());
+    for (; data.hasNext() && n < images; ) {
+      INDArray x = data.next().getFeatures();
+      batches.add(x);
+      n += (int) x.size(0);
+    }
+    if (n < images) {
+      throw new IllegalStateException("Only " + n + " training images, " + images + " asked for");
     }
     return batches;
   }
