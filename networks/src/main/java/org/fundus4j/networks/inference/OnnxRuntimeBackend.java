@@ -263,6 +263,33 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
 
   /** One {@code session.run}; {@code outputs == null} means the first output. */
   private List<INDArray> runOnce(INDArray part, List<String> outputs) {
+    List<INDArray> arrays = new java.util.ArrayList<>();
+    visit(part, outputs, (name, shape, fb) -> {
+      float[] values = new float[fb.remaining()];
+      fb.get(values);
+      arrays.add(Nd4j.create(values, shape, 'c'));
+    });
+    return arrays;
+  }
+
+  /** Receives one output of a run: its name, shape and values (valid only during the call). */
+  interface OutputVisitor {
+    void accept(String name, long[] shape, FloatBuffer values);
+  }
+
+  /**
+   * Runs {@code input} in one {@code session.run} and hands each named output to {@code visitor} without
+   * copying it (calibration reads min/max straight from ONNX Runtime's buffers).
+   */
+  void visit(INDArray input, List<String> outputNames, OutputVisitor visitor) {
+    if (outputNames != null) {
+      checkInput(input);
+      checkOutputs(outputNames);
+    }
+    runVisiting(input, outputNames, visitor);
+  }
+
+  private void runVisiting(INDArray part, List<String> outputs, OutputVisitor visitor) {
     INDArray c = part.dataType() == DataType.FLOAT && part.ordering() == 'c' && !part.isView()
         ? part : part.castTo(DataType.FLOAT).dup('c');
     // A direct buffer over ND4J's native memory: ONNX Runtime reads it without another copy.
@@ -271,20 +298,14 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
     List<String> names = outputs == null ? List.of(session.getOutputNames().iterator().next()) : outputs;
     try (OnnxTensor tensor = OnnxTensor.createTensor(env, data, c.shape());
          OrtSession.Result result = session.run(Map.of(inputName, tensor), new java.util.LinkedHashSet<>(names))) {
-      List<INDArray> arrays = new java.util.ArrayList<>();
       for (String name : names) {
         OnnxValue value = result.get(name).orElseThrow();
         if (!(value instanceof OnnxTensor out)) {
           throw new IllegalStateException("Output '" + name + "' of " + model.getFileName() + " is not a tensor: "
               + value.getInfo());
         }
-        long[] shape = out.getInfo().getShape();
-        FloatBuffer fb = out.getFloatBuffer();
-        float[] values = new float[fb.remaining()];
-        fb.get(values);
-        arrays.add(Nd4j.create(values, shape, 'c'));
+        visitor.accept(name, out.getInfo().getShape(), out.getFloatBuffer());
       }
-      return arrays;
     } catch (OrtException e) {
       throw new IllegalStateException("ONNX Runtime failed on input " + Arrays.toString(c.shape())
           + " with " + model.getFileName() + ": " + e.getMessage(), e);

@@ -73,10 +73,16 @@ public final class StaticQuantization {
               merge(ranges, t, batch);
             }
           }
-          List<INDArray> outs = ort.run(batch, vertices);
-          for (int k = 0; k < vertices.size(); k++) {
-            merge(ranges, vertices.get(k), outs.get(k));
-          }
+          ort.visit(batch, vertices, (name, shape, values) -> {
+            float min = Float.POSITIVE_INFINITY;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = values.position(); i < values.limit(); i++) {
+              float v = values.get(i);
+              min = Math.min(min, v);
+              max = Math.max(max, v);
+            }
+            merge(ranges, name, min, max);
+          });
           images += (int) batch.size(0);
         }
       }
@@ -104,8 +110,10 @@ public final class StaticQuantization {
   }
 
   private static void merge(Map<String, ActivationRanges.Range> ranges, String name, INDArray values) {
-    float min = values.minNumber().floatValue();
-    float max = values.maxNumber().floatValue();
+    merge(ranges, name, values.minNumber().floatValue(), values.maxNumber().floatValue());
+  }
+
+  private static void merge(Map<String, ActivationRanges.Range> ranges, String name, float min, float max) {
     if (!Float.isFinite(min) || !Float.isFinite(max)) {
       throw new IllegalArgumentException("Tensor '" + name + "' is not finite on a calibration batch (min "
           + min + ", max " + max + "); re-estimate BatchNorm statistics or check the inputs");
