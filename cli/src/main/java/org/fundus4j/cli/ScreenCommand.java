@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 import org.fundus4j.dicom.sr.UidGenerator;
 import org.fundus4j.samples.Progress;
 import org.fundus4j.samples.screening.BatchScreening;
+import org.fundus4j.networks.inference.Precision;
 import org.fundus4j.samples.screening.InferenceEngine;
 import org.fundus4j.samples.screening.ScreeningRow;
 import org.fundus4j.transfer.SavedModel;
@@ -35,6 +36,10 @@ final class ScreenCommand implements Callable<Integer> {
       description = "Inference engine: ONNX Runtime on fundus4j's export, or DL4J (default: ${DEFAULT-VALUE})")
   String engine;
 
+  @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|int8",
+      description = "fp32, or int8: the model folder's static int8 ONNX model (ONNX Runtime; default: ${DEFAULT-VALUE})")
+  String precision;
+
   @Option(names = "--threads", defaultValue = "2", description = "Inference and decoding threads (default: ${DEFAULT-VALUE})")
   int threads;
 
@@ -53,9 +58,10 @@ final class ScreenCommand implements Callable<Integer> {
     List<ScreeningRow> rows;
     long started;
     String engineName;
-    try (BatchScreening screening = new BatchScreening(saved, uids, InferenceEngine.parse(engine), threads, batch);
+    try (BatchScreening screening = new BatchScreening(saved, model, uids, InferenceEngine.parse(engine),
+        Precision.parse(precision), threads, batch);
         Progress bar = new ProgressBars().start("screening", files.size())) {
-      engineName = screening.engine();
+      engineName = screening.engine() + " " + Precision.parse(precision).name().toLowerCase(Locale.ROOT);
       started = System.nanoTime();
       rows = screening.run(files, out, bar::stepTo);
     }

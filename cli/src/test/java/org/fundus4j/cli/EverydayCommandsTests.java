@@ -91,4 +91,35 @@ class EverydayCommandsTests {
     assertEquals(1, r.exit());
     assertTrue(r.out().contains("zero.dcm"), r.out());
   }
+
+  @Test
+  void screenAtPrecisionInt8RunsTheModelFoldersInt8Model() throws Exception {
+    Path model = dir.resolve("model-int8");
+    org.deeplearning4j.nn.graph.ComputationGraph net = ResNet50.build(Head.linear(2), 3);
+    List<org.nd4j.linalg.api.ndarray.INDArray> images = List.of(org.fundus4j.pipelines.FundusDataSets.iterator(
+        org.fundus4j.pipelines.sources.DicomFolder.read(data.resolve("labels.csv")).samples(),
+        org.fundus4j.pipelines.Pipelines.evaluation(64), org.fundus4j.pipelines.LabelKind.BINARY, 2, 4,
+        new org.fundus4j.pipelines.SkipReport()).next().getFeatures());
+    org.fundus4j.transfer.BatchNormCalibration.reestimate(net, images);
+    ModelCard card = new ModelCard("cli int8 model", "1", "binary", List.of("normal", "abnormal"), "Scratch", "LP",
+        64, ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD, true, Map.of());
+    SavedModel.save(model, net, card);
+
+    CliRun missing = run("screen", "--precision", "int8", "--model", model.toString(), "--out",
+        dir.resolve("int8-missing").toString(), data.toString());
+    assertTrue(missing.exit() != 0, "int8 without an int8 model must fail");
+    assertTrue((missing.out() + missing.err()).contains("has no int8 model"), missing.out() + missing.err());
+
+    ModelCard quantized = SavedModel.quantize(model, new SavedModel(net, card), images, "the 4 test images", 1);
+    assertEquals(4, quantized.quantization().calibrationImages());
+    assertEquals(quantized.quantization(), SavedModel.readCard(model).quantization(), "recorded in model-card.json");
+    assertTrue(Files.isRegularFile(model.resolve(SavedModel.INT8)));
+
+    Path out = dir.resolve("int8-out");
+    CliRun r = run("screen", "--precision", "int8", "--model", model.toString(), "--out", out.toString(), data.toString());
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().contains("4 screened") && r.out().contains("onnxruntime int8 inference"), r.out());
+    List<String> rows = Files.readAllLines(out.resolve("summary.csv"));
+    assertEquals(4, rows.stream().filter(l -> l.contains(",screened,")).count(), rows.toString());
+  }
 }

@@ -24,10 +24,12 @@ import java.util.Map;
  *     library versions); null for models made by code rather than by {@code fundus pretrain/transfer}
  * @param operatingPoint the probability threshold per label above which a finding is called present, and how
  *     it was chosen; null when the model has none (screening then reports probabilities only)
+ * @param quantization the int8 ONNX model in the folder and how it was calibrated; null when there is none
+ *     (absent from older cards)
  */
 public record ModelCard(String name, String version, String task, List<String> labels, String start,
     String mode, int inputSize, double[] mean, double[] std, boolean syntheticData,
-    Map<String, Double> metrics, Training training, OperatingPoint operatingPoint) {
+    Map<String, Double> metrics, Training training, OperatingPoint operatingPoint, Quantization quantization) {
 
   /** torchvision's ImageNet normalisation, which the paper's models were trained with. */
   public static final double[] IMAGENET_MEAN = {0.485, 0.456, 0.406};
@@ -99,17 +101,50 @@ public record ModelCard(String name, String version, String task, List<String> l
     }
   }
 
+  /**
+   * The static int8 quantisation of the model stored beside it ({@link SavedModel#quantize}), for
+   * {@code fundus screen --precision int8}.
+   *
+   * @param file the int8 {@code .onnx} file, relative to the model folder
+   * @param scheme what is quantised and how, e.g. {@code QDQ; weights int8 per output channel, symmetric; ...}
+   * @param calibrationMethod how activation ranges were measured, e.g. {@code minmax}
+   * @param calibrationImages number of calibration images
+   * @param calibratedTensors number of activation tensors with a calibrated range
+   * @param calibrationData which images calibrated it, e.g. {@code first 64 training images, evaluation pipeline}
+   * @param sha256 SHA-256 of {@code file} (hex)
+   */
+  public record Quantization(String file, String scheme, String calibrationMethod, int calibrationImages,
+      int calibratedTensors, String calibrationData, String sha256) {
+    public Quantization {
+      if (file == null || file.isBlank()) {
+        throw new IllegalArgumentException("Quantization record needs the int8 model's file name");
+      }
+      if (calibrationImages < 1) {
+        throw new IllegalArgumentException("Quantization needs >= 1 calibration image, got " + calibrationImages);
+      }
+    }
+  }
+
+  /** A card without a quantised model. */
+  public ModelCard(String name, String version, String task, List<String> labels, String start, String mode,
+      int inputSize, double[] mean, double[] std, boolean syntheticData, Map<String, Double> metrics,
+      Training training, OperatingPoint operatingPoint) {
+    this(name, version, task, labels, start, mode, inputSize, mean, std, syntheticData, metrics, training,
+        operatingPoint, null);
+  }
+
   /** A card without an operating point. */
   public ModelCard(String name, String version, String task, List<String> labels, String start, String mode,
       int inputSize, double[] mean, double[] std, boolean syntheticData, Map<String, Double> metrics,
       Training training) {
-    this(name, version, task, labels, start, mode, inputSize, mean, std, syntheticData, metrics, training, null);
+    this(name, version, task, labels, start, mode, inputSize, mean, std, syntheticData, metrics, training, null,
+        null);
   }
 
   /** A card without a training record, for models made by code. */
   public ModelCard(String name, String version, String task, List<String> labels, String start, String mode,
       int inputSize, double[] mean, double[] std, boolean syntheticData, Map<String, Double> metrics) {
-    this(name, version, task, labels, start, mode, inputSize, mean, std, syntheticData, metrics, null, null);
+    this(name, version, task, labels, start, mode, inputSize, mean, std, syntheticData, metrics, null, null, null);
   }
 
   @JsonCreator
@@ -134,18 +169,24 @@ public record ModelCard(String name, String version, String task, List<String> l
     Map<String, Double> more = new java.util.TreeMap<>(metrics);
     more.put(key, value);
     return new ModelCard(name, version, task, labels, start, mode, inputSize, mean, std, syntheticData, more,
-        training, operatingPoint);
+        training, operatingPoint, quantization);
   }
 
   /** The same card with the given training record. */
   public ModelCard withTraining(Training record) {
     return new ModelCard(name, version, task, labels, start, mode, inputSize, mean, std, syntheticData, metrics,
-        record, operatingPoint);
+        record, operatingPoint, quantization);
   }
 
   /** The same card with the given operating point. */
   public ModelCard withOperatingPoint(OperatingPoint point) {
     return new ModelCard(name, version, task, labels, start, mode, inputSize, mean, std, syntheticData, metrics,
-        training, point);
+        training, point, quantization);
+  }
+
+  /** The same card with the given quantisation record. */
+  public ModelCard withQuantization(Quantization record) {
+    return new ModelCard(name, version, task, labels, start, mode, inputSize, mean, std, syntheticData, metrics,
+        training, operatingPoint, record);
   }
 }

@@ -8,7 +8,16 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
 import org.fundus4j.networks.LayerHelpers;
+import org.fundus4j.networks.inference.StaticQuantization;
+import org.fundus4j.networks.onnx.ActivationRanges;
+import org.fundus4j.networks.onnx.OnnxExportOptions;
+import org.fundus4j.networks.onnx.OnnxExporter;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * A trained model on disk: a folder holding {@code model.zip} (DL4J, with updater state) and
@@ -40,6 +49,36 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
     Path tmp = dir.resolve(CARD + ".tmp");
     JSON.writeValue(tmp.toFile(), card);
     Files.move(tmp, dir.resolve(CARD), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** File name of the int8 ONNX model that {@link #quantize} writes into a model folder. */
+  public static final String INT8 = "model-int8.onnx";
+
+  /**
+   * Calibrates a static int8 quantisation of {@code model} on {@code calibration} (batches preprocessed as the
+   * model's inputs, from its own training images), writes it to {@code dir/}{@value #INT8} (fundus4j's QDQ
+   * export, {@link OnnxExportOptions#withInt8}) and records it in the folder's model card.
+   *
+   * @param calibrationData which images calibrated it, for the card
+   * @return the updated card
+   */
+  public static ModelCard quantize(Path dir, SavedModel model, List<INDArray> calibration, String calibrationData,
+      int threads) throws IOException {
+    ActivationRanges ranges = StaticQuantization.calibrate(model.graph(), calibration, threads);
+    Path file = dir.resolve(INT8);
+    OnnxExporter.export(model.graph(), file, OnnxExportOptions.defaults().withInt8(ranges));
+    String sha256;
+    try {
+      sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+    ModelCard card = model.card().withQuantization(new ModelCard.Quantization(INT8,
+        "ONNX QDQ; BatchNorm folded; convolution weights int8 per output channel, symmetric; biases int32; "
+            + "inputs of convolutions, residual adds and pooling uint8 per tensor, asymmetric; dense layers float32",
+        ranges.method(), ranges.images(), ranges.ranges().size(), calibrationData, sha256));
+    writeCard(dir, card);
+    return card;
   }
 
   /** Reads a model folder written by {@link #save}. */

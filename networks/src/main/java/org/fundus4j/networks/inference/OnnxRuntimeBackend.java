@@ -184,6 +184,43 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
 
   @Override
   public INDArray predict(INDArray input) {
+    checkInput(input);
+    return Batches.run(input, options.batchSize(), part -> runOnce(part, null).get(0));
+  }
+
+  /**
+   * Like {@link #predict} but returns the model output named {@code outputName} (e.g. ResNet-50's pooled
+   * features {@code "avgpool"}, exported with {@code OnnxExportOptions.withAdditionalOutputs}); ONNX
+   * Runtime is asked for that output only.
+   *
+   * @throws IllegalArgumentException if the model has no such output
+   */
+  public INDArray predict(INDArray input, String outputName) {
+    checkInput(input);
+    checkOutputs(List.of(outputName));
+    return Batches.run(input, options.batchSize(), part -> runOnce(part, List.of(outputName)).get(0));
+  }
+
+  /**
+   * Runs {@code input} in one {@code session.run} (no splitting into batches) and returns the named
+   * outputs, in the order asked.
+   */
+  public List<INDArray> run(INDArray input, List<String> outputNames) {
+    checkInput(input);
+    checkOutputs(outputNames);
+    return runOnce(input, outputNames);
+  }
+
+  private void checkOutputs(List<String> names) {
+    for (String name : names) {
+      if (!session.getOutputNames().contains(name)) {
+        throw new IllegalArgumentException("Model " + model.getFileName() + " has no output '" + name
+            + "'; outputs: " + session.getOutputNames());
+      }
+    }
+  }
+
+  private void checkInput(INDArray input) {
     Objects.requireNonNull(input, "input");
     if (input.rank() != inputShape.length) {
       throw new IllegalArgumentException("Model " + model.getFileName() + " expects a rank-"
@@ -197,7 +234,6 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
             + Arrays.toString(input.shape()));
       }
     }
-    return Batches.run(input, options.batchSize(), this::runOnce);
   }
 
   /** Names of the model's outputs, in order; {@link #predict} returns the first. */
@@ -225,24 +261,51 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
     closeQuietly(session);
   }
 
-  private INDArray runOnce(INDArray part) {
+  /** One {@code session.run}; {@code outputs == null} means the first output. */
+  private List<INDArray> runOnce(INDArray part, List<String> outputs) {
+    List<INDArray> arrays = new java.util.ArrayList<>();
+    visit(part, outputs, (name, shape, fb) -> {
+      float[] values = new float[fb.remaining()];
+      fb.get(values);
+      arrays.add(Nd4j.create(values, shape, 'c'));
+    });
+    return arrays;
+  }
+
+  /** Receives one output of a run: its name, shape and values (valid only during the call). */
+  interface OutputVisitor {
+    void accept(String name, long[] shape, FloatBuffer values);
+  }
+
+  /**
+   * Runs {@code input} in one {@code session.run} and hands each named output to {@code visitor} without
+   * copying it (calibration reads min/max straight from ONNX Runtime's buffers).
+   */
+  void visit(INDArray input, List<String> outputNames, OutputVisitor visitor) {
+    if (outputNames != null) {
+      checkInput(input);
+      checkOutputs(outputNames);
+    }
+    runVisiting(input, outputNames, visitor);
+  }
+
+  private void runVisiting(INDArray part, List<String> outputs, OutputVisitor visitor) {
     INDArray c = part.dataType() == DataType.FLOAT && part.ordering() == 'c' && !part.isView()
         ? part : part.castTo(DataType.FLOAT).dup('c');
     // A direct buffer over ND4J's native memory: ONNX Runtime reads it without another copy.
     FloatBuffer data = c.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
     data.limit((int) c.length());
+    List<String> names = outputs == null ? List.of(session.getOutputNames().iterator().next()) : outputs;
     try (OnnxTensor tensor = OnnxTensor.createTensor(env, data, c.shape());
-         OrtSession.Result result = session.run(Map.of(inputName, tensor))) {
-      OnnxValue first = result.get(0);
-      if (!(first instanceof OnnxTensor out)) {
-        throw new IllegalStateException("First output of " + model.getFileName() + " is not a tensor: "
-            + first.getInfo());
+         OrtSession.Result result = session.run(Map.of(inputName, tensor), new java.util.LinkedHashSet<>(names))) {
+      for (String name : names) {
+        OnnxValue value = result.get(name).orElseThrow();
+        if (!(value instanceof OnnxTensor out)) {
+          throw new IllegalStateException("Output '" + name + "' of " + model.getFileName() + " is not a tensor: "
+              + value.getInfo());
+        }
+        visitor.accept(name, out.getInfo().getShape(), out.getFloatBuffer());
       }
-      long[] shape = out.getInfo().getShape();
-      FloatBuffer fb = out.getFloatBuffer();
-      float[] values = new float[fb.remaining()];
-      fb.get(values);
-      return Nd4j.create(values, shape, 'c');
     } catch (OrtException e) {
       throw new IllegalStateException("ONNX Runtime failed on input " + Arrays.toString(c.shape())
           + " with " + model.getFileName() + ": " + e.getMessage(), e);

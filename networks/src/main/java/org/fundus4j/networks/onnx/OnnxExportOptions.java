@@ -25,9 +25,11 @@ import java.util.Objects;
  * @param metadata key/value pairs for {@code ModelProto.metadata_props}, in insertion order
  * @param additionalOutputs names of further vertices exposed as graph outputs after the network's
  *     own, e.g. ResNet-50's pooled features {@code "avgpool"} for linear probes
+ * @param int8 activation ranges for a static int8 export in QDQ form ({@code null}: float32), see
+ *     {@link #withInt8(ActivationRanges)}
  */
 public record OnnxExportOptions(int opset, String graphName, String docString,
-    Map<String, String> metadata, List<String> additionalOutputs) {
+    Map<String, String> metadata, List<String> additionalOutputs, ActivationRanges int8) {
 
   /** Lowest supported operator set (Resize-13, Softmax-13 with per-axis semantics, Pad-13). */
   public static final int MIN_OPSET = 13;
@@ -56,26 +58,26 @@ public record OnnxExportOptions(int opset, String graphName, String docString,
 
   /** Opset 13, graph name {@code "fundus4j"}, no documentation or metadata. */
   public static OnnxExportOptions defaults() {
-    return new OnnxExportOptions(MIN_OPSET, "fundus4j", "", Map.of(), List.of());
+    return new OnnxExportOptions(MIN_OPSET, "fundus4j", "", Map.of(), List.of(), null);
   }
 
   public OnnxExportOptions withOpset(int newOpset) {
-    return new OnnxExportOptions(newOpset, graphName, docString, metadata, additionalOutputs);
+    return new OnnxExportOptions(newOpset, graphName, docString, metadata, additionalOutputs, int8);
   }
 
   public OnnxExportOptions withGraphName(String newName) {
-    return new OnnxExportOptions(opset, newName, docString, metadata, additionalOutputs);
+    return new OnnxExportOptions(opset, newName, docString, metadata, additionalOutputs, int8);
   }
 
   public OnnxExportOptions withDocString(String newDoc) {
-    return new OnnxExportOptions(opset, graphName, newDoc, metadata, additionalOutputs);
+    return new OnnxExportOptions(opset, graphName, newDoc, metadata, additionalOutputs, int8);
   }
 
   /** Returns options with one more (or a replaced) metadata entry. */
   public OnnxExportOptions withMetadata(String key, String value) {
     Map<String, String> copy = new LinkedHashMap<>(metadata);
     copy.put(key, value);
-    return new OnnxExportOptions(opset, graphName, docString, copy, additionalOutputs);
+    return new OnnxExportOptions(opset, graphName, docString, copy, additionalOutputs, int8);
   }
 
   /** Metadata key of the per-channel mean subtracted before the network, comma-separated. */
@@ -116,13 +118,28 @@ public record OnnxExportOptions(int opset, String graphName, String docString,
   public OnnxExportOptions withAdditionalOutputs(String... vertexNames) {
     java.util.List<String> all = new java.util.ArrayList<>(additionalOutputs);
     all.addAll(java.util.Arrays.asList(vertexNames));
-    return new OnnxExportOptions(opset, graphName, docString, metadata, all);
+    return new OnnxExportOptions(opset, graphName, docString, metadata, all, int8);
+  }
+
+  /**
+   * Returns options for a static int8 export in ONNX's QDQ form, as ONNX Runtime's
+   * {@code quantize_static(..., QuantFormat.QDQ, per_channel=True)} writes it: BatchNorm folded into the
+   * preceding convolution; every input of a convolution, residual {@code Add}, max pooling and global
+   * average pooling passes {@code QuantizeLinear -> DequantizeLinear} (uint8, per tensor, from
+   * {@code ranges}); convolution weights are int8 symmetric per output channel and biases int32 with
+   * scale {@code input scale x weight scale}. Dense layers stay float32. ONNX Runtime fuses the pattern
+   * into integer kernels (QLinearConv, QLinearAdd) and drops a ReLU in front of a zero-point-0
+   * {@code QuantizeLinear}.
+   */
+  public OnnxExportOptions withInt8(ActivationRanges ranges) {
+    return new OnnxExportOptions(opset, graphName, docString, metadata, additionalOutputs,
+        java.util.Objects.requireNonNull(ranges, "ranges"));
   }
 
   /** Returns options with all entries of {@code entries} added (replacing equal keys). */
   public OnnxExportOptions withMetadata(Map<String, String> entries) {
     Map<String, String> copy = new LinkedHashMap<>(metadata);
     copy.putAll(entries);
-    return new OnnxExportOptions(opset, graphName, docString, copy, additionalOutputs);
+    return new OnnxExportOptions(opset, graphName, docString, copy, additionalOutputs, int8);
   }
 }

@@ -133,7 +133,7 @@ public final class OnnxExporter {
       throw new IllegalArgumentException("ComputationGraph must be initialised (call init()) before export");
     }
     long start = System.nanoTime();
-    Translation t = new Translation(graph, options.additionalOutputs());
+    Translation t = new Translation(graph, options.additionalOutputs(), options.int8());
     t.translate();
     Path absolute = out.toAbsolutePath();
     Path tmp = absolute.resolveSibling(absolute.getFileName() + ".part");
@@ -167,8 +167,59 @@ public final class OnnxExporter {
     return v == null ? "dev" : v;
   }
 
-  /** A tensor in the ONNX graph: its name, rank and channel count ({@code -1} if unknown). */
-  private record Tensor(String name, int rank, long channels) {}
+  /**
+   * The vertices and graph inputs whose outputs an int8 export ({@link OnnxExportOptions#withInt8})
+   * quantises, in topological order: every input of a convolution, element-wise {@code Add}, max
+   * pooling or global average pooling vertex. {@link org.fundus4j.networks.inference.StaticQuantization#calibrate} measures these.
+   */
+  public static List<String> quantizedTensors(ComputationGraph graph) {
+    ComputationGraphConfiguration conf = graph.getConfiguration();
+    java.util.LinkedHashSet<String> names = new java.util.LinkedHashSet<>();
+    for (String name : conf.getTopologicalOrderStr()) {
+      GraphVertex v = conf.getVertices().get(name);
+      if (v != null && quantizesInputs(v)) {
+        names.addAll(conf.getVertexInputs().get(name));
+      }
+    }
+    List<String> ordered = new ArrayList<>();
+    for (String name : conf.getTopologicalOrderStr()) {
+      if (names.contains(name)) {
+        ordered.add(name);
+      }
+    }
+    return ordered;
+  }
+
+  /** Whether an int8 export puts {@code QuantizeLinear -> DequantizeLinear} on the inputs of {@code vertex}. */
+  private static boolean quantizesInputs(GraphVertex vertex) {
+    GraphVertex v = unwrap(vertex);
+    if (v instanceof ElementWiseVertex ew) {
+      return ew.getOp() == ElementWiseVertex.Op.Add;
+    }
+    if (!(v instanceof LayerVertex lv) || lv.getPreProcessor() != null) {
+      return false;
+    }
+    Layer layer = unwrap(lv.getLayerConf().getLayer());
+    Class<?> type = layer.getClass();
+    return type == ConvolutionLayer.class || type == Convolution2D.class
+        || ((type == SubsamplingLayer.class || type == Pooling2D.class)
+            && ((SubsamplingLayer) layer).getPoolingType() == PoolingType.MAX)
+        || (type == GlobalPoolingLayer.class && ((GlobalPoolingLayer) layer).getPoolingType() == PoolingType.AVG);
+  }
+
+  /**
+   * A tensor in the ONNX graph: its name, rank, channel count ({@code -1} if unknown) and, for the output
+   * of a {@code DequantizeLinear}, its quantisation scale ({@code NaN} otherwise).
+   */
+  private record Tensor(String name, int rank, long channels, float scale) {
+    Tensor(String name, int rank, long channels) {
+      this(name, rank, channels, Float.NaN);
+    }
+
+    boolean quantized() {
+      return !Float.isNaN(scale);
+    }
+  }
 
   /** State of one export: the builder and the ONNX tensor produced by each DL4J vertex. */
   private static final class Translation {
@@ -179,9 +230,16 @@ public final class OnnxExporter {
     private final List<String> order;
     private final List<String> inputNames;
     private final List<String> outputNames;
+    /** Activation ranges of an int8 export, or {@code null}. */
+    private final ActivationRanges int8;
+    /** Convolution vertex to the BatchNorm vertex folded into it (int8 exports). */
+    private final Map<String, String> foldedInto = new HashMap<>();
+    /** DequantizeLinear output per quantised source vertex, shared by all its consumers. */
+    private final Map<String, Tensor> dequantized = new HashMap<>();
 
-    Translation(ComputationGraph graph, List<String> additionalOutputs) {
+    Translation(ComputationGraph graph, List<String> additionalOutputs, ActivationRanges int8) {
       this.graph = graph;
+      this.int8 = int8;
       this.conf = graph.getConfiguration();
       this.order = conf.getTopologicalOrderStr();
       this.inputNames = List.copyOf(conf.getNetworkInputs());
@@ -195,6 +253,68 @@ public final class OnnxExporter {
         }
       }
       this.outputNames = List.copyOf(outputs);
+      if (int8 != null) {
+        findFoldableBatchNorms();
+      }
+    }
+
+    /**
+     * Convolutions (identity activation, not a graph output) whose only consumer is a BatchNorm layer
+     * fed by nothing else: their BatchNorm is folded into the weights, as integer kernels need.
+     */
+    private void findFoldableBatchNorms() {
+      Map<String, List<String>> consumers = new HashMap<>();
+      conf.getVertexInputs().forEach((v, ins) -> ins.forEach(i -> consumers.computeIfAbsent(i, k -> new ArrayList<>()).add(v)));
+      for (String name : order) {
+        GraphVertex v = unwrap(conf.getVertices().get(name));
+        List<String> users = consumers.getOrDefault(name, List.of());
+        if (!(v instanceof LayerVertex lv) || lv.getPreProcessor() != null || users.size() != 1
+            || outputNames.contains(name)) {
+          continue;
+        }
+        Layer layer = unwrap(lv.getLayerConf().getLayer());
+        boolean conv = (layer.getClass() == ConvolutionLayer.class || layer.getClass() == Convolution2D.class)
+            && (((ConvolutionLayer) layer).getActivationFn() == null
+                || ((ConvolutionLayer) layer).getActivationFn() instanceof ActivationIdentity);
+        String user = users.get(0);
+        GraphVertex u = unwrap(conf.getVertices().get(user));
+        if (conv && u instanceof LayerVertex ulv && ulv.getPreProcessor() == null
+            && unwrap(ulv.getLayerConf().getLayer()).getClass() == BatchNormalization.class
+            && conf.getVertexInputs().get(user).size() == 1) {
+          foldedInto.put(name, user);
+        }
+      }
+    }
+
+    /** {@code QuantizeLinear -> DequantizeLinear} on the output of {@code source}, made once per source. */
+    private Tensor dequantized(String source, Tensor t) {
+      Tensor cached = dequantized.get(source);
+      if (cached != null) {
+        return cached;
+      }
+      ActivationRanges.Range range = rangeOf(source);
+      float scale = range.uint8Scale();
+      String s = builder.floatInitializer(source + ".q_scale", new long[0], new float[] {scale});
+      String zp = builder.byteInitializer(source + ".q_zero_point", new long[0], OnnxGraphBuilder.DATA_TYPE_UINT8,
+          new byte[] {(byte) range.uint8ZeroPoint()});
+      String q = builder.node("QuantizeLinear", source + "/QuantizeLinear", List.of(t.name(), s, zp),
+          List.of(source + "/quantized"));
+      String dq = builder.node("DequantizeLinear", source + "/DequantizeLinear", List.of(q, s, zp),
+          List.of(source + "/dequantized"));
+      Tensor out = new Tensor(dq, t.rank(), t.channels(), scale);
+      dequantized.put(source, out);
+      return out;
+    }
+
+    /** A max pooling keeps its input's range, so ONNX Runtime runs it on uint8 directly. */
+    private ActivationRanges.Range rangeOf(String source) {
+      GraphVertex v = conf.getVertices().get(source);
+      if (v != null && unwrap(v) instanceof LayerVertex lv && lv.getPreProcessor() == null
+          && unwrap(lv.getLayerConf().getLayer()) instanceof SubsamplingLayer sub
+          && sub.getPoolingType() == PoolingType.MAX) {
+        return rangeOf(conf.getVertexInputs().get(source).get(0));
+      }
+      return int8.get(source);
     }
 
     void translate() {
@@ -207,9 +327,11 @@ public final class OnnxExporter {
           continue;
         }
         GraphVertex vertex = conf.getVertices().get(name);
+        boolean quantize = int8 != null && quantizesInputs(vertex);
         List<Tensor> in = new ArrayList<>();
         for (String src : conf.getVertexInputs().get(name)) {
-          in.add(Objects.requireNonNull(produced.get(src), () -> "vertex " + src + " not yet produced"));
+          Tensor t = Objects.requireNonNull(produced.get(src), () -> "vertex " + src + " not yet produced");
+          in.add(quantize ? dequantized(src, t) : t);
         }
         produced.put(name, vertex(name, vertex, in));
       }
@@ -387,10 +509,15 @@ public final class OnnxExporter {
         throw nhwc(name, c);
       }
       Map<String, INDArray> p = params(name);
-      String w = weight(name, "W", p);
-      List<String> inputs = new ArrayList<>(List.of(x.name(), w));
-      if (c.hasBias()) {
-        inputs.add(bias(name, "b", p));
+      String bnName = foldedInto.get(name);
+      List<String> inputs = new ArrayList<>(List.of(x.name()));
+      if (bnName == null && !x.quantized()) {
+        inputs.add(weight(name, "W", p));
+        if (c.hasBias()) {
+          inputs.add(bias(name, "b", p));
+        }
+      } else {
+        inputs.addAll(foldedQuantizedWeights(name, c, p, bnName, x));
       }
       List<Attribute> attrs = new ArrayList<>();
       attrs.add(Attribute.ofInts("kernel_shape", c.getKernelSize()));
@@ -398,9 +525,88 @@ public final class OnnxExporter {
       attrs.add(Attribute.ofInts("dilations", c.getDilation()));
       attrs.add(Attribute.ofInt("group", 1));
       attrs.add(padding(name, c, c.getConvolutionMode(), c.getPadding()));
-      String y = builder.node("Conv", name + "/Conv", inputs, List.of(name + "/conv"),
+      String y = builder.node("Conv", name + "/Conv", inputs, List.of(bnName != null ? bnName : name + "/conv"),
           attrs.toArray(Attribute[]::new));
       return activation(name, c.getActivationFn(), new Tensor(y, 4, c.getNOut()), name);
+    }
+
+    /**
+     * Weight and bias inputs of a convolution whose BatchNorm {@code bnName} (may be {@code null}) is
+     * folded in ({@code W' = W gamma / sqrt(var + eps)}, {@code b' = (b - mean) gamma / sqrt(var + eps)
+     * + beta}) and, if its input {@code x} is quantised, the weights int8 per output channel
+     * ({@code scale = max|W'| / 127}) and the bias int32 with scale {@code x.scale * weight scale}.
+     */
+    private List<String> foldedQuantizedWeights(String name, ConvolutionLayer c, Map<String, INDArray> p,
+        String bnName, Tensor x) {
+      INDArray wArray = param(name, "W", p);
+      long[] wShape = wArray.shape();
+      float[] w = toFloats(wArray);
+      int out = (int) wShape[0];
+      int per = w.length / out;
+      double[] b = new double[out];
+      if (c.hasBias()) {
+        float[] b0 = floats(name, "b", p);
+        for (int o = 0; o < out; o++) {
+          b[o] = b0[o];
+        }
+      }
+      if (bnName != null) {
+        BatchNormalization bn = (BatchNormalization) unwrap(
+            ((LayerVertex) unwrap(conf.getVertices().get(bnName))).getLayerConf().getLayer());
+        float[][] gbmv = batchNormParameters(bnName, bn);
+        for (int o = 0; o < out; o++) {
+          double k = gbmv[0][o] / Math.sqrt(gbmv[3][o] + bn.getEps());
+          for (int j = 0; j < per; j++) {
+            w[o * per + j] = (float) (w[o * per + j] * k);
+          }
+          b[o] = (b[o] - gbmv[2][o]) * k + gbmv[1][o];
+        }
+      }
+      boolean withBias = bnName != null || c.hasBias();
+      if (!x.quantized()) {
+        List<String> names = new ArrayList<>(List.of(builder.floatInitializer(name + ".W", wShape, w)));
+        if (withBias) {
+          float[] bf = new float[out];
+          for (int o = 0; o < out; o++) {
+            bf[o] = (float) b[o];
+          }
+          names.add(builder.floatInitializer(name + ".b", new long[] {out}, bf));
+        }
+        return names;
+      }
+      float[] wScale = new float[out];
+      byte[] wq = new byte[w.length];
+      for (int o = 0; o < out; o++) {
+        float max = 0f;
+        for (int j = 0; j < per; j++) {
+          max = Math.max(max, Math.abs(w[o * per + j]));
+        }
+        wScale[o] = max > 0 ? max / 127f : 1f;
+        for (int j = 0; j < per; j++) {
+          wq[o * per + j] = (byte) Math.max(-127, Math.min(127, Math.round(w[o * per + j] / wScale[o])));
+        }
+      }
+      long[] perChannel = {out};
+      String wDq = builder.node("DequantizeLinear", name + "/W/DequantizeLinear", List.of(
+          builder.byteInitializer(name + ".W_quantized", wShape, OnnxGraphBuilder.DATA_TYPE_INT8, wq),
+          builder.floatInitializer(name + ".W_scale", perChannel, wScale),
+          builder.byteInitializer(name + ".W_zero_point", perChannel, OnnxGraphBuilder.DATA_TYPE_INT8, new byte[out])),
+          List.of(name + ".W_dequantized"), Attribute.ofInt("axis", 0));
+      if (!withBias) {
+        return List.of(wDq);
+      }
+      float[] bScale = new float[out];
+      int[] bq = new int[out];
+      for (int o = 0; o < out; o++) {
+        bScale[o] = x.scale() * wScale[o];
+        bq[o] = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, Math.round(b[o] / bScale[o])));
+      }
+      String bDq = builder.node("DequantizeLinear", name + "/b/DequantizeLinear", List.of(
+          builder.int32Initializer(name + ".b_quantized", perChannel, bq),
+          builder.floatInitializer(name + ".b_scale", perChannel, bScale),
+          builder.int32Initializer(name + ".b_zero_point", perChannel, new int[out])),
+          List.of(name + ".b_dequantized"), Attribute.ofInt("axis", 0));
+      return List.of(wDq, bDq);
     }
 
     private Tensor deconvolution(String name, Deconvolution2D d, Tensor x) {
@@ -441,6 +647,26 @@ public final class OnnxExporter {
       if (x.rank() != 2 && x.rank() != 4) {
         throw new UnsupportedLayerException(name, "BatchNormalization on rank-" + x.rank() + " input");
       }
+      if (foldedInto.containsValue(name)) {
+        return x; // folded into the convolution that produced x
+      }
+      float[][] gbmv = batchNormParameters(name, bn);
+      int n = gbmv[0].length;
+      long[] shape = {n};
+      List<String> inputs = List.of(x.name(),
+          builder.floatInitializer(name + ".gamma", shape, gbmv[0]),
+          builder.floatInitializer(name + ".beta", shape, gbmv[1]),
+          builder.floatInitializer(name + ".mean", shape, gbmv[2]),
+          builder.floatInitializer(name + ".var", shape, gbmv[3]));
+      // DL4J 1.0.0-M2.1 never applies a BatchNormalization layer's activation function (activate()
+      // returns preOutput()), although the builder accepts one: neither do we.
+      String y = builder.node("BatchNormalization", name, inputs, List.of(name),
+          Attribute.ofFloat("epsilon", (float) bn.getEps()));
+      return new Tensor(y, x.rank(), n);
+    }
+
+    /** gamma, beta, running mean and running variance of a BatchNorm layer, in that order. */
+    private float[][] batchNormParameters(String name, BatchNormalization bn) {
       Map<String, INDArray> p = params(name);
       int n = (int) bn.getNOut();
       float[] gamma;
@@ -467,17 +693,7 @@ public final class OnnxExporter {
       } else {
         var = floats(name, "var", p);
       }
-      long[] shape = {n};
-      List<String> inputs = List.of(x.name(),
-          builder.floatInitializer(name + ".gamma", shape, gamma),
-          builder.floatInitializer(name + ".beta", shape, beta),
-          builder.floatInitializer(name + ".mean", shape, mean),
-          builder.floatInitializer(name + ".var", shape, var));
-      // DL4J 1.0.0-M2.1 never applies a BatchNormalization layer's activation function (activate()
-      // returns preOutput()), although the builder accepts one: neither do we.
-      String y = builder.node("BatchNormalization", name, inputs, List.of(name),
-          Attribute.ofFloat("epsilon", (float) bn.getEps()));
-      return new Tensor(y, x.rank(), n);
+      return new float[][] {gamma, beta, mean, var};
     }
 
     private Tensor subsampling(String name, SubsamplingLayer s, Tensor x) {

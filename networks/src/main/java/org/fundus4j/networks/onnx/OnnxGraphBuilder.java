@@ -65,6 +65,9 @@ final class OnnxGraphBuilder {
   private static final int TENSOR_NAME = 8;
   private static final int TENSOR_RAW_DATA = 9;
   static final int DATA_TYPE_FLOAT = 1;
+  static final int DATA_TYPE_UINT8 = 2;
+  static final int DATA_TYPE_INT8 = 3;
+  static final int DATA_TYPE_INT32 = 6;
   static final int DATA_TYPE_INT64 = 7;
   // ValueInfoProto / TypeProto / TypeProto.Tensor / TensorShapeProto / Dimension
   private static final int VALUE_INFO_NAME = 1;
@@ -197,6 +200,41 @@ final class OnnxGraphBuilder {
     raw.asLongBuffer().put(values);
     addInitializer(name, new long[] {values.length}, DATA_TYPE_INT64, raw.array());
     return name;
+  }
+
+  /**
+   * Adds an 8-bit initializer ({@link #DATA_TYPE_INT8} or {@link #DATA_TYPE_UINT8}; each byte is one
+   * element, two's complement for int8) with the given shape ({@code []} for a scalar); returns its name.
+   */
+  String byteInitializer(String name, long[] dims, int dataType, byte[] values) {
+    if (dataType != DATA_TYPE_INT8 && dataType != DATA_TYPE_UINT8) {
+      throw new IllegalArgumentException("Not an 8-bit ONNX data type: " + dataType);
+    }
+    checkCount(name, dims, values.length);
+    addInitializer(name, dims, dataType, values.clone());
+    parameterCount += values.length;
+    return name;
+  }
+
+  /** Adds an int32 initializer (quantised biases) with the given shape; returns its name. */
+  String int32Initializer(String name, long[] dims, int[] values) {
+    checkCount(name, dims, values.length);
+    ByteBuffer raw = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+    raw.asIntBuffer().put(values);
+    addInitializer(name, dims, DATA_TYPE_INT32, raw.array());
+    parameterCount += values.length;
+    return name;
+  }
+
+  private static void checkCount(String name, long[] dims, int count) {
+    long expected = 1;
+    for (long d : dims) {
+      expected *= d;
+    }
+    if (expected != count) {
+      throw new IllegalStateException("Initializer " + name + ": shape product " + expected
+          + " != " + count + " values");
+    }
   }
 
   void input(ValueInfo info) {

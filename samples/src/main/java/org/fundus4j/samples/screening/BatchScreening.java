@@ -25,6 +25,7 @@ import org.fundus4j.dicom.sr.ScreeningReportWriter;
 import org.fundus4j.dicom.sr.SrResult;
 import org.fundus4j.dicom.sr.UidGenerator;
 import org.fundus4j.networks.inference.InferenceBackend;
+import org.fundus4j.networks.inference.Precision;
 import org.fundus4j.pipelines.FundusPipeline;
 import org.fundus4j.pipelines.Pipelines;
 import org.fundus4j.pipelines.ScalableImage;
@@ -72,6 +73,25 @@ public final class BatchScreening implements AutoCloseable {
    */
   public BatchScreening(SavedModel model, UidGenerator uids, InferenceEngine engine, int threads, int batchSize)
       throws IOException {
+    this(model, uids, threads, () -> engine.open(model.graph(), threads, batchSize));
+  }
+
+  /**
+   * Screens the model saved in {@code modelDir} at {@code precision} ({@code int8}: the folder's int8 ONNX
+   * model, see {@link InferenceEngine#open(SavedModel, Path, Precision, int, int)}).
+   */
+  public BatchScreening(SavedModel model, Path modelDir, UidGenerator uids, InferenceEngine engine,
+      Precision precision, int threads, int batchSize) throws IOException {
+    this(model, uids, threads, () -> engine.open(model, modelDir, precision, threads, batchSize));
+  }
+
+  /** Opens an inference backend; may throw {@link IOException}. */
+  private interface BackendOpener {
+    InferenceBackend open() throws IOException;
+  }
+
+  private BatchScreening(SavedModel model, UidGenerator uids, int threads, BackendOpener opener)
+      throws IOException {
     this.card = model.card();
     if (!"binary".equals(card.task())) {
       throw new IllegalArgumentException("Screening needs a binary normal/abnormal model, got task '"
@@ -82,12 +102,12 @@ public final class BatchScreening implements AutoCloseable {
       throw new IllegalArgumentException("Model card of '" + card.name() + "' has no 'abnormal' label: "
           + card.labels());
     }
-    if (threads < 1 || batchSize < 1) {
-      throw new IllegalArgumentException("threads and batch size must be >= 1, got " + threads + ", " + batchSize);
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }
     this.pipeline = Pipelines.evaluation(card.inputSize());
     this.reports = new ScreeningReportWriter(algorithm(), uids);
-    this.backend = engine.open(model.graph(), threads, batchSize);
+    this.backend = opener.open();
     this.decodeThreads = threads;
   }
 

@@ -8,7 +8,10 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.fundus4j.networks.inference.Dl4jBackend;
 import org.fundus4j.networks.inference.InferenceBackend;
 import org.fundus4j.networks.inference.OnnxRuntimeBackend;
+import org.fundus4j.networks.inference.Precision;
 import org.fundus4j.networks.onnx.OnnxExporter;
+import org.fundus4j.transfer.ModelCard;
+import org.fundus4j.transfer.SavedModel;
 
 /**
  * Which engine runs a saved model forward for screening: ONNX Runtime on fundus4j's own ONNX export
@@ -40,5 +43,30 @@ public enum InferenceEngine {
     OnnxExporter.export(graph, onnx);
     return new OnnxRuntimeBackend(onnx, OnnxRuntimeBackend.Options.defaults().withIntraOpThreads(threads)
         .withBatchSize(batchSize));
+  }
+
+  /**
+   * Opens a backend for the model saved in {@code modelDir} at {@code precision}: {@link Precision#FP32} as
+   * {@link #open(ComputationGraph, int, int)}, {@link Precision#INT8} the folder's int8 ONNX model
+   * ({@link SavedModel#quantize}) in ONNX Runtime.
+   *
+   * @throws IllegalArgumentException for int8 with the DL4J engine, or a folder without an int8 model
+   */
+  public InferenceBackend open(SavedModel model, Path modelDir, Precision precision, int threads, int batchSize)
+      throws IOException {
+    if (precision == Precision.FP32) {
+      return open(model.graph(), threads, batchSize);
+    }
+    if (this != ONNX) {
+      throw new IllegalArgumentException("--precision int8 runs in ONNX Runtime only; use --engine onnx");
+    }
+    ModelCard.Quantization q = model.card().quantization();
+    if (q == null || !Files.isRegularFile(modelDir.resolve(q.file()))) {
+      throw new IllegalArgumentException("Model folder " + modelDir + " has no int8 model (model-card.json "
+          + (q == null ? "has no quantization record" : "names " + q.file() + ", which is missing")
+          + "); make one with SavedModel.quantize on >= 64 training images, or screen with --precision fp32");
+    }
+    return new OnnxRuntimeBackend(modelDir.resolve(q.file()), OnnxRuntimeBackend.Options.defaults()
+        .withIntraOpThreads(threads).withBatchSize(batchSize));
   }
 }

@@ -1,0 +1,47 @@
+package org.fundus4j.transfer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The optional int8 record of a model card: absent from older cards, kept through JSON and {@code withX}. */
+class ModelCardQuantizationTests {
+  @TempDir
+  Path dir;
+
+  private static final ModelCard CARD = new ModelCard("q test", "1", "binary", List.of("normal", "abnormal"),
+      "Scratch", "LP", 128, ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD, true, Map.of("heldOutAuc", 0.9));
+
+  @Test
+  void cardWithoutTheFieldReadsAsNoQuantization() throws Exception {
+    SavedModel.writeCard(dir, CARD);
+    String json = Files.readString(dir.resolve(SavedModel.CARD)).replaceAll(",\\s*\"quantization\"\\s*:\\s*null", "");
+    Files.writeString(dir.resolve(SavedModel.CARD), json);
+    assertEquals(false, json.contains("quantization"), json);
+    assertNull(SavedModel.readCard(dir).quantization());
+  }
+
+  @Test
+  void quantizationSurvivesJsonAndOtherWithers() throws Exception {
+    ModelCard.Quantization q = new ModelCard.Quantization(SavedModel.INT8, "QDQ", "minmax", 64, 70,
+        "first 64 training images", "ab12");
+    ModelCard card = CARD.withQuantization(q).withMetric("x", 1.0)
+        .withOperatingPoint(new ModelCard.OperatingPoint("Youden", Map.of("abnormal", 0.4)));
+    SavedModel.writeCard(dir, card);
+    assertEquals(q, SavedModel.readCard(dir).quantization());
+  }
+
+  @Test
+  void quantizationNeedsAFileAndImages() {
+    assertThrows(IllegalArgumentException.class, () -> new ModelCard.Quantization(" ", "QDQ", "minmax", 64, 1, "", ""));
+    assertThrows(IllegalArgumentException.class,
+        () -> new ModelCard.Quantization(SavedModel.INT8, "QDQ", "minmax", 0, 1, "", ""));
+  }
+}
