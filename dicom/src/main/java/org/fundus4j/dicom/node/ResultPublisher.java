@@ -3,7 +3,9 @@ package org.fundus4j.dicom.node;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.fundus4j.dicom.sr.AlgorithmId;
+import org.fundus4j.dicom.sr.CodedConcept;
 import org.fundus4j.dicom.sr.Finding;
 
 /**
@@ -32,10 +34,11 @@ public interface ResultPublisher {
    * @param findings the model's findings, as written into the SR
    * @param srSopInstanceUid the SOP Instance UID of the image's SR
    * @param algorithm the model's name and version
+   * @param calls the model's call per finding concept ({@link ImageScreener#call}); concepts without one absent
    * @param out file to write; its parent exists
    */
-  void write(Path image, List<Finding> findings, String srSopInstanceUid, AlgorithmId algorithm, Path out)
-      throws IOException;
+  void write(Path image, List<Finding> findings, String srSopInstanceUid, AlgorithmId algorithm,
+      Map<CodedConcept, Boolean> calls, Path out) throws IOException;
 
   /**
    * Sends a file {@link #write} wrote. Sending the same file twice must not create a second result at the

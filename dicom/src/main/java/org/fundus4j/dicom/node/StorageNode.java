@@ -3,6 +3,7 @@ package org.fundus4j.dicom.node;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,6 +20,7 @@ import org.fundus4j.dicom.net.ReceivedInstance;
 import org.fundus4j.dicom.net.StorageListener;
 import org.fundus4j.dicom.net.StoreSummary;
 import org.fundus4j.dicom.sr.AlgorithmId;
+import org.fundus4j.dicom.sr.CodedConcept;
 import org.fundus4j.dicom.sr.Finding;
 import org.fundus4j.dicom.sr.ScreeningReportWriter;
 import org.fundus4j.dicom.sr.SrResult;
@@ -278,7 +280,11 @@ public final class StorageNode implements AutoCloseable {
         if (publisher.isPresent()) {
           Files.createDirectories(config.workDir().resolve("results"));
           String rel = "results/" + srFileName(sop, algorithm).replace(".dcm", publisher.get().fileSuffix());
-          publisher.get().write(image.get(), findings, entry.srSopInstanceUid(), algorithm,
+          Map<CodedConcept, Boolean> calls = new HashMap<>();
+          for (Finding f : findings) {
+            config.screener().call(f).ifPresent(c -> calls.put(f.concept(), c));
+          }
+          publisher.get().write(image.get(), findings, entry.srSopInstanceUid(), algorithm, calls,
               config.workDir().resolve(rel));
           resultEntry = new SrLedger.Entry(sop, algorithm, entry.srSopInstanceUid(), rel,
               SrLedger.State.RESULT_WRITTEN);
