@@ -7,7 +7,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -39,6 +38,7 @@ public final class FhirPublisher implements ResultPublisher {
   private final URI base;
   private final Optional<String> token;
   private final HttpClient http;
+  private final FhirBundleWriter bundles = new FhirBundleWriter();
 
   /**
    * Publishes to the FHIR server at {@code base} (the service base URL, e.g. {@code https://ehr/fhir}).
@@ -67,15 +67,13 @@ public final class FhirPublisher implements ResultPublisher {
 
   @Override
   public String fileSuffix() {
-    return ".json";
+    return bundles.fileSuffix();
   }
 
   @Override
   public void write(Path image, List<Finding> findings, String srSopInstanceUid, AlgorithmId algorithm,
       Map<CodedConcept, Boolean> calls, Path out) throws IOException {
-    ScreeningResult result = ScreeningResult.read(image, findings, srSopInstanceUid, algorithm, calls,
-        Instant.now());
-    ScreeningBundle.write(ScreeningBundle.build(result), out);
+    bundles.write(image, findings, srSopInstanceUid, algorithm, calls, out);
   }
 
   @Override
