@@ -16,6 +16,7 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
 import org.fundus4j.dicom.LogSafe;
 
 /**
@@ -31,7 +32,7 @@ import org.fundus4j.dicom.LogSafe;
  *       {@code srs_sent_total}, {@code results_sent_total}, {@code retries_total{destination}};</li>
  *   <li>{@code screening_seconds}: histogram of the model's time per image.</li>
  * </ul>
- * Failure reasons are fixed words: {@code screening}, {@code image_missing}, {@code io}, {@code internal}.
+ * Messages shown have every UID replaced by its short hash. Failure reasons are fixed words: {@code screening}, {@code image_missing}, {@code io}, {@code internal}.
  */
 public final class NodeMetrics {
 
@@ -58,6 +59,8 @@ public final class NodeMetrics {
    * @param message the error message (names the file or field, never patient data)
    */
   public record RecentFailure(Instant at, String image, String reason, String message) {}
+
+  private static final Pattern UID = Pattern.compile("\\d+(?:\\.\\d+){2,}");
 
   private final PrometheusRegistry registry = new PrometheusRegistry();
   private final Counter received;
@@ -122,7 +125,8 @@ public final class NodeMetrics {
     }
   }
 
-  void failed(String imageSop, String reason, String message) {
+  void failed(String imageSop, String reason, String rawMessage) {
+    String message = shortenUids(rawMessage);
     failed.labelValues(reason).inc();
     lastError = reason + ": " + message;
     synchronized (recentFailures) {
@@ -143,7 +147,13 @@ public final class NodeMetrics {
 
   void retry(String destination, String message) {
     retries.labelValues(destination).inc();
-    lastError = "sending " + destination + ": " + message;
+    lastError = "sending " + destination + ": " + shortenUids(message);
+  }
+
+  /** {@code text} with every DICOM UID in it (e.g. in a store path; 3+ components, 10+ characters) replaced by its {@link LogSafe#shortHash}. */
+  static String shortenUids(String text) {
+    return UID.matcher(text == null ? "null" : text).replaceAll(m -> m.group().length() < 10 ? m.group()
+        : LogSafe.shortHash(m.group()));
   }
 
   /** The last error of this run (a failure reason and message, or a failed send), or {@code ""}. */
