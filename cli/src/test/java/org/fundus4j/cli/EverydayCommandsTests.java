@@ -88,7 +88,8 @@ class EverydayCommandsTests {
         assertEquals(org.hl7.fhir.r4.model.Bundle.BundleType.TRANSACTION, b.getType());
         b.getEntry().stream().map(e -> e.getResource())
             .filter(x -> x instanceof org.hl7.fhir.r4.model.DiagnosticReport)
-            .forEach(x -> reportIds.add(((org.hl7.fhir.r4.model.DiagnosticReport) x).getIdentifierFirstRep().getValue()));
+            .forEach(x -> reportIds.add(
+                ((org.hl7.fhir.r4.model.DiagnosticReport) x).getIdentifierFirstRep().getValue()));
       }
     }
     assertEquals(srUids, reportIds);

@@ -11,7 +11,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +25,7 @@ import org.fundus4j.dicom.node.StorageNode;
 import org.fundus4j.dicom.testing.FundusStudyFixture;
 import org.fundus4j.dicom.testing.MeanBrightnessScreener;
 import org.fundus4j.dicom.testing.OrthancServer;
+import org.fundus4j.dicom.testing.Storescu;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.DiagnosticReport;
 import org.hl7.fhir.r4.model.Observation;
@@ -70,12 +70,8 @@ class FhirNodeTest {
   }
 
   static void storescu(int port, List<Path> files) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of("storescu", "-xy", "-aet", MODALITY.value(), "-aec", NODE.value(),
-        "127.0.0.1", String.valueOf(port)));
-    files.forEach(f -> cmd.add(f.toString()));
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    String out = new String(p.getInputStream().readAllBytes());
-    assertEquals(0, p.waitFor(), out);
+    String out = Storescu.push("-xy", MODALITY.value(), NODE.value(), port, files);
+    assertTrue(out.startsWith("exit=0"), out);
   }
 
   static Bundle search(HapiFhirServer server, String query) throws Exception {

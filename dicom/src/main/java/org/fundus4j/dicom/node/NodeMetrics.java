@@ -32,7 +32,8 @@ import org.fundus4j.dicom.LogSafe;
  *       {@code srs_sent_total}, {@code results_sent_total}, {@code retries_total{destination}};</li>
  *   <li>{@code screening_seconds}: histogram of the model's time per image.</li>
  * </ul>
- * Messages shown have every UID replaced by its short hash. Failure reasons are fixed words: {@code screening}, {@code image_missing}, {@code io}, {@code internal}.
+ * Messages shown have every UID replaced by its short hash. Failure reasons are fixed words:
+ * {@code screening}, {@code image_missing}, {@code io}, {@code internal}.
  */
 public final class NodeMetrics {
 
@@ -150,7 +151,10 @@ public final class NodeMetrics {
     lastError = "sending " + destination + ": " + shortenUids(message);
   }
 
-  /** {@code text} with every DICOM UID in it (e.g. in a store path; 3+ components, 10+ characters) replaced by its {@link LogSafe#shortHash}. */
+  /**
+   * {@code text} with every DICOM UID in it (e.g. in a store path; 3+ components, 10+ characters) replaced by
+   * its {@link LogSafe#shortHash}.
+   */
   static String shortenUids(String text) {
     return UID.matcher(text == null ? "null" : text).replaceAll(m -> m.group().length() < 10 ? m.group()
         : LogSafe.shortHash(m.group()));

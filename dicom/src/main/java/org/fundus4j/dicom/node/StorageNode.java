@@ -291,38 +291,17 @@ public final class StorageNode implements AutoCloseable {
           ledger.record(resultEntry);
         }
       }
-      if (!srSent) {
-        try {
-          send(config.workDir().resolve(entry.srFile()));
-        } catch (PacsException e) {
-          LOG.warn("Sending SR for {} failed, retrying in {} ms: {}", LogSafe.shortHash(sop),
-              config.retryDelay().toMillis(), e.getMessage());
-          lastSendError = "SR to " + config.destination() + ": " + e.getMessage();
-          metrics.retry("sr", e.getMessage());
-          return closing;
-        }
-        ledger.record(new SrLedger.Entry(sop, algorithm, entry.srSopInstanceUid(), entry.srFile(),
-            SrLedger.State.SENT));
-        metrics.srSent();
-        lastSendError = "";
-        LOG.info("SR {} for image {} sent via {}", LogSafe.shortHash(entry.srSopInstanceUid()),
-            LogSafe.shortHash(sop), config.destination());
+      Path srFile = config.workDir().resolve(entry.srFile());
+      if (!srSent && !deliver(sop, entry, SrLedger.State.SENT, "SR via " + config.destination(),
+          () -> send(srFile))) {
+        return closing;
       }
       if (publisher.isPresent() && !resultSent) {
-        try {
-          publisher.get().send(config.workDir().resolve(resultEntry.srFile()));
-        } catch (IOException e) {
-          LOG.warn("Sending the result for {} ({}) failed, retrying in {} ms: {}", LogSafe.shortHash(sop),
-              publisher.get().describe(), config.retryDelay().toMillis(), e.getMessage());
-          lastSendError = publisher.get().describe() + ": " + e.getMessage();
-          metrics.retry("result", e.getMessage());
+        Path resultFile = config.workDir().resolve(resultEntry.srFile());
+        if (!deliver(sop, resultEntry, SrLedger.State.RESULT_SENT, publisher.get().describe(),
+            () -> publisher.get().send(resultFile))) {
           return closing;
         }
-        ledger.record(new SrLedger.Entry(sop, algorithm, entry.srSopInstanceUid(), resultEntry.srFile(),
-            SrLedger.State.RESULT_SENT));
-        metrics.resultSent();
-        lastSendError = "";
-        LOG.info("Result for image {} sent: {}", LogSafe.shortHash(sop), publisher.get().describe());
       }
       store.mark(sop, InstanceState.SR_SENT, entry.srSopInstanceUid());
       return true;
@@ -335,6 +314,40 @@ public final class StorageNode implements AutoCloseable {
       }
       return true;
     }
+  }
+
+  /** A send to one destination; PacsException (C-STORE, STOW-RS) or IOException (result publisher). */
+  private interface Send {
+    void run() throws PacsException, IOException;
+  }
+
+  /**
+   * Sends {@code written}'s file and journals {@code sentState}; false (the send is retried) when the
+   * destination failed.
+   */
+  private boolean deliver(String sop, SrLedger.Entry written, SrLedger.State sentState, String where, Send send)
+      throws IOException {
+    String destination = sentState == SrLedger.State.SENT ? "sr" : "result";
+    try {
+      send.run();
+    } catch (PacsException | IOException e) {
+      LOG.warn("Sending {} for {} ({}) failed, retrying in {} ms: {}", destination, LogSafe.shortHash(sop), where,
+          config.retryDelay().toMillis(), e.getMessage());
+      lastSendError = where + ": " + e.getMessage();
+      metrics.retry(destination, e.getMessage());
+      return false;
+    }
+    ledger.record(new SrLedger.Entry(sop, written.algorithm(), written.srSopInstanceUid(), written.srFile(),
+        sentState));
+    if (sentState == SrLedger.State.SENT) {
+      metrics.srSent();
+    } else {
+      metrics.resultSent();
+    }
+    lastSendError = "";
+    LOG.info("{} for image {} sent: {} {}", destination, LogSafe.shortHash(sop), where,
+        LogSafe.shortHash(written.srSopInstanceUid()));
+    return true;
   }
 
   private void fail(String sop, String reason, String message) throws IOException {

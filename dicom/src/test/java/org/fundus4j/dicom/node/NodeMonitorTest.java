@@ -28,6 +28,7 @@ import javax.imageio.ImageIO;
 import org.fundus4j.dicom.testing.FundusStudyFixture;
 import org.fundus4j.dicom.testing.MeanBrightnessScreener;
 import org.fundus4j.dicom.testing.OrthancServer;
+import org.fundus4j.dicom.testing.Storescu;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -102,12 +103,9 @@ class NodeMonitorTest {
     try (StorageNode node = StorageNode.start(config);
         NodeMonitor monitor = NodeMonitor.start(node, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
             Optional.empty())) {
-      List<String> cmd = new ArrayList<>(List.of("storescu", "-xy", "-aet", StorageNodeTest.MODALITY.value(),
-          "-aec", StorageNodeTest.NODE.value(), "127.0.0.1", String.valueOf(node.port())));
-      study.files().forEach(f -> cmd.add(f.toString()));
-      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      String out = new String(p.getInputStream().readAllBytes());
-      assertEquals(0, p.waitFor(), out);
+      String out = Storescu.push("-xy", StorageNodeTest.MODALITY.value(), StorageNodeTest.NODE.value(), node.port(),
+          study.files());
+      assertTrue(out.startsWith("exit=0"), out);
       assertTrue(node.awaitIdle(Duration.ofSeconds(120)));
       NodeStatus status = node.status();
       assertEquals(new NodeStatus(20, 20, 0, 0, 0), status);
@@ -146,11 +144,9 @@ class NodeMonitorTest {
       try (var files = Files.list(tmp.resolve("node").resolve("sr"))) {
         sr = files.filter(f -> f.toString().endsWith(".dcm")).findFirst().orElseThrow();
       }
-      Process bad = new ProcessBuilder("storescu", "-R", "-aet", StorageNodeTest.MODALITY.value(), "-aec",
-          StorageNodeTest.NODE.value(), "127.0.0.1", String.valueOf(node.port()), sr.toString())
-          .redirectErrorStream(true).start();
-      String badOut = new String(bad.getInputStream().readAllBytes());
-      assertEquals(0, bad.waitFor(), badOut);
+      String badOut = Storescu.push("-R", StorageNodeTest.MODALITY.value(), StorageNodeTest.NODE.value(),
+          node.port(), List.of(sr));
+      assertTrue(badOut.startsWith("exit=0"), badOut);
       assertTrue(node.awaitIdle(Duration.ofSeconds(60)));
       status = node.status();
       assertEquals(new NodeStatus(20, 20, 1, 0, 0), status); // received counts images on disk in the store
@@ -183,7 +179,8 @@ class NodeMonitorTest {
         assertTrue(cell.find(), "no count '" + e.getKey() + "' in the rendered page");
         assertEquals(e.getValue(), Long.parseLong(cell.group(1)), e.getKey());
       }
-      Matcher rows = Pattern.compile("<td><code>uid#[0-9a-f]{8}</code></td><td>Imaging result abnormal</td><td>0\\.\\d{3}</td>")
+      Matcher rows = Pattern.compile(
+          "<td><code>uid#[0-9a-f]{8}</code></td><td>Imaging result abnormal</td><td>0\\.\\d{3}</td>")
           .matcher(dom.stdout());
       int recent = 0;
       while (rows.find()) {

@@ -242,7 +242,9 @@ public final class BatchScreening implements AutoCloseable {
       SrResult sr = reports.write(file, findings, srFile);
       if (results != null) {
         Files.createDirectories(resultsDir);
-        results.write(file, findings, sr.sopInstanceUid(), algorithm(), java.util.Map.of(),
+        java.util.Map<org.fundus4j.dicom.sr.CodedConcept, Boolean> calls = new java.util.HashMap<>();
+        abnormalCall(probability).ifPresent(c -> calls.put(Findings.ABNORMAL_FUNDUS, c));
+        results.write(file, findings, sr.sopInstanceUid(), algorithm(), calls,
             resultsDir.resolve(safeName(uid) + results.fileSuffix()));
       }
       return new ScreeningRow(file, uid, ScreeningRow.Status.SCREENED, probability, sr.file(), null);
@@ -267,6 +269,18 @@ public final class BatchScreening implements AutoCloseable {
       throw new DicomReadException(file, "cannot decode the image: " + e.getMessage(), e);
     }
     return backend.predict(input).getDouble(0, abnormalColumn);
+  }
+
+  /**
+   * The call on "abnormal" at the model card's operating point ({@code probability >= threshold}), or empty
+   * when the card has none.
+   */
+  java.util.Optional<Boolean> abnormalCall(double probability) {
+    ModelCard.OperatingPoint point = card.operatingPoint();
+    if (point == null || !point.thresholds().containsKey("abnormal")) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(probability >= point.thresholds().get("abnormal"));
   }
 
   /** Name and version of the model, as written into the SRs. */
