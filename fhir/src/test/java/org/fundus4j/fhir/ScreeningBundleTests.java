@@ -148,6 +148,11 @@ class ScreeningBundleTests {
     assertEquals("F4J-0002", suspect.getCode().getCodingFirstRep().getCode());
     assertEquals(0.25, suspect.getValueQuantity().getValue().doubleValue(), 0.0);
     assertTrue(suspect.getInterpretation().isEmpty(), "no call was made for glaucoma suspect");
+
+    ScreeningResult negative = new ScreeningResult(result.image(), result.patient(), result.srSopInstanceUid(),
+        ALGORITHM, result.findings(), Map.of(Findings.ABNORMAL_FUNDUS, false), ISSUED);
+    Observation called = resources(ScreeningBundle.build(negative), Observation.class).get(0);
+    assertEquals("NEG", called.getInterpretationFirstRep().getCodingFirstRep().getCode());
   }
 
   @Test
