@@ -171,6 +171,37 @@ class FhirNodeTest {
   }
 
   @Test
+  void bundleWrittenButNotAcceptedBeforeAStopIsSentOnceAfterTheRestart() throws Exception {
+    FundusStudyFixture.Study study = FundusStudyFixture.make(tmp.resolve("resume-src"), 1, "PAT-RESUME", "L",
+        "20240707", 32);
+    Path work = tmp.resolve("node-resume");
+    try (HapiFhirServer fhir = HapiFhirServer.start(Optional.of(TOKEN))) {
+      fhir.refuseNext(Integer.MAX_VALUE);
+      try (StorageNode node = StorageNode.start(config(work, fhir.base()))) {
+        storescu(node.port(), study.files());
+        // wait (bounded) until the node has tried the FHIR server once: the SR is out, the Bundle journalled
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (fhir.transactions() == 0 && System.nanoTime() < deadline) {
+          Thread.sleep(20); // polling a condition, not a timing assumption
+        }
+        assertTrue(fhir.transactions() > 0, "the node never tried the FHIR server");
+      }
+      try (SrLedger ledger = SrLedger.open(work.resolve("sr-ledger.tsv"))) {
+        assertEquals(1, ledger.sentCount());
+        assertEquals(0, ledger.sentCount(SrLedger.Channel.RESULT));
+      }
+      int refused = fhir.transactions();
+      fhir.refuseNext(0);
+      try (StorageNode node = StorageNode.start(config(work, fhir.base()))) {
+        assertTrue(node.awaitIdle(Duration.ofSeconds(60)));
+        assertEquals(1, node.status().srSent());
+      }
+      assertEquals(refused + 1, fhir.transactions());
+      assertEquals(1, reportsOfStudy(fhir, study.studyInstanceUid()).size());
+    }
+  }
+
+  @Test
   void wrongTokenIsAnErrorNamingTheServerAndStatus() throws Exception {
     try (HapiFhirServer fhir = HapiFhirServer.start(Optional.of(TOKEN))) {
       Path file = tmp.resolve("empty-transaction.json");
