@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
@@ -16,6 +15,7 @@ import org.fundus4j.dicom.InstanceInfo;
 import org.fundus4j.dicom.sr.CodedConcept;
 import org.fundus4j.dicom.sr.Finding;
 import org.fundus4j.dicom.sr.ScreeningReportWriter;
+import org.fundus4j.dicom.store.Durable;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
@@ -222,13 +222,16 @@ public final class ScreeningBundle {
     return parser.encodeResourceToString(bundle);
   }
 
-  /** Writes the Bundle as FHIR JSON to {@code file}, atomically (temporary file, then move). */
+  /**
+   * Writes the Bundle as FHIR JSON to {@code file}, atomically and durably (temporary file, fsync, rename:
+   * {@link Durable#move}), so that the node's ledger never points at a torn Bundle.
+   */
   public static void write(Bundle bundle, Path file) throws IOException {
     Path dir = file.toAbsolutePath().getParent();
     Path tmp = Files.createTempFile(dir, ".fhir-", ".tmp");
     try {
       Files.writeString(tmp, toJson(bundle), StandardCharsets.UTF_8);
-      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      Durable.move(tmp, file);
     } finally {
       Files.deleteIfExists(tmp);
     }
