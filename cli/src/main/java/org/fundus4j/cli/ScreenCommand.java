@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.fundus4j.dicom.sr.UidGenerator;
+import org.fundus4j.fhir.FhirBundleWriter;
 import org.fundus4j.samples.Progress;
 import org.fundus4j.samples.screening.BatchScreening;
 import org.fundus4j.networks.inference.Precision;
@@ -46,6 +47,11 @@ final class ScreenCommand implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "8", description = "Images per inference call (default: ${DEFAULT-VALUE})")
   int batch;
 
+  @Option(names = "--fhir", paramLabel = "DIR",
+      description = "Also write one FHIR R4 transaction Bundle per screened image (DiagnosticReport + Observations)"
+          + " into DIR")
+  Path fhir;
+
   @Parameters(arity = "1..*", paramLabel = "DIR|FILE", description = "DICOM files or folders (recursive)")
   List<Path> inputs;
 
@@ -62,6 +68,9 @@ final class ScreenCommand implements Callable<Integer> {
         Precision.parse(precision), threads, batch);
         Progress bar = new ProgressBars().start("screening", files.size())) {
       engineName = screening.engine() + " " + Precision.parse(precision).name().toLowerCase(Locale.ROOT);
+      if (fhir != null) {
+        screening.writeResults(new FhirBundleWriter(), fhir);
+      }
       started = System.nanoTime();
       rows = screening.run(files, out, bar::stepTo);
     }
@@ -74,8 +83,8 @@ final class ScreenCommand implements Callable<Integer> {
         System.out.println("ERROR  " + row.file() + ": " + row.reason());
       }
     }
-    System.out.printf(Locale.ROOT, "%d files: %d screened (SRs in %s), %d errors; summary %s%n", rows.size(), ok,
-        out.resolve("sr"), rows.size() - ok, csv);
+    System.out.printf(Locale.ROOT, "%d files: %d screened (SRs in %s%s), %d errors; summary %s%n", rows.size(), ok,
+        out.resolve("sr"), fhir == null ? "" : ", FHIR Bundles in " + fhir, rows.size() - ok, csv);
     System.out.printf(Locale.ROOT, "%.1f s, %.2f images/s end to end (decode, preprocess, %s inference, SR)%n",
         seconds, rows.size() / seconds, engineName);
     return ok > 0 ? 0 : 1;

@@ -2,12 +2,14 @@ package org.fundus4j.cli;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -16,10 +18,12 @@ import org.fundus4j.dicom.net.AeTitle;
 import org.fundus4j.dicom.net.DicomWebAuth;
 import org.fundus4j.dicom.net.PacsAddress;
 import org.fundus4j.dicom.node.NodeConfig;
+import org.fundus4j.dicom.node.NodeMonitor;
 import org.fundus4j.dicom.node.NodeStatus;
 import org.fundus4j.dicom.node.SrDestination;
 import org.fundus4j.dicom.node.StorageNode;
 import org.fundus4j.dicom.sr.UidGenerator;
+import org.fundus4j.fhir.FhirPublisher;
 import org.fundus4j.samples.screening.InferenceEngine;
 import org.fundus4j.samples.screening.ModelScreener;
 import org.fundus4j.transfer.SavedModel;
@@ -85,6 +89,23 @@ final class ServeCommand implements Callable<Integer> {
       description = "Wait before sending again when the destination is down (default: ${DEFAULT-VALUE})")
   long retryDelaySeconds;
 
+  @Option(names = "--fhir", paramLabel = "URL",
+      description = "Also post one FHIR R4 transaction Bundle per image to this FHIR server base URL, retried and"
+          + " never twice, like the SRs")
+  URI fhir;
+
+  @Option(names = "--fhir-token", paramLabel = "TOKEN", defaultValue = "${env:FUNDUS4J_FHIR_TOKEN}",
+      description = "Bearer token for --fhir (or set FUNDUS4J_FHIR_TOKEN)")
+  String fhirToken;
+
+  @Option(names = "--http", paramLabel = "[HOST:]PORT",
+      description = "Serve /health, /metrics (Prometheus) and a status page on HOST:PORT (HOST default 127.0.0.1)")
+  String http;
+
+  @Option(names = "--http-token", paramLabel = "TOKEN", defaultValue = "${env:FUNDUS4J_HTTP_TOKEN}",
+      description = "Bearer token required by --http (or set FUNDUS4J_HTTP_TOKEN)")
+  String httpToken;
+
   @Option(names = "--status-every", defaultValue = "60", paramLabel = "SECONDS",
       description = "Print the counters this often when they changed (default: ${DEFAULT-VALUE})")
   long statusEverySeconds;
@@ -124,12 +145,26 @@ final class ServeCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     CountDownLatch stopped = new CountDownLatch(1);
     StorageNode node = start();
+    NodeMonitor monitor;
+    try {
+      monitor = http == null ? null : NodeMonitor.start(node, httpAddress(http), optional(httpToken));
+    } catch (IOException | RuntimeException e) {
+      node.close();
+      throw e;
+    }
     NodeStatus[] last = {node.status()};
     System.out.printf(Locale.ROOT, "fundus serve: %s listening on %s:%d, accepting %s; SRs by %s; work %s%n", aet,
         bind, node.port(), String.join(",", allow), destinationText(), work);
+    if (monitor != null) {
+      System.out.printf(Locale.ROOT, "fundus serve: status page, /health and /metrics on http://%s:%d/%n",
+          httpAddress(http).getHostString(), monitor.port());
+    }
     System.out.println(statusLine(last[0]));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       NodeStatus end = node.status();
+      if (monitor != null) {
+        monitor.close();
+      }
       node.close();
       System.out.println("fundus serve: stopped; " + statusLine(end));
       stopped.countDown();
@@ -170,7 +205,30 @@ final class ServeCommand implements Callable<Integer> {
     if (uidRoot != null) {
       config = config.withUids(UidGenerator.withRoot(uidRoot));
     }
+    if (fhir != null) {
+      config = config.withPublisher(new FhirPublisher(fhir, optional(fhirToken)));
+    }
     return config;
+  }
+
+  private static Optional<String> optional(String token) {
+    return token == null || token.isEmpty() ? Optional.empty() : Optional.of(token);
+  }
+
+  /** {@code PORT} or {@code HOST:PORT}; loopback when no host is given. */
+  static InetSocketAddress httpAddress(String spec) {
+    int colon = spec.lastIndexOf(':');
+    String host = colon < 0 ? "127.0.0.1" : spec.substring(0, colon);
+    String port = colon < 0 ? spec : spec.substring(colon + 1);
+    try {
+      int p = Integer.parseInt(port);
+      if (p < 0 || p > 65535) {
+        throw new NumberFormatException();
+      }
+      return new InetSocketAddress(host, p);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("--http must be PORT or HOST:PORT with a port 0-65535, got '" + spec + "'");
+    }
   }
 
   private SrDestination srDestination(AeTitle self) {
@@ -184,8 +242,8 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   private String destinationText() {
-    return destination.cStore != null ? "C-STORE to " + destination.cStore.sendTo : "STOW-RS to "
-        + destination.stow.root;
+    return (destination.cStore != null ? "C-STORE to " + destination.cStore.sendTo : "STOW-RS to "
+        + destination.stow.root) + (fhir == null ? "" : ", FHIR Bundles to " + fhir);
   }
 
   static String statusLine(NodeStatus s) {

@@ -64,16 +64,35 @@ class EverydayCommandsTests {
         Map.of()));
     Path out = dir.resolve("screen-out");
 
-    CliRun r = run("screen", "--model", model.toString(), "--out", out.toString(), data.toString());
+    CliRun r = run("screen", "--model", model.toString(), "--out", out.toString(), "--fhir",
+        out.resolve("fhir").toString(), data.toString());
 
     assertEquals(0, r.exit(), r.err());
     List<String> csv = Files.readAllLines(out.resolve("summary.csv"));
     assertEquals(9, csv.size(), "header + one row per input (4 images, 3 bad files, labels.csv): " + csv);
     assertEquals(4, csv.stream().filter(l -> l.contains(",screened,")).count());
     assertEquals(4, csv.stream().filter(l -> l.contains(",error,")).count());
+    java.util.Set<String> srUids = new java.util.HashSet<>();
     try (var srs = Files.list(out.resolve("sr"))) {
-      assertEquals(4, srs.count());
+      for (Path sr : srs.toList()) {
+        srUids.add("urn:oid:" + org.fundus4j.dicom.DicomImages.readInfo(sr).sopInstanceUid());
+      }
     }
+    assertEquals(4, srUids.size());
+    // --fhir: one transaction Bundle per screened image, its DiagnosticReport identified by the image's SR UID
+    java.util.Set<String> reportIds = new java.util.HashSet<>();
+    try (var bundles = Files.list(out.resolve("fhir"))) {
+      for (Path json : bundles.toList()) {
+        org.hl7.fhir.r4.model.Bundle b = org.fundus4j.fhir.ScreeningBundle.context().newJsonParser()
+            .parseResource(org.hl7.fhir.r4.model.Bundle.class, Files.readString(json));
+        assertEquals(org.hl7.fhir.r4.model.Bundle.BundleType.TRANSACTION, b.getType());
+        b.getEntry().stream().map(e -> e.getResource())
+            .filter(x -> x instanceof org.hl7.fhir.r4.model.DiagnosticReport)
+            .forEach(x -> reportIds.add(
+                ((org.hl7.fhir.r4.model.DiagnosticReport) x).getIdentifierFirstRep().getValue()));
+      }
+    }
+    assertEquals(srUids, reportIds);
     assertTrue(r.out().contains("4 screened"), r.out());
     patientIds.forEach(id -> assertFalse(r.out().contains(id) || r.err().contains(id), "patient id leaked: " + id));
   }

@@ -114,7 +114,8 @@ class ServeCommandTests {
     List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g", "-cp",
         classPath, FundusCli.class.getName(), "serve", "--aet", "FUNDUSNODE", "--port", "0", "--bind", "127.0.0.1",
         "--allow", "FUNDUSCAM", "--work", tmp.resolve("process-node").toString(), "--model", model.toString(),
-        "--send-to", orthanc.dicom().toString(), "--calling-aet", "FUNDUS4J", "--status-every", "1");
+        "--send-to", orthanc.dicom().toString(), "--calling-aet", "FUNDUS4J", "--status-every", "1",
+        "--http", "127.0.0.1:0");
     Process serve = new ProcessBuilder(cmd).redirectError(stderr.toFile()).start();
     try {
       List<String> lines = new ArrayList<>();
@@ -125,6 +126,10 @@ class ServeCommandTests {
         String prefix = "fundus serve: FUNDUSNODE listening on 127.0.0.1:";
         assertTrue(first.startsWith(prefix), first);
         int port = Integer.parseInt(first.substring(prefix.length(), first.indexOf(',', prefix.length())));
+        String monitorLine = readLine(out, lines, stderr);
+        String httpPrefix = "fundus serve: status page, /health and /metrics on http://127.0.0.1:";
+        assertTrue(monitorLine.startsWith(httpPrefix), monitorLine);
+        int httpPort = Integer.parseInt(monitorLine.substring(httpPrefix.length(), monitorLine.lastIndexOf('/')));
         assertEquals("received 0, SRs sent 0, failed 0, queued 0, rejected associations 0", readLine(out, lines, stderr));
 
         String pushed = storescu("FUNDUSCAM", port, study.files());
@@ -133,6 +138,11 @@ class ServeCommandTests {
         do {
           status = readLine(out, lines, stderr);
         } while (!status.startsWith("received 2, SRs sent 2"));
+        String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create("http://127.0.0.1:" + httpPort + "/metrics")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.contains("\nfundus_node_sr_sent_images 2.0\n"), metrics);
+        assertTrue(metrics.matches("(?s).*\nfundus_node_screening_seconds_count 2(\\.0)?\n.*"), metrics);
 
         serve.toHandle().destroy(); // SIGTERM by PID (Process.destroy would also close our end of stdout)
         assertTrue(serve.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "serve did not stop on SIGTERM");

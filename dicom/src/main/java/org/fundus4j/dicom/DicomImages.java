@@ -146,6 +146,18 @@ public final class DicomImages {
     return DicomFiles.info(DicomFiles.parse(file, false), file);
   }
 
+  /**
+   * Reads Patient ID (0010,0020) and Issuer of Patient ID (0010,0021) from the header of {@code file}.
+   *
+   * @throws DicomReadException naming the file when it cannot be parsed
+   */
+  public static PatientRef readPatient(Path file) throws DicomReadException {
+    Objects.requireNonNull(file, "file");
+    AttributeList list = DicomFiles.parse(file, false);
+    return new PatientRef(Attribute.getSingleStringValueOrEmptyString(list, TagFromName.PatientID),
+        Attribute.getSingleStringValueOrEmptyString(list, TagFromName.IssuerOfPatientID));
+  }
+
   private static void requireImage(AttributeList list, InstanceInfo info, Path file)
       throws DicomReadException {
     if (list.get(TagFromName.PixelData) == null && info.isImage()) {

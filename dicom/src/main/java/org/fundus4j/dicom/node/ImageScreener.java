@@ -2,6 +2,7 @@ package org.fundus4j.dicom.node;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.fundus4j.dicom.sr.AlgorithmId;
 import org.fundus4j.dicom.sr.Finding;
 
@@ -25,4 +26,13 @@ public interface ImageScreener {
    * @throws Exception when the image cannot be screened; the node records the instance FAILED with the message
    */
   List<Finding> screen(Path dicomFile) throws Exception;
+
+  /**
+   * The model's call on {@code finding} at its operating point: present (true), absent (false), or empty
+   * when the model has no operating point. Shown on the node's status page and written as the FHIR
+   * Observation's interpretation.
+   */
+  default Optional<Boolean> call(Finding finding) {
+    return Optional.empty();
+  }
 }

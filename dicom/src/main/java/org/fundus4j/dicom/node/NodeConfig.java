@@ -3,6 +3,7 @@ package org.fundus4j.dicom.node;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Set;
 import org.fundus4j.dicom.net.AeTitle;
 import org.fundus4j.dicom.net.ProgressListener;
@@ -28,6 +29,7 @@ import org.fundus4j.dicom.sr.UidGenerator;
  * @param uids UID source for SRs
  * @param retryDelay wait before sending again after the destination failed
  * @param progress told {@code (SRs sent, images received)} as the queue moves
+ * @param publisher a second destination for each result (e.g. FHIR), or empty
  */
 public record NodeConfig(
     AeTitle aeTitle,
@@ -39,12 +41,13 @@ public record NodeConfig(
     SrDestination destination,
     UidGenerator uids,
     Duration retryDelay,
-    ProgressListener progress) {
+    ProgressListener progress,
+    Optional<ResultPublisher> publisher) {
 
   /** Checks every setting; throws {@link IllegalArgumentException} naming the bad one. */
   public NodeConfig {
     if (aeTitle == null || bindAddress == null || workDir == null || screener == null || destination == null
-        || uids == null || progress == null) {
+        || uids == null || progress == null || publisher == null) {
       throw new IllegalArgumentException("NodeConfig: AE title, bind address, work dir, screener, destination,"
           + " UID generator and progress listener are required");
     }
@@ -65,7 +68,7 @@ public record NodeConfig(
       ImageScreener screener, SrDestination destination) {
     try {
       return new NodeConfig(aeTitle, InetAddress.getByName("0.0.0.0"), port, allowedCallers, workDir, screener,
-          destination, UidGenerator.uuidDerived(), Duration.ofSeconds(10), ProgressListener.NONE);
+          destination, UidGenerator.uuidDerived(), Duration.ofSeconds(10), ProgressListener.NONE, Optional.empty());
     } catch (java.net.UnknownHostException e) {
       throw new IllegalStateException("0.0.0.0 is always resolvable", e);
     }
@@ -74,36 +77,42 @@ public record NodeConfig(
   /** A copy listening on {@code address} only (e.g. loopback in tests). */
   public NodeConfig withBindAddress(InetAddress address) {
     return new NodeConfig(aeTitle, address, port, allowedCallers, workDir, screener, destination, uids, retryDelay,
-        progress);
+        progress, publisher);
   }
 
   /** A copy sending SRs elsewhere. */
   public NodeConfig withDestination(SrDestination newDestination) {
     return new NodeConfig(aeTitle, bindAddress, port, allowedCallers, workDir, screener, newDestination, uids,
-        retryDelay, progress);
+        retryDelay, progress, publisher);
   }
 
   /** A copy taking SR UIDs from {@code generator} (e.g. the hospital's root). */
   public NodeConfig withUids(UidGenerator generator) {
     return new NodeConfig(aeTitle, bindAddress, port, allowedCallers, workDir, screener, destination, generator,
-        retryDelay, progress);
+        retryDelay, progress, publisher);
   }
 
   /** A copy waiting {@code delay} before retrying a failed send. */
   public NodeConfig withRetryDelay(Duration delay) {
     return new NodeConfig(aeTitle, bindAddress, port, allowedCallers, workDir, screener, destination, uids, delay,
-        progress);
+        progress, publisher);
   }
 
   /** A copy reporting queue progress to {@code listener}. */
   public NodeConfig withProgress(ProgressListener listener) {
     return new NodeConfig(aeTitle, bindAddress, port, allowedCallers, workDir, screener, destination, uids,
-        retryDelay, listener);
+        retryDelay, listener, publisher);
   }
 
   /** A copy on another port. */
   public NodeConfig withPort(int newPort) {
     return new NodeConfig(aeTitle, bindAddress, newPort, allowedCallers, workDir, screener, destination, uids,
-        retryDelay, progress);
+        retryDelay, progress, publisher);
+  }
+
+  /** A copy that also sends each result to {@code resultPublisher} (e.g. a FHIR server). */
+  public NodeConfig withPublisher(ResultPublisher resultPublisher) {
+    return new NodeConfig(aeTitle, bindAddress, port, allowedCallers, workDir, screener, destination, uids,
+        retryDelay, progress, Optional.of(resultPublisher));
   }
 }

@@ -15,7 +15,8 @@ import org.fundus4j.dicom.sr.AlgorithmId;
 
 /**
  * The node's promise "one SR per (image SOP Instance UID, algorithm name, algorithm version)": an
- * append-only, fsynced journal of SRs written and sent.
+ * append-only, fsynced journal of SRs written and sent, and of the same image's result for a second
+ * destination ({@link ResultPublisher}, e.g. a FHIR Bundle), journalled the same way.
  *
  * <p>An SR is recorded WRITTEN (with its own SOP Instance UID and file) before it is sent, and SENT
  * after the destination accepted it. After a crash between the two, the same file, with the same
@@ -24,12 +25,40 @@ import org.fundus4j.dicom.sr.AlgorithmId;
  */
 public final class SrLedger implements AutoCloseable {
 
-  /** Ledger states. */
+  /** Ledger states; each belongs to one {@link Channel}, and each channel keeps its own latest entry. */
   public enum State {
     /** SR file written, not yet acknowledged by the destination. */
-    WRITTEN,
+    WRITTEN(Channel.SR),
     /** The destination accepted the SR. */
-    SENT
+    SENT(Channel.SR),
+    /** The {@link ResultPublisher}'s file (e.g. a FHIR Bundle) written, not yet acknowledged. */
+    RESULT_WRITTEN(Channel.RESULT),
+    /** The {@link ResultPublisher}'s destination accepted the file. */
+    RESULT_SENT(Channel.RESULT);
+
+    private final Channel channel;
+
+    State(Channel channel) {
+      this.channel = channel;
+    }
+
+    /** The channel this state belongs to. */
+    public Channel channel() {
+      return channel;
+    }
+
+    /** Whether this state means "accepted by the destination". */
+    public boolean isSent() {
+      return this == SENT || this == RESULT_SENT;
+    }
+  }
+
+  /** What a ledger line is about: the SR itself, or the second result the node publishes for the image. */
+  public enum Channel {
+    /** The DICOM SR ({@link State#WRITTEN}, {@link State#SENT}). */
+    SR,
+    /** The {@link ResultPublisher}'s file ({@link State#RESULT_WRITTEN}, {@link State#RESULT_SENT}). */
+    RESULT
   }
 
   /**
@@ -37,8 +66,9 @@ public final class SrLedger implements AutoCloseable {
    *
    * @param imageSopInstanceUid the screened image
    * @param algorithm name and version of the model
-   * @param srSopInstanceUid the SR's SOP Instance UID
-   * @param srFile the SR file, relative to the node's work dir
+   * @param srSopInstanceUid the SR's SOP Instance UID (also on {@link Channel#RESULT} lines)
+   * @param srFile the SR file, or on {@link Channel#RESULT} lines the published file, relative to the node's
+   *     work dir
    * @param state WRITTEN or SENT
    */
   public record Entry(String imageSopInstanceUid, AlgorithmId algorithm, String srSopInstanceUid, String srFile,
@@ -80,19 +110,24 @@ public final class SrLedger implements AutoCloseable {
         throw new IOException("SR ledger " + file + " line " + lineNo + " has " + f.length + " fields, expected 7");
       }
       Entry e = new Entry(f[2], new AlgorithmId(f[3], f[4]), f[5], f[6], State.valueOf(f[1]));
-      ledger.latest.put(key(e.imageSopInstanceUid(), e.algorithm()), e);
+      ledger.latest.put(key(e.imageSopInstanceUid(), e.algorithm(), e.state().channel()), e);
     }
     ch.position(end);
     return ledger;
   }
 
-  private static String key(String imageSop, AlgorithmId algorithm) {
-    return imageSop + "\u0000" + algorithm.name() + "\u0000" + algorithm.version();
+  private static String key(String imageSop, AlgorithmId algorithm, Channel channel) {
+    return imageSop + "\u0000" + algorithm.name() + "\u0000" + algorithm.version() + "\u0000" + channel;
   }
 
-  /** The latest entry for an image and model version. */
+  /** The latest SR entry for an image and model version. */
   public synchronized Optional<Entry> get(String imageSopInstanceUid, AlgorithmId algorithm) {
-    return Optional.ofNullable(latest.get(key(imageSopInstanceUid, algorithm)));
+    return get(imageSopInstanceUid, algorithm, Channel.SR);
+  }
+
+  /** The latest entry of {@code channel} for an image and model version. */
+  public synchronized Optional<Entry> get(String imageSopInstanceUid, AlgorithmId algorithm, Channel channel) {
+    return Optional.ofNullable(latest.get(key(imageSopInstanceUid, algorithm, channel)));
   }
 
   /** Appends {@code e} and fsyncs it before returning. */
@@ -110,12 +145,17 @@ public final class SrLedger implements AutoCloseable {
       channel.write(buf);
     }
     channel.force(false);
-    latest.put(key(e.imageSopInstanceUid(), e.algorithm()), e);
+    latest.put(key(e.imageSopInstanceUid(), e.algorithm(), e.state().channel()), e);
   }
 
   /** Number of (image, model version) pairs whose SR was sent. */
   public synchronized long sentCount() {
-    return latest.values().stream().filter(e -> e.state() == State.SENT).count();
+    return sentCount(Channel.SR);
+  }
+
+  /** Number of (image, model version) pairs whose entry of {@code channel} was accepted by its destination. */
+  public synchronized long sentCount(Channel channel) {
+    return latest.values().stream().filter(e -> e.state().channel() == channel && e.state().isSent()).count();
   }
 
   /** The ledger file. */

@@ -3,6 +3,7 @@ package org.fundus4j.dicom.node;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,6 +20,7 @@ import org.fundus4j.dicom.net.ReceivedInstance;
 import org.fundus4j.dicom.net.StorageListener;
 import org.fundus4j.dicom.net.StoreSummary;
 import org.fundus4j.dicom.sr.AlgorithmId;
+import org.fundus4j.dicom.sr.CodedConcept;
 import org.fundus4j.dicom.sr.Finding;
 import org.fundus4j.dicom.sr.ScreeningReportWriter;
 import org.fundus4j.dicom.sr.SrResult;
@@ -62,6 +64,8 @@ public final class StorageNode implements AutoCloseable {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Thread worker;
   private final Object idleLock = new Object();
+  private final NodeMetrics metrics;
+  private volatile String lastSendError = "";
   private StorageListener listener;
   private volatile boolean closing;
 
@@ -72,6 +76,7 @@ public final class StorageNode implements AutoCloseable {
     this.writer = new ScreeningReportWriter(config.screener().algorithm(), config.uids());
     this.worker = new Thread(this::work, "fundus-node-" + config.aeTitle().value());
     this.worker.setDaemon(true);
+    this.metrics = new NodeMetrics(this::status);
   }
 
   /**
@@ -123,6 +128,24 @@ public final class StorageNode implements AutoCloseable {
         listener == null ? 0 : listener.rejectedCount());
   }
 
+  /** What this node did in this run, for {@code /metrics} and the status page ({@link NodeMonitor}). */
+  public NodeMetrics metrics() {
+    return metrics;
+  }
+
+  /** The node's settings. */
+  public NodeConfig config() {
+    return config;
+  }
+
+  /**
+   * The last send error of the SR or result destination, or {@code ""} when the last send worked: whether
+   * the destination is reachable, as far as the node knows.
+   */
+  public String lastSendError() {
+    return lastSendError;
+  }
+
   /** Waits until no image is queued or being processed; false on timeout. */
   public boolean awaitIdle(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -145,6 +168,7 @@ public final class StorageNode implements AutoCloseable {
     }
     boolean isNew = store.accept(instance);
     if (isNew) {
+      metrics.received();
       enqueue(instance.sopInstanceUid());
       LOG.info("Received {} from {}", LogSafe.shortHash(instance.sopInstanceUid()), instance.sourceAe());
     } else {
@@ -175,6 +199,7 @@ public final class StorageNode implements AutoCloseable {
         done = process(sop);
       } catch (RuntimeException e) {
         LOG.error("Unexpected error on {}: {}", LogSafe.shortHash(sop), e.toString());
+        metrics.failed(sop, "internal", e.toString());
         done = true;
       }
       if (!done) {
@@ -202,59 +227,132 @@ public final class StorageNode implements AutoCloseable {
     config.progress().progress(s.srSent(), s.received());
   }
 
-  /** Screens, writes and sends one image's SR; false when the send must be retried later. */
+  /**
+   * Screens, writes and sends one image's SR, then its result for the {@link ResultPublisher} if there is one;
+   * false when a send must be retried later.
+   */
   private boolean process(String sop) {
     AlgorithmId algorithm = config.screener().algorithm();
+    Optional<ResultPublisher> publisher = config.publisher();
     Optional<Path> image = store.file(sop);
     try {
       Optional<SrLedger.Entry> known = ledger.get(sop, algorithm);
-      if (known.isPresent() && known.get().state() == SrLedger.State.SENT) {
+      Optional<SrLedger.Entry> knownResult = ledger.get(sop, algorithm, SrLedger.Channel.RESULT);
+      boolean srSent = known.isPresent() && known.get().state() == SrLedger.State.SENT;
+      boolean resultSent = knownResult.isPresent() && knownResult.get().state() == SrLedger.State.RESULT_SENT;
+      if (srSent && (publisher.isEmpty() || resultSent)) {
         store.mark(sop, InstanceState.SR_SENT, known.get().srSopInstanceUid());
         return true;
       }
+      boolean srOnDisk = known.isPresent() && Files.exists(config.workDir().resolve(known.get().srFile()));
+      boolean resultOnDisk = knownResult.isPresent()
+          && Files.exists(config.workDir().resolve(knownResult.get().srFile()));
       SrLedger.Entry entry;
-      if (known.isPresent() && Files.exists(config.workDir().resolve(known.get().srFile()))) {
-        entry = known.get(); // written before a crash or a failed send: send the same SR again
+      SrLedger.Entry resultEntry = resultOnDisk ? knownResult.get() : null;
+      if ((srSent || srOnDisk) && (publisher.isEmpty() || resultOnDisk)) {
+        entry = known.get(); // written before a crash or a failed send: send the same files again
       } else {
         if (image.isEmpty() || !Files.exists(image.get())) {
-          store.mark(sop, InstanceState.FAILED, "image file missing from the node store");
+          fail(sop, "image_missing", "image file missing from the node store");
           return true;
         }
         List<Finding> findings;
+        long started = System.nanoTime();
         try {
           findings = config.screener().screen(image.get());
         } catch (Exception e) {
-          store.mark(sop, InstanceState.FAILED, "screening failed: " + e.getMessage());
+          fail(sop, "screening", "screening failed: " + e.getMessage());
           LOG.warn("Screening {} failed: {}", LogSafe.shortHash(sop), e.toString());
           return true;
         }
+        Finding first = findings.get(0);
+        metrics.screened(sop, (System.nanoTime() - started) / 1e9, first.concept().meaning(), first.probability(),
+            config.screener().call(first).map(c -> c ? "positive" : "negative").orElse(""));
         store.mark(sop, InstanceState.SCREENED, algorithm.name() + " " + algorithm.version());
-        String rel = "sr/" + srFileName(sop, algorithm);
-        SrResult sr = writer.write(image.get(), findings, config.workDir().resolve(rel));
-        entry = new SrLedger.Entry(sop, algorithm, sr.sopInstanceUid(), rel, SrLedger.State.WRITTEN);
-        ledger.record(entry);
+        if (srSent || srOnDisk) {
+          entry = known.get(); // only the result file is missing: screen again (the model is deterministic)
+        } else {
+          String rel = "sr/" + srFileName(sop, algorithm);
+          SrResult sr = writer.write(image.get(), findings, config.workDir().resolve(rel));
+          entry = new SrLedger.Entry(sop, algorithm, sr.sopInstanceUid(), rel, SrLedger.State.WRITTEN);
+          ledger.record(entry);
+        }
+        if (publisher.isPresent()) {
+          Files.createDirectories(config.workDir().resolve("results"));
+          String rel = "results/" + srFileName(sop, algorithm).replace(".dcm", publisher.get().fileSuffix());
+          Map<CodedConcept, Boolean> calls = new HashMap<>();
+          for (Finding f : findings) {
+            config.screener().call(f).ifPresent(c -> calls.put(f.concept(), c));
+          }
+          publisher.get().write(image.get(), findings, entry.srSopInstanceUid(), algorithm, calls,
+              config.workDir().resolve(rel));
+          resultEntry = new SrLedger.Entry(sop, algorithm, entry.srSopInstanceUid(), rel,
+              SrLedger.State.RESULT_WRITTEN);
+          ledger.record(resultEntry);
+        }
       }
-      try {
-        send(config.workDir().resolve(entry.srFile()));
-      } catch (PacsException e) {
-        LOG.warn("Sending SR for {} failed, retrying in {} ms: {}", LogSafe.shortHash(sop),
-            config.retryDelay().toMillis(), e.getMessage());
+      Path srFile = config.workDir().resolve(entry.srFile());
+      if (!srSent && !deliver(sop, entry, SrLedger.State.SENT, "SR via " + config.destination(),
+          () -> send(srFile))) {
         return closing;
       }
-      ledger.record(new SrLedger.Entry(sop, algorithm, entry.srSopInstanceUid(), entry.srFile(), SrLedger.State.SENT));
+      if (publisher.isPresent() && !resultSent) {
+        Path resultFile = config.workDir().resolve(resultEntry.srFile());
+        if (!deliver(sop, resultEntry, SrLedger.State.RESULT_SENT, publisher.get().describe(),
+            () -> publisher.get().send(resultFile))) {
+          return closing;
+        }
+      }
       store.mark(sop, InstanceState.SR_SENT, entry.srSopInstanceUid());
-      LOG.info("SR {} for image {} sent via {}", LogSafe.shortHash(entry.srSopInstanceUid()), LogSafe.shortHash(sop),
-          config.destination());
       return true;
     } catch (IOException e) {
       LOG.error("Node store or ledger write failed for {}: {}", LogSafe.shortHash(sop), e.toString());
       try {
-        store.mark(sop, InstanceState.FAILED, "I/O error: " + e.getMessage());
+        fail(sop, "io", "I/O error: " + e.getMessage());
       } catch (IOException | RuntimeException ignored) {
         // the manifest itself is failing; the image stays RETRIEVED and is retried after a restart
       }
       return true;
     }
+  }
+
+  /** A send to one destination; PacsException (C-STORE, STOW-RS) or IOException (result publisher). */
+  private interface Send {
+    void run() throws PacsException, IOException;
+  }
+
+  /**
+   * Sends {@code written}'s file and journals {@code sentState}; false (the send is retried) when the
+   * destination failed.
+   */
+  private boolean deliver(String sop, SrLedger.Entry written, SrLedger.State sentState, String where, Send send)
+      throws IOException {
+    String destination = sentState == SrLedger.State.SENT ? "sr" : "result";
+    try {
+      send.run();
+    } catch (PacsException | IOException e) {
+      LOG.warn("Sending {} for {} ({}) failed, retrying in {} ms: {}", destination, LogSafe.shortHash(sop), where,
+          config.retryDelay().toMillis(), e.getMessage());
+      lastSendError = where + ": " + e.getMessage();
+      metrics.retry(destination, e.getMessage());
+      return false;
+    }
+    ledger.record(new SrLedger.Entry(sop, written.algorithm(), written.srSopInstanceUid(), written.srFile(),
+        sentState));
+    if (sentState == SrLedger.State.SENT) {
+      metrics.srSent();
+    } else {
+      metrics.resultSent();
+    }
+    lastSendError = "";
+    LOG.info("{} for image {} sent: {} {}", destination, LogSafe.shortHash(sop), where,
+        LogSafe.shortHash(written.srSopInstanceUid()));
+    return true;
+  }
+
+  private void fail(String sop, String reason, String message) throws IOException {
+    metrics.failed(sop, reason, message);
+    store.mark(sop, InstanceState.FAILED, message);
   }
 
   /** SHA-256 of image UID and algorithm: unique per ledger key, and no UID in file names that end up in logs. */

@@ -110,8 +110,15 @@ public final class ScreeningReportWriter {
   public ScreeningReportWriter(AlgorithmId algorithm, UidGenerator uids) {
     this.algorithm = Objects.requireNonNull(algorithm, "algorithm");
     this.uids = Objects.requireNonNull(uids, "uids");
-    // Stable per algorithm name and version, so that one model version is one device observer.
-    this.deviceUid = UidGenerator.fromUuid(UUID.nameUUIDFromBytes(
+    this.deviceUid = deviceObserverUid(algorithm);
+  }
+
+  /**
+   * The Device Observer UID (121012, DCM) written for {@code algorithm}: stable per algorithm name and
+   * version, so that one model version is one device (also in the FHIR results of module fhir).
+   */
+  public static String deviceObserverUid(AlgorithmId algorithm) {
+    return UidGenerator.fromUuid(UUID.nameUUIDFromBytes(
         ("fundus4j-device:" + algorithm.name() + "\u0000" + algorithm.version())
             .getBytes(StandardCharsets.UTF_8)));
   }

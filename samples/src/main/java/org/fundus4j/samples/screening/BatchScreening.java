@@ -21,6 +21,7 @@ import org.fundus4j.dicom.FirstFrame;
 import org.fundus4j.dicom.sr.AlgorithmId;
 import org.fundus4j.dicom.sr.Finding;
 import org.fundus4j.dicom.sr.Findings;
+import org.fundus4j.dicom.sr.ResultWriter;
 import org.fundus4j.dicom.sr.ScreeningReportWriter;
 import org.fundus4j.dicom.sr.SrResult;
 import org.fundus4j.dicom.sr.UidGenerator;
@@ -59,6 +60,8 @@ public final class BatchScreening implements AutoCloseable {
   private final ScreeningReportWriter reports;
   private final InferenceBackend backend;
   private final int decodeThreads;
+  private ResultWriter results;
+  private Path resultsDir;
 
   /** Screens with ONNX Runtime on fundus4j's export of the model, 2 threads, batches of 8. */
   public BatchScreening(SavedModel model, UidGenerator uids) throws IOException {
@@ -109,6 +112,16 @@ public final class BatchScreening implements AutoCloseable {
     this.reports = new ScreeningReportWriter(algorithm(), uids);
     this.backend = opener.open();
     this.decodeThreads = threads;
+  }
+
+  /**
+   * Also writes each screened image's result with {@code writer} into {@code dir} (e.g. a FHIR Bundle per
+   * image, {@code fundus screen --fhir DIR}), named like the SR. A result that cannot be written makes the
+   * image's row an error naming the reason.
+   */
+  public void writeResults(ResultWriter writer, Path dir) {
+    this.results = java.util.Objects.requireNonNull(writer, "writer");
+    this.resultsDir = java.util.Objects.requireNonNull(dir, "dir");
   }
 
   /** The engine in use, e.g. {@code onnxruntime} or {@code dl4j}. */
@@ -245,10 +258,18 @@ public final class BatchScreening implements AutoCloseable {
   private ScreeningRow report(Path file, String uid, double probability, Path srDir) {
     try {
       Path srFile = srDir.resolve(safeName(uid) + ".dcm");
-      SrResult sr = reports.write(file, List.of(new Finding(Findings.ABNORMAL_FUNDUS, probability)), srFile);
+      List<Finding> findings = List.of(new Finding(Findings.ABNORMAL_FUNDUS, probability));
+      SrResult sr = reports.write(file, findings, srFile);
+      if (results != null) {
+        Files.createDirectories(resultsDir);
+        java.util.Map<org.fundus4j.dicom.sr.CodedConcept, Boolean> calls = new java.util.HashMap<>();
+        abnormalCall(probability).ifPresent(c -> calls.put(Findings.ABNORMAL_FUNDUS, c));
+        results.write(file, findings, sr.sopInstanceUid(), algorithm(), calls,
+            resultsDir.resolve(safeName(uid) + results.fileSuffix()));
+      }
       return new ScreeningRow(file, uid, ScreeningRow.Status.SCREENED, probability, sr.file(), null);
     } catch (IOException | RuntimeException e) {
-      return ScreeningRow.error(file, uid, "cannot write SR for " + file + ": " + e.getMessage());
+      return ScreeningRow.error(file, uid, "cannot write SR or result for " + file + ": " + e.getMessage());
     }
   }
 
@@ -268,6 +289,18 @@ public final class BatchScreening implements AutoCloseable {
       throw new DicomReadException(file, "cannot decode the image: " + e.getMessage(), e);
     }
     return backend.predict(input).getDouble(0, abnormalColumn);
+  }
+
+  /**
+   * The call on "abnormal" at the model card's operating point ({@code probability >= threshold}), or empty
+   * when the card has none.
+   */
+  java.util.Optional<Boolean> abnormalCall(double probability) {
+    ModelCard.OperatingPoint point = card.operatingPoint();
+    if (point == null || !point.thresholds().containsKey("abnormal")) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(probability >= point.thresholds().get("abnormal"));
   }
 
   /** Name and version of the model, as written into the SRs. */

@@ -53,4 +53,11 @@ public final class ModelScreener implements ImageScreener {
   public List<Finding> screen(Path dicomFile) throws Exception {
     return List.of(new Finding(Findings.ABNORMAL_FUNDUS, model.abnormalProbability(dicomFile)));
   }
+
+  /** The call at the model card's operating point, when it has one for "abnormal". */
+  @Override
+  public java.util.Optional<Boolean> call(Finding finding) {
+    return finding.concept().equals(Findings.ABNORMAL_FUNDUS) ? model.abnormalCall(finding.probability())
+        : java.util.Optional.empty();
+  }
 }

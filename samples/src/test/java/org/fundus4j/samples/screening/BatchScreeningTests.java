@@ -76,4 +76,52 @@ class BatchScreeningTests {
       }
     }
   }
+
+  @Test
+  void fhirBundlePerImageCarriesTheProbabilityAndTheCallAtTheOperatingPoint(@TempDir Path dir) throws Exception {
+    Path data = dir.resolve("data");
+    SyntheticDataset.writeDicom(data, 4, 64, 7);
+    List<Path> images = BatchScreening.expand(List.of(data)).stream().filter(f -> f.toString().endsWith(".dcm"))
+        .toList();
+    ModelCard card = new ModelCard("test screener", "0.0.2", "binary", List.of("normal", "abnormal"), "Scratch", "FT",
+        64, ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD, true, Map.of());
+    var graph = ResNet50.build(Head.linear(2), 3);
+    List<ScreeningRow> plain;
+    try (BatchScreening s = new BatchScreening(new SavedModel(graph, card),
+        UidGenerator.uuidDerived(), InferenceEngine.ONNX, 1, 4)) {
+      plain = s.run(images, dir.resolve("plain"), done -> {});
+    }
+    double[] p = plain.stream().mapToDouble(ScreeningRow::probability).sorted().toArray();
+    // between the lowest and highest probability (an untrained net may give all four the same: then that one)
+    double threshold = p[0] < p[3] ? (p[0] + p[3]) / 2 : p[3];
+    long expectedPositive = java.util.Arrays.stream(p).filter(x -> x >= threshold).count();
+    ModelCard withPoint = card.withOperatingPoint(new ModelCard.OperatingPoint("test: midpoint",
+        Map.of("abnormal", threshold)));
+    SavedModel model = new SavedModel(graph, withPoint); // same weights: the same probabilities as above
+    List<ScreeningRow> rows;
+    try (BatchScreening s = new BatchScreening(model, UidGenerator.uuidDerived(), InferenceEngine.ONNX, 1, 4)) {
+      s.writeResults(new org.fundus4j.fhir.FhirBundleWriter(), dir.resolve("fhir"));
+      rows = s.run(images, dir.resolve("out"), done -> {});
+    }
+    int positive = 0;
+    for (ScreeningRow row : rows) {
+      assertEquals(ScreeningRow.Status.SCREENED, row.status(), row.toString());
+      Path json = dir.resolve("fhir").resolve(BatchScreening.safeName(row.sopInstanceUid()) + ".json");
+      org.hl7.fhir.r4.model.Bundle b = org.fundus4j.fhir.ScreeningBundle.context().newJsonParser()
+          .parseResource(org.hl7.fhir.r4.model.Bundle.class, Files.readString(json));
+      org.hl7.fhir.r4.model.Observation o = b.getEntry().stream().map(e -> e.getResource())
+          .filter(r -> r instanceof org.hl7.fhir.r4.model.Observation)
+          .map(r -> (org.hl7.fhir.r4.model.Observation) r).findFirst().orElseThrow();
+      assertEquals(row.probability(), o.getValueQuantity().getValue().doubleValue(), 1e-12);
+      String expected = row.probability() >= threshold ? "POS" : "NEG";
+      assertEquals(expected, o.getInterpretationFirstRep().getCodingFirstRep().getCode(), row.toString());
+      positive += expected.equals("POS") ? 1 : 0;
+    }
+    assertEquals(expectedPositive, positive);
+    // the same rule is ModelScreener's call for the node (BatchScreening.abnormalCall), checked at the threshold
+    try (BatchScreening s = new BatchScreening(model, UidGenerator.uuidDerived(), InferenceEngine.ONNX, 1, 1)) {
+      assertEquals(java.util.Optional.of(true), s.abnormalCall(threshold));
+      assertEquals(java.util.Optional.of(false), s.abnormalCall(Math.nextDown(threshold)));
+    }
+  }
 }
