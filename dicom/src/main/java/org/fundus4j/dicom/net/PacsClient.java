@@ -79,7 +79,7 @@ public final class PacsClient implements AutoCloseable {
       "1.2.840.10008.5.1.4.1.1.7"))); // Secondary Capture
 
   /** PixelMed's "all known lossless and lossy" transfer syntaxes in C-GET proposals. */
-  private static final int PROPOSE_ALL_TRANSFER_SYNTAXES = 4;
+  static final int PROPOSE_ALL_TRANSFER_SYNTAXES = 4;
 
   private final PacsAddress pacs;
   private final AeTitle localAe;

@@ -214,7 +214,7 @@ public final class StorageListener implements AutoCloseable {
       };
       new StorageSOPClassSCP(replay, ae.value(), 16384, 0, 0, incomingDir.toFile(),
           StoredFilePathStrategy.BYSOPINSTANCEUIDINSINGLEFOLDER, handler, null, null, null, null,
-          new AnyExplicitStorePresentationContextSelectionPolicy()).run();
+          acceptancePolicy()).run();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       closeQuietly(socket);
@@ -227,6 +227,15 @@ public final class StorageListener implements AutoCloseable {
     } finally {
       open.remove(socket);
     }
+  }
+
+  /**
+   * What the SCP accepts: Verification and every storage SOP class PixelMed knows, each in any
+   * explicit transfer syntax proposed (so compressed images arrive as stored). {@link DimseConformance}
+   * documents it by running this policy.
+   */
+  static com.pixelmed.network.PresentationContextSelectionPolicy acceptancePolicy() {
+    return new AnyExplicitStorePresentationContextSelectionPolicy();
   }
 
   /** Reads one whole PDU; returns it (header included) if it is an A-ASSOCIATE-RQ, else null. */

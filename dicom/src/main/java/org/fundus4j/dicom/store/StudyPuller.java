@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -39,6 +40,9 @@ import org.slf4j.LoggerFactory;
 public final class StudyPuller {
 
   private static final Logger LOG = LoggerFactory.getLogger(StudyPuller.class);
+
+  /** Instances received but not yet durably stored, at most (see {@code fetchStoringBehind}). */
+  static final int STORE_BEHIND = 8;
 
   private final LocalStore store;
   private final PacsClient dimse;
@@ -168,7 +172,10 @@ public final class StudyPuller {
    * writer thread of its own, so the PACS's next sub-operation does not wait for our disk: C-GET and
    * C-MOVE send one instance at a time and wait for each C-STORE response. An instance counts as
    * retrieved only once its manifest line is on disk, as before; after a crash, instances received but
-   * not yet recorded are simply fetched again by the next run. Waits for the writer before returning.
+   * not yet recorded are simply fetched again by the next run. The network runs at most
+   * {@link #STORE_BEHIND} instances ahead of the disk (then the C-STORE response waits, as before), so
+   * a progress listener still sees the transfer within that many instances. Waits for the writer
+   * before returning.
    */
   private void fetchStoringBehind(List<RetrieveTarget> targets, InstanceSink sink) throws PacsException {
     ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
@@ -177,11 +184,13 @@ public final class StudyPuller {
       return t;
     });
     AtomicReference<IOException> failure = new AtomicReference<>();
+    Semaphore ahead = new Semaphore(STORE_BEHIND);
     InstanceSink behind = r -> {
       IOException earlier = failure.get();
       if (earlier != null) {
         throw earlier; // refuse further instances: PixelMed answers this C-STORE with a failure status
       }
+      ahead.acquireUninterruptibly();
       writer.execute(() -> {
         try {
           if (failure.get() == null) {
@@ -189,6 +198,8 @@ public final class StudyPuller {
           }
         } catch (IOException e) {
           failure.compareAndSet(null, e);
+        } finally {
+          ahead.release();
         }
       });
     };
