@@ -8,8 +8,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Set;
 import org.fundus4j.dicom.sr.ScreeningReportWriter;
+import org.fundus4j.dicom.testing.FundusStudyFixture;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The conformance statement's generated tables equal what the code proposes and accepts. */
 class ConformanceStatementTest {
@@ -43,6 +49,30 @@ class ConformanceStatementTest {
     assertTrue(doc.contains("`" + ScreeningReportWriter.SOP_CLASS_UID + "`"));
     for (String suite : DicomTls.CIPHER_SUITES) {
       assertTrue(doc.contains(suite));
+    }
+  }
+
+  /** What the statement says about Implicit VR Little Endian, checked with dcmtk's storescu as the modality. */
+  @Test
+  void storescuProposingImplicitVrOnlyIsRefusedAndExplicitIsAccepted(@TempDir Path tmp) throws Exception {
+    Path jpeg = FundusStudyFixture.make(tmp.resolve("src"), 1, "PAT-CS", "R", "20240101", 32).files().get(0);
+    Path plain = tmp.resolve("plain.dcm");
+    FundusStudyFixture.run(List.of("dcmdjpeg", jpeg.toString(), plain.toString())); // Explicit VR LE
+    List<ReceivedInstance> received = Collections.synchronizedList(new ArrayList<>());
+    try (StorageListener scp = StorageListener.start(InetAddress.getLoopbackAddress(), 0, AeTitle.of("NODE"),
+        Set.of(AeTitle.of("CAMERA1")), tmp.resolve("in"), received::add)) {
+      String port = String.valueOf(scp.port());
+      Process implicitOnly = new ProcessBuilder("storescu", "-xi", "-aet", "CAMERA1", "-aec", "NODE", "127.0.0.1", port,
+          plain.toString()).redirectErrorStream(true).start();
+      String out = new String(implicitOnly.getInputStream().readAllBytes());
+      implicitOnly.waitFor();
+      assertEquals(0, received.size(), out);
+      assertTrue(out.contains("No presentation context") || out.contains("No Acceptable Presentation Contexts")
+          || implicitOnly.exitValue() != 0, out);
+      FundusStudyFixture.run(List.of("storescu", "-xe", "-aet", "CAMERA1", "-aec", "NODE", "127.0.0.1", port,
+          plain.toString()));
+      assertEquals(1, received.size());
+      assertEquals("1.2.840.10008.1.2.1", received.get(0).transferSyntaxUid());
     }
   }
 
