@@ -106,10 +106,5 @@ final class DimseSockets {
         // closed meanwhile, or not a TCP socket: the read result stands either way
       }
     }
-
-    /** Whether quick-ACK mode is on for {@code raw} right now (tests). */
-    static boolean isArmed(Socket raw) throws IOException {
-      return Boolean.TRUE.equals(raw.getOption(jdk.net.ExtendedSocketOptions.TCP_QUICKACK));
-    }
   }
 }

@@ -16,7 +16,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.fundus4j.dicom.node.NodeConfig;
+import org.fundus4j.dicom.node.NodeStatus;
+import org.fundus4j.dicom.node.SrDestination;
+import org.fundus4j.dicom.node.StorageNode;
 import org.fundus4j.dicom.testing.FundusStudyFixture;
+import org.fundus4j.dicom.testing.MeanBrightnessScreener;
 import org.fundus4j.dicom.testing.OrthancServer;
 import org.fundus4j.dicom.testing.TestCertificates;
 import org.junit.jupiter.api.AfterAll;
@@ -27,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * DICOM TLS (BCP 195) against real peers: Orthanc 1.10 with {@code DicomTlsEnabled} (client certificate
  * required, and TLS back to our C-MOVE receiver); dcmtk's
- * {@code storescu +tls} into our storage SCP. Certificates are made at test time ({@link TestCertificates}).
+ * {@code storescu +tls} into our storage SCP and into the node, whose SRs go to Orthanc over TLS.
+ * Certificates are made at test time ({@link TestCertificates}).
  */
 class DicomTlsTest {
 
@@ -142,6 +148,33 @@ class DicomTlsTest {
       assertNotEquals(0, exitCode(List.of("storescu", "-xy", "-aet", "CAMERA1", "-aec", "NODE", "127.0.0.1", port,
           file.toString())));
       assertEquals(1, received.size());
+    }
+  }
+
+  @Test
+  void nodeReceivesOverTlsAndSendsItsSrsToOrthancOverTls() throws Exception {
+    FundusStudyFixture.Study images = FundusStudyFixture.make(tmp.resolve("node-src"), 2, "PAT-TLS-NODE", "R",
+        "20240401", 32);
+    NodeConfig config = NodeConfig.of(AeTitle.of("FUNDUSNODE"), 0, Set.of(AeTitle.of("CAMERA1")), tmp.resolve("node"),
+            new MeanBrightnessScreener("1.0"), SrDestination.cStore(orthanc.dicom(), AeTitle.of("FUNDUSNODE"),
+                clientTls()))
+        .withBindAddress(InetAddress.getLoopbackAddress())
+        .withRetryDelay(Duration.ofMillis(200));
+    DicomTls listening = DicomTls.of(certs.serverP12, PW, certs.trustP12, PW).withClientAuthRequired(true);
+    try (StorageNode node = StorageNode.start(config, listening)) {
+      List<String> cmd = new ArrayList<>(List.of("storescu", "+tls", certs.clientKey.toString(),
+          certs.clientPem.toString(), "+cf", certs.caPem.toString(), "-xy", "-aet", "CAMERA1", "-aec", "FUNDUSNODE",
+          "127.0.0.1", String.valueOf(node.port())));
+      images.files().forEach(f -> cmd.add(f.toString()));
+      FundusStudyFixture.run(cmd);
+      assertTrue(node.awaitIdle(Duration.ofSeconds(60)));
+      assertEquals(new NodeStatus(2, 2, 0, 0, 0), node.status());
+    }
+    try (PacsClient pacs = client(clientTls())) {
+      List<QueryMatch> srSeries = pacs.find(DicomQuery.series(images.studyInstanceUid()).withModalities(Set.of("SR")));
+      assertEquals(1, srSeries.size());
+      assertEquals(2, pacs.find(DicomQuery.images(images.studyInstanceUid(), srSeries.get(0).seriesInstanceUid()))
+          .size());
     }
   }
 
