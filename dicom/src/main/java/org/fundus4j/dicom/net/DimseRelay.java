@@ -38,17 +38,16 @@ final class DimseRelay implements AutoCloseable {
   /** Connects to {@code host:port} (TLS when {@code tls} is given) and starts the loopback endpoint. */
   static DimseRelay open(String host, int port, int connectTimeoutMs, DicomTls tls, ExecutorService threads)
       throws IOException {
-    Socket upstream = DimseSockets.connect(host, port, connectTimeoutMs, tls);
+    DimseSockets.Connection upstream = DimseSockets.connect(host, port, connectTimeoutMs, tls);
     ServerSocket local = new ServerSocket();
     try {
       local.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 1);
     } catch (IOException e) {
       local.close();
-      upstream.close();
+      upstream.socket().close();
       throw e;
     }
-    // a layered SSLSocket passes socket options such as TCP_QUICKACK to the TCP socket under it
-    DimseRelay relay = new DimseRelay(upstream, upstream, local);
+    DimseRelay relay = new DimseRelay(upstream.socket(), upstream.raw(), local);
     threads.execute(relay::acceptAndPump);
     return relay;
   }

@@ -27,20 +27,24 @@ final class DimseSockets {
   private DimseSockets() {
   }
 
+  /** A connection: the socket to read and write ({@code raw} itself, or TLS over it) and the TCP socket. */
+  record Connection(Socket socket, Socket raw) {
+  }
+
   /** Connects a plain socket with the options above, then wraps it in TLS when {@code tls} is given. */
-  static Socket connect(String host, int port, int timeoutMs, DicomTls tls) throws IOException {
+  static Connection connect(String host, int port, int timeoutMs, DicomTls tls) throws IOException {
     Socket raw = new Socket();
     try {
       raw.setTcpNoDelay(true);
       raw.connect(new InetSocketAddress(host, port), timeoutMs);
       if (tls == null) {
-        return raw;
+        return new Connection(raw, raw);
       }
       raw.setSoTimeout(timeoutMs);
       SSLSocket ssl = tls.layer(raw, host, port);
       ssl.startHandshake();
       raw.setSoTimeout(0);
-      return ssl;
+      return new Connection(ssl, raw);
     } catch (IOException | RuntimeException e) {
       raw.close();
       throw e;
