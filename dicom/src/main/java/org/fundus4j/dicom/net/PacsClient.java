@@ -56,6 +56,11 @@ import org.slf4j.LoggerFactory;
  * instead of being transcoded. C-MOVE needs the PACS to know our AE title with the host and the
  * port given to {@link #withMoveReceiver(InetAddress, int)}.
  *
+ * <p>Each association runs over a TCP connection this client opens itself (see {@code DimseRelay}:
+ * PixelMed has no socket hook), with {@code TCP_NODELAY} and quick ACKs, which removed a ~43 ms
+ * delayed-ACK stall per PDU against DCMTK-based PACS such as Orthanc ({@code dicom/docs/pacs-networking.md}),
+ * and optionally DICOM TLS ({@link #withTls(DicomTls)}).
+ *
  * <p>Every operation gives up when the peer has been silent for {@link #timeout()}; errors are
  * {@link PacsException}s naming the host, port and both AE titles.
  * <pre>{@code
@@ -215,7 +220,8 @@ public final class PacsClient implements AutoCloseable {
    * C-GET of {@code target}: the PACS sends the instances back on our association.
    *
    * @param incomingDir folder for files as they arrive (the sink may move them away)
-   * @param sink called once per received instance, after its C-STORE response was sent
+   * @param sink called once per received instance, before its C-STORE response goes out (the PACS waits for
+   *     it: a slow sink slows the transfer, see {@code StudyPuller}, which stores behind the wire)
    * @return the number of instances received
    */
   public int get(RetrieveTarget target, Path incomingDir, InstanceSink sink) throws PacsException {
