@@ -231,8 +231,8 @@ public final class StorageListener implements AutoCloseable {
 
   /**
    * What the SCP accepts: Verification and every storage SOP class PixelMed knows, each in any
-   * explicit transfer syntax proposed (so compressed images arrive as stored). {@link DimseConformance}
-   * documents it by running this policy.
+   * explicit transfer syntax proposed (so compressed images arrive as stored), Implicit VR Little Endian
+   * only when proposed alone. {@link DimseConformance} documents it by running this policy.
    */
   static com.pixelmed.network.PresentationContextSelectionPolicy acceptancePolicy() {
     return new AnyExplicitStorePresentationContextSelectionPolicy();
