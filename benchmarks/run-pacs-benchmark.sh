@@ -5,7 +5,11 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-mvn -q -B -pl dicom install -DskipTests
-mvn -q -B -pl benchmarks compile dependency:build-classpath -Dmdep.outputFile=target/pacs-classpath.txt
-exec java -cp "benchmarks/target/classes:$(cat benchmarks/target/pacs-classpath.txt)" \
+# reactor build (no install: ~/.m2 may be shared); the dicom module's classes come first on the class path
+mvn -q -B -pl dicom package -Dmaven.test.skip=true
+mvn -q -B -pl dicom dependency:build-classpath -Dmdep.outputFile=target/pacs-classpath.txt
+mkdir -p benchmarks/target/pacs-classes
+javac -d benchmarks/target/pacs-classes -cp "dicom/target/classes:$(cat dicom/target/pacs-classpath.txt)" \
+  benchmarks/src/main/java/org/fundus4j/benchmarks/PacsPullBenchmark.java
+exec java -cp "benchmarks/target/pacs-classes:dicom/target/classes:$(cat dicom/target/pacs-classpath.txt)" \
   -Dorg.slf4j.simpleLogger.defaultLogLevel=warn org.fundus4j.benchmarks.PacsPullBenchmark "$@"

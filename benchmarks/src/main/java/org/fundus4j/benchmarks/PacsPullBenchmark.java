@@ -47,8 +47,9 @@ import org.fundus4j.dicom.store.StudyPuller;
  *
  * <p>Run: {@code benchmarks/run-pacs-benchmark.sh [instances] [size] [repeats] [only]}, defaults 200 512 3
  * and all methods ({@code only} keeps rows whose "method client" contains it, e.g. {@code fundus4j}).
- * Each method first runs once untimed (warm-up), then {@code repeats} timed runs into fresh folders;
- * prints a Markdown table (median and best of the repeats).
+ * One untimed warm-up round runs every method, then {@code repeats} timed rounds run every method in turn
+ * (interleaved, into fresh folders); prints a Markdown table (median, best and worst of the rounds) with
+ * the load average before and after.
  */
 public final class PacsPullBenchmark {
 
@@ -92,39 +93,55 @@ public final class PacsPullBenchmark {
       PacsAddress pacs = new PacsAddress("127.0.0.1", dicomPort, AeTitle.of("ORTHANC"));
       URI web = URI.create("http://127.0.0.1:" + httpPort + "/dicom-web/");
 
-      List<Row> rows = new ArrayList<>();
-      rows.add(measure("C-GET", "fundus4j", repeats, work, dir -> ours(dir, pacs, ourMovePort, web, study,
-          RetrieveMethod.C_GET)));
-      rows.add(measure("C-MOVE", "fundus4j", repeats, work, dir -> ours(dir, pacs, ourMovePort, web, study,
+      List<Method> methods = new ArrayList<>();
+      methods.add(new Method("C-GET", "fundus4j", dir -> ours(dir, pacs, ourMovePort, web, study, RetrieveMethod.C_GET)));
+      methods.add(new Method("C-MOVE", "fundus4j", dir -> ours(dir, pacs, ourMovePort, web, study,
           RetrieveMethod.C_MOVE)));
-      rows.add(measure("WADO-RS", "fundus4j", repeats, work, dir -> ours(dir, pacs, ourMovePort, web, study,
+      methods.add(new Method("WADO-RS", "fundus4j", dir -> ours(dir, pacs, ourMovePort, web, study,
           RetrieveMethod.WADO_RS)));
-      rows.add(measure("C-GET", "getscu +xy", repeats, work, dir -> dcmtk(dir, List.of("getscu", "+xy", "-aet",
+      methods.add(new Method("C-GET", "getscu +xy", dir -> dcmtk(dir, List.of("getscu", "+xy", "-aet",
           "GETSCU", "-aec", "ORTHANC", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + study,
           "-od", dir.toString(), "127.0.0.1", String.valueOf(dicomPort)))));
-      rows.add(measure("C-GET", "getscu (default)", repeats, work, dir -> dcmtk(dir, List.of("getscu", "-aet",
+      methods.add(new Method("C-GET", "getscu (default)", dir -> dcmtk(dir, List.of("getscu", "-aet",
           "GETSCU", "-aec", "ORTHANC", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + study,
           "-od", dir.toString(), "127.0.0.1", String.valueOf(dicomPort)))));
-      rows.add(measure("C-MOVE", "movescu +xy", repeats, work, dir -> dcmtk(dir, List.of("movescu", "+xy", "-aet",
+      methods.add(new Method("C-MOVE", "movescu +xy", dir -> dcmtk(dir, List.of("movescu", "+xy", "-aet",
           "MOVESCU", "-aem", "MOVESCU", "-aec", "ORTHANC", "--port", String.valueOf(dcmtkMovePort), "-S", "-k",
           "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + study, "-od", dir.toString(), "127.0.0.1",
           String.valueOf(dicomPort)))));
-      rows.add(measure("C-MOVE", "movescu (default)", repeats, work, dir -> dcmtk(dir, List.of("movescu", "-aet",
+      methods.add(new Method("C-MOVE", "movescu (default)", dir -> dcmtk(dir, List.of("movescu", "-aet",
           "MOVESCU", "-aem", "MOVESCU", "-aec", "ORTHANC", "--port", String.valueOf(dcmtkMovePort), "-S", "-k",
           "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + study, "-od", dir.toString(), "127.0.0.1",
           String.valueOf(dicomPort)))));
+      methods.removeIf(m -> !ONLY.isEmpty() && !(m.method() + " " + m.tool()).contains(ONLY));
+      String loadBefore = loadAverage();
+      // round -1 is an untimed warm-up of every method; then rounds interleave the methods, so a busy spell of
+      // the shared machine hits every method alike instead of whichever ran during it
+      for (int round = -1; round < repeats; round++) {
+        for (Method m : methods) {
+          m.runOnce(work, round >= 0);
+        }
+      }
+      List<Row> rows = new ArrayList<>();
+      for (Method m : methods) {
+        rows.add(m.row());
+        System.err.printf(Locale.ROOT, "%s %s: %s s%n", m.method(), m.tool(), m.seconds);
+      }
 
       StringBuilder md = new StringBuilder();
-      md.append(String.format(Locale.ROOT, "%d instances, %dx%d px OP JPEG baseline, %.1f MB stored; %d repeat(s);"
-              + " %d processors, Java %s, Orthanc on 127.0.0.1%n%n", n, size, size, bytes / 1e6, repeats,
-          Runtime.getRuntime().availableProcessors(), System.getProperty("java.version")));
-      md.append("| method | client | median s | best s | instances/s (median) | received | transfer syntax received |\n");
-      md.append("|---|---|---|---|---|---|---|\n");
+      md.append(String.format(Locale.ROOT, "%d instances, %dx%d px OP JPEG baseline, %.1f MB stored; %d interleaved"
+              + " round(s) after one warm-up round; %d processors, Java %s, Orthanc on 127.0.0.1; load average"
+              + " before %s, after %s%n%n", n, size, size, bytes / 1e6, repeats,
+          Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), loadBefore, loadAverage()));
+      md.append("| method | client | median s | best s | worst s | instances/s (median) | instances/s (best) | received"
+          + " | transfer syntax received |\n");
+      md.append("|---|---|---|---|---|---|---|---|---|\n");
       for (Row r : rows) {
         List<Double> sorted = r.seconds().stream().sorted().toList();
         double median = sorted.get(sorted.size() / 2);
-        md.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.0f | %d | %s |%n", r.method(), r.tool(),
-            median, sorted.get(0), r.instances() / median, r.instances(), r.transferSyntax()));
+        md.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.2f | %.0f | %.0f | %d | %s |%n", r.method(),
+            r.tool(), median, sorted.get(0), sorted.get(sorted.size() - 1), r.instances() / median,
+            r.instances() / sorted.get(0), r.instances(), r.transferSyntax()));
       }
       return md.toString();
     } finally {
@@ -142,14 +159,34 @@ public final class PacsPullBenchmark {
     void into(Path dir) throws Exception;
   }
 
-  static Row measure(String method, String tool, int repeats, Path work, Pull pull) throws Exception {
-    if (!ONLY.isEmpty() && !(method + " " + tool).contains(ONLY)) {
-      return new Row(method, tool, List.of(Double.NaN), 0, "not run");
+  /** One method's runs, accumulated round by round. */
+  static final class Method {
+    private final String method;
+    private final String tool;
+    private final Pull pull;
+    final List<Double> seconds = new ArrayList<>();
+    private int instances;
+    private String ts = "-";
+    private String failure;
+
+    Method(String method, String tool, Pull pull) {
+      this.method = method;
+      this.tool = tool;
+      this.pull = pull;
     }
-    List<Double> seconds = new ArrayList<>();
-    int instances = 0;
-    String ts = "";
-    for (int r = -1; r < repeats; r++) { // r = -1: untimed warm-up (class loading, JIT, Orthanc caches)
+
+    String method() {
+      return method;
+    }
+
+    String tool() {
+      return tool;
+    }
+
+    void runOnce(Path work, boolean timed) throws Exception {
+      if (failure != null) {
+        return;
+      }
       Path dir = work.resolve("out-" + UUID.randomUUID());
       Files.createDirectories(dir);
       long t0 = System.nanoTime();
@@ -158,10 +195,11 @@ public final class PacsPullBenchmark {
       } catch (Exception e) {
         String reason = String.valueOf(e.getMessage());
         System.err.println(method + " " + tool + " failed: " + reason);
-        return new Row(method, tool, List.of(Double.NaN), 0, "failed: "
-            + reason.substring(Math.max(0, reason.lastIndexOf("E: "))).strip());
+        failure = "failed: " + reason.substring(Math.max(0, reason.lastIndexOf("E: "))).strip();
+        deleteTree(dir);
+        return;
       }
-      if (r >= 0) {
+      if (timed) {
         seconds.add((System.nanoTime() - t0) / 1e9);
       }
       List<Path> files;
@@ -173,8 +211,22 @@ public final class PacsPullBenchmark {
       ts = files.isEmpty() ? "-" : ReceivedInstance.read(files.get(0)).transferSyntaxUid();
       deleteTree(dir);
     }
-    System.err.printf(Locale.ROOT, "%s %s: %s s%n", method, tool, seconds);
-    return new Row(method, tool, seconds, instances, name(ts));
+
+    Row row() {
+      if (failure != null || seconds.isEmpty()) {
+        return new Row(method, tool, List.of(Double.NaN), 0, failure == null ? "not run" : failure);
+      }
+      return new Row(method, tool, seconds, instances, name(ts));
+    }
+  }
+
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException e) {
+      return "n/a";
+    }
   }
 
   static String name(String ts) {

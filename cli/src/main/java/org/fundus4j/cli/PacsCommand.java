@@ -77,6 +77,9 @@ final class PacsCommand implements Runnable {
     @Option(names = "--aet", defaultValue = "FUNDUS4J", paramLabel = "AE",
         description = "Our (calling) AE title, as registered in the PACS (default: ${DEFAULT-VALUE})")
     String aet;
+
+    @ArgGroup(exclusive = false, multiplicity = "0..1", heading = "DICOM TLS:%n")
+    TlsOptions tls;
   }
 
   /** The DICOMweb peer: {@code --dicomweb} with basic auth or a bearer token. */
@@ -128,7 +131,8 @@ final class PacsCommand implements Runnable {
     }
 
     PacsClient dimseClient(Duration timeout) {
-      return new PacsClient(PacsAddress.parse(dimse.pacs), AeTitle.of(dimse.aet)).withTimeout(timeout);
+      PacsClient client = new PacsClient(PacsAddress.parse(dimse.pacs), AeTitle.of(dimse.aet)).withTimeout(timeout);
+      return dimse.tls == null ? client : client.withTls(TlsOptions.settings(dimse.tls));
     }
 
     DicomWebClient webClient(Duration timeout) {

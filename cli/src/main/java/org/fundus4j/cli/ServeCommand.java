@@ -15,6 +15,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.fundus4j.dicom.net.AeTitle;
+import org.fundus4j.dicom.net.DicomTls;
 import org.fundus4j.dicom.net.DicomWebAuth;
 import org.fundus4j.dicom.net.PacsAddress;
 import org.fundus4j.dicom.node.NodeConfig;
@@ -110,6 +111,13 @@ final class ServeCommand implements Callable<Integer> {
       description = "Print the counters this often when they changed (default: ${DEFAULT-VALUE})")
   long statusEverySeconds;
 
+  @ArgGroup(exclusive = false, multiplicity = "0..1", heading = "DICOM TLS (modalities connect with TLS):%n")
+  TlsOptions tls;
+
+  @Option(names = "--tls-client-auth", description = "With --tls-keystore: require a client certificate from"
+      + " the trust store (mutual authentication)")
+  boolean tlsClientAuth;
+
   /** Where SRs go: exactly one of C-STORE and STOW-RS. */
   static final class Destination {
     @ArgGroup(exclusive = false, multiplicity = "0..1")
@@ -128,6 +136,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--calling-aet", paramLabel = "AE",
         description = "Our calling AE title towards --send-to (default: the node's --aet)")
     String callingAet;
+
+    @Option(names = "--send-tls", description = "Send SRs over DICOM TLS with the --tls-* stores")
+    boolean tls;
   }
 
   /** {@code --stow} and its credentials. */
@@ -185,7 +196,15 @@ final class ServeCommand implements Callable<Integer> {
   /** Builds the node's configuration from the options and starts it; the caller closes it. */
   StorageNode start() throws IOException {
     NodeConfig config = config();
-    return StorageNode.start(config);
+    if (tls != null && tls.keyStore == null) {
+      throw new IllegalArgumentException("--tls-truststore without --tls-keystore: the node needs its own"
+          + " certificate to listen with TLS");
+    }
+    if (tls == null && tlsClientAuth) {
+      throw new IllegalArgumentException("--tls-client-auth needs --tls-keystore and --tls-truststore");
+    }
+    DicomTls listening = TlsOptions.settings(tls);
+    return StorageNode.start(config, listening == null ? null : listening.withClientAuthRequired(tlsClientAuth));
   }
 
   NodeConfig config() throws IOException {
@@ -234,6 +253,12 @@ final class ServeCommand implements Callable<Integer> {
   private SrDestination srDestination(AeTitle self) {
     if (destination.cStore != null) {
       AeTitle calling = destination.cStore.callingAet == null ? self : AeTitle.of(destination.cStore.callingAet);
+      if (destination.cStore.tls) {
+        if (tls == null) {
+          throw new IllegalArgumentException("--send-tls needs --tls-truststore (and --tls-keystore for mutual auth)");
+        }
+        return SrDestination.cStore(PacsAddress.parse(destination.cStore.sendTo), calling, TlsOptions.settings(tls));
+      }
       return SrDestination.cStore(PacsAddress.parse(destination.cStore.sendTo), calling);
     }
     String token = destination.stow.token;

@@ -32,7 +32,6 @@ import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -57,6 +56,11 @@ import org.slf4j.LoggerFactory;
  * instead of being transcoded. C-MOVE needs the PACS to know our AE title with the host and the
  * port given to {@link #withMoveReceiver(InetAddress, int)}.
  *
+ * <p>Each association runs over a TCP connection this client opens itself (see {@code DimseRelay}:
+ * PixelMed has no socket hook), with {@code TCP_NODELAY} and quick ACKs, which removed a ~43 ms
+ * delayed-ACK stall per PDU against DCMTK-based PACS such as Orthanc ({@code dicom/docs/pacs-networking.md}),
+ * and optionally DICOM TLS ({@link #withTls(DicomTls)}).
+ *
  * <p>Every operation gives up when the peer has been silent for {@link #timeout()}; errors are
  * {@link PacsException}s naming the host, port and both AE titles.
  * <pre>{@code
@@ -80,7 +84,7 @@ public final class PacsClient implements AutoCloseable {
       "1.2.840.10008.5.1.4.1.1.7"))); // Secondary Capture
 
   /** PixelMed's "all known lossless and lossy" transfer syntaxes in C-GET proposals. */
-  private static final int PROPOSE_ALL_TRANSFER_SYNTAXES = 4;
+  static final int PROPOSE_ALL_TRANSFER_SYNTAXES = 4;
 
   private final PacsAddress pacs;
   private final AeTitle localAe;
@@ -88,15 +92,16 @@ public final class PacsClient implements AutoCloseable {
   private final InetAddress moveBindAddress;
   private final int movePort;
   private final Set<String> storageSopClasses;
+  private final DicomTls tls;
   private final ExecutorService executor;
 
   /** A client calling {@code pacs} as {@code localAe}, with a 30 s inactivity timeout and no C-MOVE receiver. */
   public PacsClient(PacsAddress pacs, AeTitle localAe) {
-    this(pacs, localAe, Duration.ofSeconds(30), null, -1, FUNDUS_STORAGE_SOP_CLASSES);
+    this(pacs, localAe, Duration.ofSeconds(30), null, -1, FUNDUS_STORAGE_SOP_CLASSES, null);
   }
 
   private PacsClient(PacsAddress pacs, AeTitle localAe, Duration timeout, InetAddress moveBindAddress, int movePort,
-      Set<String> storageSopClasses) {
+      Set<String> storageSopClasses, DicomTls tls) {
     if (pacs == null || localAe == null) {
       throw new IllegalArgumentException("PACS address and local AE title are required");
     }
@@ -113,6 +118,7 @@ public final class PacsClient implements AutoCloseable {
     this.moveBindAddress = moveBindAddress;
     this.movePort = movePort;
     this.storageSopClasses = Set.copyOf(storageSopClasses);
+    this.tls = tls;
     AtomicInteger n = new AtomicInteger();
     this.executor = Executors.newCachedThreadPool(r -> {
       Thread t = new Thread(r, "dimse-" + localAe.value() + "-" + n.incrementAndGet());
@@ -123,7 +129,7 @@ public final class PacsClient implements AutoCloseable {
 
   /** A client that gives up after {@code inactivity} without any answer from the PACS. */
   public PacsClient withTimeout(Duration inactivity) {
-    return new PacsClient(pacs, localAe, inactivity, moveBindAddress, movePort, storageSopClasses);
+    return new PacsClient(pacs, localAe, inactivity, moveBindAddress, movePort, storageSopClasses, tls);
   }
 
   /**
@@ -134,12 +140,20 @@ public final class PacsClient implements AutoCloseable {
     if (port < 1 || port > 65535) {
       throw new IllegalArgumentException("C-MOVE receiver port must be 1-65535, got " + port);
     }
-    return new PacsClient(pacs, localAe, timeout, bindAddress, port, storageSopClasses);
+    return new PacsClient(pacs, localAe, timeout, bindAddress, port, storageSopClasses, tls);
   }
 
   /** A client negotiating these 1-5 storage SOP classes for C-GET (one context per transfer syntax). */
   public PacsClient withStorageSopClasses(Set<String> sopClassUids) {
-    return new PacsClient(pacs, localAe, timeout, moveBindAddress, movePort, sopClassUids);
+    return new PacsClient(pacs, localAe, timeout, moveBindAddress, movePort, sopClassUids, tls);
+  }
+
+  /**
+   * A client speaking DICOM TLS (BCP 195, see {@link DicomTls}) to the PACS; the C-MOVE receiver then
+   * listens with TLS too (with {@code tls}'s certificate) and the PACS must connect back with TLS.
+   */
+  public PacsClient withTls(DicomTls tls) {
+    return new PacsClient(pacs, localAe, timeout, moveBindAddress, movePort, storageSopClasses, tls);
   }
 
   /** The PACS this client talks to. */
@@ -160,8 +174,8 @@ public final class PacsClient implements AutoCloseable {
   /** C-ECHO; returns the round-trip time including association set-up. */
   public Duration echo() throws PacsException {
     long start = System.nanoTime();
-    call("C-ECHO", new Activity(), association -> {
-      new VerificationSOPClassSCU(pacs.host(), pacs.port(), pacs.aeTitle().value(), localAe.value(), false);
+    call("C-ECHO", new Activity(), (association, host, port) -> {
+      new VerificationSOPClassSCU(host, port, pacs.aeTitle().value(), localAe.value(), false);
       return null;
     });
     Duration took = Duration.ofNanos(System.nanoTime() - start);
@@ -175,8 +189,8 @@ public final class PacsClient implements AutoCloseable {
     List<QueryMatch> matches = Collections.synchronizedList(new ArrayList<>());
     Activity activity = new Activity();
     String sopClass = SOPClass.StudyRootQueryRetrieveInformationModelFind;
-    call("C-FIND " + query.level(), activity, association -> {
-      Association a = FindSOPClassSCU.getSuitableAssociation(pacs.host(), pacs.port(), pacs.aeTitle().value(),
+    call("C-FIND " + query.level(), activity, (association, host, port) -> {
+      Association a = FindSOPClassSCU.getSuitableAssociation(host, port, pacs.aeTitle().value(),
           localAe.value(), sopClass);
       association.set(a);
       new FindSOPClassSCU(a, sopClass, identifier, new IdentifierHandler() {
@@ -206,7 +220,8 @@ public final class PacsClient implements AutoCloseable {
    * C-GET of {@code target}: the PACS sends the instances back on our association.
    *
    * @param incomingDir folder for files as they arrive (the sink may move them away)
-   * @param sink called once per received instance, after its C-STORE response was sent
+   * @param sink called once per received instance, before its C-STORE response goes out (the PACS waits for
+   *     it: a slow sink slows the transfer, see {@code StudyPuller}, which stores behind the wire)
    * @return the number of instances received
    */
   public int get(RetrieveTarget target, Path incomingDir, InstanceSink sink) throws PacsException {
@@ -236,8 +251,8 @@ public final class PacsClient implements AutoCloseable {
         count.incrementAndGet();
       }
     };
-    call("C-GET " + target.level(), activity, association -> {
-      new GetSOPClassSCU(pacs.host(), pacs.port(), pacs.aeTitle().value(), localAe.value(),
+    call("C-GET " + target.level(), activity, (association, host, port) -> {
+      new GetSOPClassSCU(host, port, pacs.aeTitle().value(), localAe.value(),
           SOPClass.StudyRootQueryRetrieveInformationModelGet, identifier, new IdentifierHandler(),
           incomingDir.toFile(), StoredFilePathStrategy.BYSOPINSTANCEUIDINSINGLEFOLDER, handler,
           new LinkedHashSet<>(storageSopClasses), PROPOSE_ALL_TRANSFER_SYNTAXES, false, true, false);
@@ -277,13 +292,13 @@ public final class PacsClient implements AutoCloseable {
       count.incrementAndGet();
     };
     try (StorageListener receiver = StorageListener.start(moveBindAddress, movePort, localAe,
-        Set.of(pacs.aeTitle()), incomingDir, counting)) {
+        Set.of(pacs.aeTitle()), incomingDir, counting, tls != null && tls.hasKey() ? tls : null)) {
       for (RetrieveTarget target : targets) {
         Activity activity = new Activity();
         activityRef.set(activity);
         AttributeList identifier = identifier(target);
-        int status = call("C-MOVE " + target.level(), activity, association -> {
-          Association a = MoveSOPClassSCU.getSuitableAssociation(pacs.host(), pacs.port(), pacs.aeTitle().value(),
+        int status = call("C-MOVE " + target.level(), activity, (association, host, port) -> {
+          Association a = MoveSOPClassSCU.getSuitableAssociation(host, port, pacs.aeTitle().value(),
               localAe.value(), sopClass);
           association.set(a);
           MoveSOPClassSCU move = new MoveSOPClassSCU(a, localAe.value(), sopClass, identifier);
@@ -341,8 +356,8 @@ public final class PacsClient implements AutoCloseable {
         progress.progress(completed + failed + warning, files.size());
       }
     };
-    call("C-STORE", activity, association -> {
-      new StorageSOPClassSCU(pacs.host(), pacs.port(), pacs.aeTitle().value(), localAe.value(), set, 0, handler);
+    call("C-STORE", activity, (association, host, port) -> {
+      new StorageSOPClassSCU(host, port, pacs.aeTitle().value(), localAe.value(), set, 0, handler);
       return null;
     });
     int notAnswered = files.size() - ok.get() - failures.size();
@@ -395,13 +410,26 @@ public final class PacsClient implements AutoCloseable {
 
   @FunctionalInterface
   private interface DimseBody<T> {
-    T run(AtomicReference<Association> association) throws Exception;
+    /** Runs the PixelMed exchange against {@code host:port}, the {@link DimseRelay} to the PACS. */
+    T run(AtomicReference<Association> association, String host, int port) throws Exception;
   }
 
   private <T> T call(String operation, Activity activity, DimseBody<T> body) throws PacsException {
     AtomicReference<Association> association = new AtomicReference<>();
-    Callable<T> task = () -> body.run(association);
-    Future<T> future = executor.submit(task);
+    DimseRelay relay;
+    try {
+      relay = DimseRelay.open(pacs.host(), pacs.port(), (int) Math.min(timeout.toMillis(), 30_000), tls, executor);
+    } catch (IOException e) {
+      throw translate(operation, e);
+    }
+    try (relay) {
+      return watch(operation, activity, association, executor.submit(() -> body.run(association, relay.host(),
+          relay.port())));
+    }
+  }
+
+  private <T> T watch(String operation, Activity activity, AtomicReference<Association> association,
+      Future<T> future) throws PacsException {
     long limit = timeout.toNanos();
     try {
       while (true) {
@@ -438,6 +466,15 @@ public final class PacsClient implements AutoCloseable {
       return new PacsException(operation + " failed: connection refused by " + pacs.host() + ":" + pacs.port()
           + " (called AE '" + pacs.aeTitle() + "', calling AE '" + localAe + "'); is the PACS running and is "
           + pacs.port() + " its DICOM port?", t);
+    }
+    if (t instanceof javax.net.ssl.SSLException) {
+      return new PacsException(operation + " failed: TLS with " + describe() + " failed: " + msg.strip()
+          + "; check that the PACS's DICOM port speaks TLS, that the trust store holds the CA of its certificate,"
+          + " whose name must match '" + pacs.host() + "', and whether it wants our certificate", t);
+    }
+    if (t instanceof java.net.SocketTimeoutException) {
+      return new PacsException(operation + " timed out connecting to " + describe() + "; is " + pacs.host() + ":"
+          + pacs.port() + " reachable?", t);
     }
     if (t instanceof UnknownHostException) {
       return new PacsException(operation + " failed: unknown host '" + pacs.host() + "' for " + describe(), t);

@@ -53,6 +53,7 @@ public final class StorageListener implements AutoCloseable {
   private static final int IDLE_TIMEOUT_MS = 10 * 60 * 1000;
 
   private final ServerSocket server;
+  private final boolean tls;
   private final AeTitle ae;
   private final Set<String> allowedCallers;
   private final Path incomingDir;
@@ -67,6 +68,7 @@ public final class StorageListener implements AutoCloseable {
   private StorageListener(ServerSocket server, AeTitle ae, Set<AeTitle> allowedCallers, Path incomingDir,
       InstanceSink sink) {
     this.server = server;
+    this.tls = server instanceof javax.net.ssl.SSLServerSocket;
     this.ae = ae;
     this.allowedCallers = allowedCallers.stream().map(AeTitle::value).collect(java.util.stream.Collectors.toUnmodifiableSet());
     this.incomingDir = incomingDir;
@@ -94,6 +96,16 @@ public final class StorageListener implements AutoCloseable {
    */
   public static StorageListener start(InetAddress bindAddress, int port, AeTitle ae, Set<AeTitle> allowedCallers,
       Path incomingDir, InstanceSink sink) throws IOException {
+    return start(bindAddress, port, ae, allowedCallers, incomingDir, sink, null);
+  }
+
+  /**
+   * As {@link #start(InetAddress, int, AeTitle, Set, Path, InstanceSink)}, speaking DICOM TLS when
+   * {@code tls} is given (BCP 195; callers need a certificate trusted by {@code tls}'s trust store when
+   * {@link DicomTls#clientAuthRequired()}); the AE-title allow-list applies on top.
+   */
+  public static StorageListener start(InetAddress bindAddress, int port, AeTitle ae, Set<AeTitle> allowedCallers,
+      Path incomingDir, InstanceSink sink, DicomTls tls) throws IOException {
     if (allowedCallers == null || allowedCallers.isEmpty()) {
       throw new IllegalArgumentException("Storage SCP " + ae + " needs at least one allow-listed calling AE title");
     }
@@ -101,7 +113,7 @@ public final class StorageListener implements AutoCloseable {
       throw new IllegalArgumentException("Port must be 0-65535, got " + port);
     }
     Files.createDirectories(incomingDir);
-    ServerSocket server = new ServerSocket();
+    ServerSocket server = tls == null ? new ServerSocket() : tls.serverSocket();
     server.setReuseAddress(true);
     try {
       server.bind(new InetSocketAddress(bindAddress, port), 50);
@@ -112,14 +124,19 @@ public final class StorageListener implements AutoCloseable {
     }
     StorageListener listener = new StorageListener(server, ae, Set.copyOf(allowedCallers), incomingDir, sink);
     listener.acceptor.start();
-    LOG.info("DICOM storage SCP {} listening on {}:{}, {} allowed caller(s)", ae,
-        bindAddress.getHostAddress(), server.getLocalPort(), allowedCallers.size());
+    LOG.info("DICOM storage SCP {} listening on {}:{}{}, {} allowed caller(s)", ae,
+        bindAddress.getHostAddress(), server.getLocalPort(), tls == null ? "" : " with " + tls, allowedCallers.size());
     return listener;
   }
 
   /** The TCP port actually bound. */
   public int port() {
     return server.getLocalPort();
+  }
+
+  /** Whether callers must speak TLS. */
+  public boolean tls() {
+    return tls;
   }
 
   /** Our AE title. */
@@ -159,9 +176,12 @@ public final class StorageListener implements AutoCloseable {
   private void serve(Socket socket) {
     open.add(socket);
     try {
-      socket.setTcpNoDelay(true); // PixelMed writes PDU header and body separately: Nagle + delayed ACK cost ~40 ms each
+      DimseSockets.tune(socket);
       socket.setSoTimeout(30_000);
-      InputStream in = socket.getInputStream();
+      if (socket instanceof javax.net.ssl.SSLSocket ssl) {
+        ssl.startHandshake(); // fails here (logged with the peer's address) for untrusted or certificate-less callers
+      }
+      InputStream in = DimseSockets.quickAckingInput(socket, socket);
       byte[] pdu = readAssociateRequest(in);
       if (pdu == null) {
         closeQuietly(socket);
@@ -182,7 +202,7 @@ public final class StorageListener implements AutoCloseable {
         return;
       }
       socket.setSoTimeout(IDLE_TIMEOUT_MS); // a peer silent this long loses its association (frees the thread)
-      Socket replay = new ReplaySocket(socket, pdu);
+      Socket replay = new ReplaySocket(socket, pdu, in);
       ReceivedObjectHandler handler = new ReceivedObjectHandler() {
         @Override
         public void sendReceivedObjectIndication(String fileName, String transferSyntax, String callingAe)
@@ -194,7 +214,7 @@ public final class StorageListener implements AutoCloseable {
       };
       new StorageSOPClassSCP(replay, ae.value(), 16384, 0, 0, incomingDir.toFile(),
           StoredFilePathStrategy.BYSOPINSTANCEUIDINSINGLEFOLDER, handler, null, null, null, null,
-          new AnyExplicitStorePresentationContextSelectionPolicy()).run();
+          acceptancePolicy()).run();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       closeQuietly(socket);
@@ -207,6 +227,15 @@ public final class StorageListener implements AutoCloseable {
     } finally {
       open.remove(socket);
     }
+  }
+
+  /**
+   * What the SCP accepts: Verification and every storage SOP class PixelMed knows, each in any
+   * explicit transfer syntax proposed (so compressed images arrive as stored), Implicit VR Little Endian
+   * only when proposed alone. {@link DimseConformance} documents it by running this policy.
+   */
+  static com.pixelmed.network.PresentationContextSelectionPolicy acceptancePolicy() {
+    return new AnyExplicitStorePresentationContextSelectionPolicy();
   }
 
   /** Reads one whole PDU; returns it (header included) if it is an A-ASSOCIATE-RQ, else null. */
@@ -273,9 +302,9 @@ public final class StorageListener implements AutoCloseable {
     private final Socket delegate;
     private final InputStream input;
 
-    ReplaySocket(Socket delegate, byte[] consumed) throws IOException {
+    ReplaySocket(Socket delegate, byte[] consumed, InputStream rest) {
       this.delegate = delegate;
-      this.input = new SequenceInputStream(new ByteArrayInputStream(consumed), delegate.getInputStream());
+      this.input = new SequenceInputStream(new ByteArrayInputStream(consumed), rest);
     }
 
     @Override public InputStream getInputStream() { return input; }

@@ -2,6 +2,7 @@ package org.fundus4j.dicom.node;
 
 import java.net.URI;
 import org.fundus4j.dicom.net.AeTitle;
+import org.fundus4j.dicom.net.DicomTls;
 import org.fundus4j.dicom.net.DicomWebAuth;
 import org.fundus4j.dicom.net.PacsAddress;
 
@@ -17,7 +18,12 @@ public sealed interface SrDestination {
 
   /** C-STORE to {@code pacs}, calling as {@code callingAe}. */
   static SrDestination cStore(PacsAddress pacs, AeTitle callingAe) {
-    return new CStore(pacs, callingAe);
+    return new CStore(pacs, callingAe, null);
+  }
+
+  /** C-STORE over DICOM TLS to {@code pacs} (see {@link DicomTls}), calling as {@code callingAe}. */
+  static SrDestination cStore(PacsAddress pacs, AeTitle callingAe, DicomTls tls) {
+    return new CStore(pacs, callingAe, tls);
   }
 
   /** STOW-RS to the DICOMweb service at {@code root}. */
@@ -30,8 +36,9 @@ public sealed interface SrDestination {
    *
    * @param pacs the receiving AE
    * @param callingAe our AE title on that association
+   * @param tls DICOM TLS settings, or {@code null} for plain DICOM
    */
-  record CStore(PacsAddress pacs, AeTitle callingAe) implements SrDestination {
+  record CStore(PacsAddress pacs, AeTitle callingAe, DicomTls tls) implements SrDestination {
     /** Requires both values. */
     public CStore {
       if (pacs == null || callingAe == null) {
@@ -41,7 +48,7 @@ public sealed interface SrDestination {
 
     @Override
     public String toString() {
-      return "C-STORE to " + pacs + " as " + callingAe;
+      return "C-STORE to " + pacs + " as " + callingAe + (tls == null ? "" : " over TLS");
     }
   }
 

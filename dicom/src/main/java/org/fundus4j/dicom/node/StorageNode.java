@@ -85,6 +85,15 @@ public final class StorageNode implements AutoCloseable {
    * @throws IOException when the work dir is in use by another node or the port cannot be bound
    */
   public static StorageNode start(NodeConfig config) throws IOException {
+    return start(config, null);
+  }
+
+  /**
+   * As {@link #start(NodeConfig)}, with modalities connecting over DICOM TLS when {@code listenerTls} is
+   * given (BCP 195; {@link DicomTls#withClientAuthRequired} to demand their certificates).
+   */
+  public static StorageNode start(NodeConfig config, org.fundus4j.dicom.net.DicomTls listenerTls)
+      throws IOException {
     Files.createDirectories(config.workDir().resolve("sr"));
     LocalStore store = LocalStore.open(config.workDir().resolve("store"));
     SrLedger ledger;
@@ -105,7 +114,7 @@ public final class StorageNode implements AutoCloseable {
     node.worker.start();
     try {
       node.listener = StorageListener.start(config.bindAddress(), config.port(), config.aeTitle(),
-          config.allowedCallers(), store.incomingDir(), node::received);
+          config.allowedCallers(), store.incomingDir(), node::received, listenerTls);
     } catch (IOException e) {
       node.close();
       throw e;
@@ -369,7 +378,8 @@ public final class StorageNode implements AutoCloseable {
   private void send(Path srFile) throws PacsException {
     SrDestination d = config.destination();
     if (d instanceof SrDestination.CStore c) {
-      try (PacsClient pacs = new PacsClient(c.pacs(), c.callingAe())) {
+      try (PacsClient pacs = c.tls() == null ? new PacsClient(c.pacs(), c.callingAe())
+          : new PacsClient(c.pacs(), c.callingAe()).withTls(c.tls())) {
         pacs.store(srFile);
       }
     } else if (d instanceof SrDestination.StowRs s) {

@@ -6,7 +6,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicLong;
 import org.fundus4j.dicom.net.DicomWebClient;
 import org.fundus4j.dicom.net.InstanceSink;
@@ -35,6 +40,9 @@ import org.slf4j.LoggerFactory;
 public final class StudyPuller {
 
   private static final Logger LOG = LoggerFactory.getLogger(StudyPuller.class);
+
+  /** Instances received but not yet durably stored, at most (see {@code fetchStoringBehind}). */
+  static final int STORE_BEHIND = 8;
 
   private final LocalStore store;
   private final PacsClient dimse;
@@ -107,7 +115,7 @@ public final class StudyPuller {
     };
     List<RetrieveTarget> targets = plan(studyInstanceUid, listed, missing);
     if (!targets.isEmpty()) {
-      fetch(targets, sink);
+      fetchStoringBehind(targets, sink);
     }
     int failed = 0;
     for (QueryMatch m : missing) {
@@ -157,6 +165,61 @@ public final class StudyPuller {
       }
     }
     return targets;
+  }
+
+  /**
+   * Fetches with {@code sink} (fsync, rename, manifest line: three disk flushes per instance) run on a
+   * writer thread of its own, so the PACS's next sub-operation does not wait for our disk: C-GET and
+   * C-MOVE send one instance at a time and wait for each C-STORE response. An instance counts as
+   * retrieved only once its manifest line is on disk, as before; after a crash, instances received but
+   * not yet recorded are simply fetched again by the next run. The network runs at most
+   * {@link #STORE_BEHIND} instances ahead of the disk (then the C-STORE response waits, as before), so
+   * a progress listener still sees the transfer within that many instances. Waits for the writer
+   * before returning.
+   */
+  private void fetchStoringBehind(List<RetrieveTarget> targets, InstanceSink sink) throws PacsException {
+    ExecutorService writer = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "store-writer");
+      t.setDaemon(true);
+      return t;
+    });
+    AtomicReference<IOException> failure = new AtomicReference<>();
+    Semaphore ahead = new Semaphore(STORE_BEHIND);
+    InstanceSink behind = r -> {
+      IOException earlier = failure.get();
+      if (earlier != null) {
+        throw earlier; // refuse further instances: PixelMed answers this C-STORE with a failure status
+      }
+      ahead.acquireUninterruptibly();
+      writer.execute(() -> {
+        try {
+          if (failure.get() == null) {
+            sink.accept(r);
+          }
+        } catch (IOException e) {
+          failure.compareAndSet(null, e);
+        } finally {
+          ahead.release();
+        }
+      });
+    };
+    try {
+      fetch(targets, behind);
+    } finally {
+      writer.shutdown();
+      try {
+        while (!writer.awaitTermination(10, TimeUnit.SECONDS)) {
+          LOG.info("Waiting for the store writer to flush received instances to disk");
+        }
+      } catch (InterruptedException e) {
+        writer.shutdownNow();
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (failure.get() != null) {
+      throw new PacsException("Cannot store a received instance in " + store.root() + ": "
+          + failure.get().getMessage(), failure.get());
+    }
   }
 
   private void fetch(List<RetrieveTarget> targets, InstanceSink sink) throws PacsException {

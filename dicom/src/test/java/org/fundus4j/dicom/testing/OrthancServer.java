@@ -42,14 +42,18 @@ public final class OrthancServer implements AutoCloseable {
   private final int dicomPort;
   private final int httpPort;
   private final Map<String, Integer> modalities;
-  private HttpClient http = newHttpClient();
+  private final TestCertificates tls;
+  private HttpClient http;
   private Process process;
 
-  private OrthancServer(Path dir, int dicomPort, int httpPort, Map<String, Integer> modalities) {
+  private OrthancServer(Path dir, int dicomPort, int httpPort, Map<String, Integer> modalities,
+      TestCertificates tls) {
     this.dir = dir;
     this.dicomPort = dicomPort;
     this.httpPort = httpPort;
     this.modalities = modalities;
+    this.tls = tls;
+    this.http = newHttpClient();
   }
 
   /**
@@ -58,7 +62,19 @@ public final class OrthancServer implements AutoCloseable {
    * @param modalities AE title -> port on 127.0.0.1 of each peer Orthanc may send to (C-MOVE, C-STORE)
    */
   public static OrthancServer start(Path dir, Map<String, Integer> modalities) throws IOException {
-    OrthancServer server = new OrthancServer(dir, freePort(), freePort(), new LinkedHashMap<>(modalities));
+    return start(dir, modalities, null);
+  }
+
+  /**
+   * As {@link #start(Path, Map)}; with {@code tls}, Orthanc speaks DICOM TLS on its DICOM port
+   * ({@code DicomTlsEnabled}, server certificate, client certificate required and checked against the
+   * test CA) and connects to every modality with TLS ({@code UseDicomTls}). The REST API stays on plain
+   * HTTP: Orthanc 1.10.1 (Debian 12) with {@code SslEnabled} dies with SIGSEGV on its first HTTPS request
+   * (curl or the JDK, RSA or EC certificate), see {@code dicom/docs/pacs-networking.md}.
+   */
+  public static OrthancServer start(Path dir, Map<String, Integer> modalities, TestCertificates tls)
+      throws IOException {
+    OrthancServer server = new OrthancServer(dir, freePort(), freePort(), new LinkedHashMap<>(modalities), tls);
     server.writeConfig();
     server.launch();
     return server;
@@ -82,7 +98,8 @@ public final class OrthancServer implements AutoCloseable {
       }
       mods.append(String.format("    \"%s\" : { \"AET\" : \"%s\", \"Host\" : \"127.0.0.1\", \"Port\" : %d,"
           + " \"AllowEcho\" : true, \"AllowFind\" : true, \"AllowMove\" : true, \"AllowGet\" : true,"
-          + " \"AllowStore\" : true }", m.getKey().toLowerCase(), m.getKey(), m.getValue()));
+          + " \"AllowStore\" : true%s }", m.getKey().toLowerCase(), m.getKey(), m.getValue(),
+          tls == null ? "" : ", \"UseDicomTls\" : true"));
     }
     String json = """
         {
@@ -109,11 +126,26 @@ public final class OrthancServer implements AutoCloseable {
           "KeepAlive" : false,
           "SaveJobs" : false,
           "Plugins" : [ "%s" ],
-          "DicomWeb" : { "Enable" : true, "Root" : "/dicom-web/", "EnableWado" : false, "Ssl" : false }
+          "DicomWeb" : { "Enable" : true, "Root" : "/dicom-web/", "EnableWado" : false, "Ssl" : false }%s
         }
         """.formatted(dir.resolve("storage"), dir.resolve("storage"), httpPort, dicomPort, AE.value(), USER, PASSWORD,
-        mods, DICOMWEB_PLUGIN);
+        mods, DICOMWEB_PLUGIN, tlsConfig());
     Files.writeString(dir.resolve("orthanc.json"), json);
+  }
+
+  /** Orthanc 1.10's DICOM TLS keys (PEM files). */
+  private String tlsConfig() {
+    if (tls == null) {
+      return "";
+    }
+    return """
+        ,
+          "DicomTlsEnabled" : true,
+          "DicomTlsCertificate" : "%s",
+          "DicomTlsPrivateKey" : "%s",
+          "DicomTlsTrustedCertificates" : "%s",
+          "DicomTlsRemoteCertificateRequired" : true
+        """.formatted(tls.serverPem, tls.serverKey, tls.caPem).stripTrailing();
   }
 
   private static HttpClient newHttpClient() {
