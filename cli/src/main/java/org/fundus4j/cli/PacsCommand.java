@@ -34,7 +34,7 @@ import org.fundus4j.dicom.store.LocalStore;
 import org.fundus4j.dicom.store.PullSummary;
 import org.fundus4j.dicom.store.RetrieveMethod;
 import org.fundus4j.dicom.store.StudyPuller;
-import org.fundus4j.samples.screening.BatchScreening;
+import org.fundus4j.screening.BatchScreening;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

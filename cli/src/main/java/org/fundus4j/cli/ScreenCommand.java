@@ -6,20 +6,25 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.fundus4j.dicom.sr.UidGenerator;
-import org.fundus4j.samples.Progress;
-import org.fundus4j.samples.screening.BatchScreening;
-import org.fundus4j.samples.screening.InferenceEngine;
-import org.fundus4j.samples.screening.ScreeningRow;
+import org.fundus4j.transfer.Progress;
+import org.fundus4j.screening.BatchScreening;
+import org.fundus4j.screening.InferenceEngine;
+import org.fundus4j.screening.ModelOutputs;
+import org.fundus4j.screening.ScreeningRow;
 import org.fundus4j.transfer.SavedModel;
+import org.fundus4j.transfer.Task;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code fundus screen}: batch screening of DICOM files into one SR per image plus a summary CSV. */
 @Command(name = "screen", mixinStandardHelpOptions = true,
-    description = {"Screens DICOM fundus photographs with a saved model; writes one DICOM SR per decodable image "
-        + "into OUT/sr and OUT/summary.csv (file, SOP instance UID, status, probability, SR file, reason).",
-        "Bad files get an error row and the run goes on; exits non-zero only when no file could be screened."})
+    description = {"Screens DICOM fundus photographs with a saved model (binary, multi-label or vessel segmentation); "
+        + "writes one DICOM SR per decodable image into OUT/sr (a vessel mask PNG into OUT/masks for segmentation) "
+        + "and OUT/summary.csv (file, SOP instance UID, status, a probability and a call column per label, output, "
+        + "reason).",
+        "Bad files get an error row, a second file with a SOP Instance UID already screened a duplicate row, and "
+            + "the run goes on; exits non-zero only when no file could be screened."})
 final class ScreenCommand implements Callable<Integer> {
 
   @Option(names = "--model", required = true, description = "Model folder (model.zip + model-card.json)")
@@ -53,23 +58,29 @@ final class ScreenCommand implements Callable<Integer> {
     List<ScreeningRow> rows;
     long started;
     String engineName;
+    ModelOutputs outputs;
     try (BatchScreening screening = new BatchScreening(saved, uids, InferenceEngine.parse(engine), threads, batch);
         Progress bar = new ProgressBars().start("screening", files.size())) {
       engineName = screening.engine();
+      outputs = screening.outputs();
       started = System.nanoTime();
       rows = screening.run(files, out, bar::stepTo);
     }
     double seconds = (System.nanoTime() - started) / 1e9;
     Path csv = out.resolve("summary.csv");
-    BatchScreening.writeCsv(rows, csv);
     long ok = rows.stream().filter(r -> r.status() == ScreeningRow.Status.SCREENED).count();
+    long duplicates = rows.stream().filter(r -> r.status() == ScreeningRow.Status.DUPLICATE).count();
     for (ScreeningRow row : rows) {
       if (row.status() == ScreeningRow.Status.ERROR) {
         System.out.println("ERROR  " + row.file() + ": " + row.reason());
+      } else if (row.status() == ScreeningRow.Status.DUPLICATE) {
+        System.out.println("DUPLICATE  " + row.reason());
       }
     }
-    System.out.printf(Locale.ROOT, "%d files: %d screened (SRs in %s), %d errors; summary %s%n", rows.size(), ok,
-        out.resolve("sr"), rows.size() - ok, csv);
+    BatchScreening.writeCsv(rows, outputs, csv);
+    System.out.printf(Locale.ROOT, "%d files: %d screened (outputs in %s), %d duplicates, %d errors; summary %s%n",
+        rows.size(), ok, out.resolve(outputs.task() == Task.SEGMENTATION ? "masks" : "sr"), duplicates,
+        rows.size() - ok - duplicates, csv);
     System.out.printf(Locale.ROOT, "%.1f s, %.2f images/s end to end (decode, preprocess, %s inference, SR)%n",
         seconds, rows.size() / seconds, engineName);
     return ok > 0 ? 0 : 1;

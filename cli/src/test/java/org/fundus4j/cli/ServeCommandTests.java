@@ -28,7 +28,7 @@ import picocli.CommandLine;
 
 /**
  * {@code fundus serve} from its command-line options: dcmtk's storescu as the modality, the node with a
- * saved ResNet-50 behind {@code ModelScreener}, Orthanc receiving one SR per image.
+ * saved ResNet-50 behind {@code Screener}, Orthanc receiving one SR per image.
  */
 class ServeCommandTests {
 

@@ -1,62 +1,67 @@
-package org.fundus4j.samples.screening;
+package org.fundus4j.screening;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.IntConsumer;
 import java.util.stream.Stream;
+import javax.imageio.ImageIO;
 import org.fundus4j.dicom.DicomImages;
 import org.fundus4j.dicom.DicomReadException;
 import org.fundus4j.dicom.FirstFrame;
-import org.fundus4j.dicom.sr.AlgorithmId;
+import org.fundus4j.dicom.LogSafe;
 import org.fundus4j.dicom.sr.Finding;
-import org.fundus4j.dicom.sr.Findings;
 import org.fundus4j.dicom.sr.ScreeningReportWriter;
 import org.fundus4j.dicom.sr.SrResult;
 import org.fundus4j.dicom.sr.UidGenerator;
-import org.fundus4j.networks.inference.InferenceBackend;
-import org.fundus4j.pipelines.FundusPipeline;
-import org.fundus4j.pipelines.Pipelines;
-import org.fundus4j.pipelines.ScalableImage;
-import org.fundus4j.transfer.ModelCard;
 import org.fundus4j.transfer.SavedModel;
+import org.fundus4j.transfer.Task;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Screens DICOM fundus photographs with a saved binary model and writes one DICOM SR per image.
+ * Screens DICOM fundus photographs with a saved model and writes one output per image: a DICOM SR for a
+ * classifier (binary or multi-label), a vessel mask PNG for a segmentation model.
  *
  * <p>Bad inputs (unreadable, not DICOM, no pixel data) get an error row naming the reason and the run
- * goes on; every input appears exactly once in the result. Images go through the model's evaluation
- * pipeline (no augmentation) at the model card's input size.
+ * goes on; every input appears exactly once in the result. Outputs are named after the source's SOP Instance
+ * UID plus the first 12 hex digits of the SHA-256 of the file's bytes, so two inputs never write one file; a
+ * second input with a SOP Instance UID already screened in the run is not screened again and gets a
+ * {@link ScreeningRow.Status#DUPLICATE duplicate} row naming both files. Images go through the
+ * {@link Screener}'s pipeline (the model card's size and normalisation, no augmentation).
  *
  * <pre>{@code
- * BatchScreening screening = new BatchScreening(SavedModel.load(modelDir), UidGenerator.uuidDerived());
- * List<ScreeningRow> rows = screening.run(BatchScreening.expand(List.of(folder)), outDir, done -> {});
- * BatchScreening.writeCsv(rows, outDir.resolve("summary.csv"));
+ * try (BatchScreening screening = new BatchScreening(SavedModel.load(modelDir), UidGenerator.uuidDerived())) {
+ *   List<ScreeningRow> rows = screening.run(BatchScreening.expand(List.of(folder)), outDir, done -> {});
+ *   BatchScreening.writeCsv(rows, screening.outputs(), outDir.resolve("summary.csv"));
+ * }
  * }</pre>
  */
 public final class BatchScreening implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(BatchScreening.class);
 
-  private final ModelCard card;
-  private final int abnormalColumn;
-  private final FundusPipeline pipeline;
+  private final Screener screener;
   private final ScreeningReportWriter reports;
-  private final InferenceBackend backend;
   private final int decodeThreads;
 
   /** Screens with ONNX Runtime on fundus4j's export of the model, 2 threads, batches of 8. */
@@ -69,40 +74,28 @@ public final class BatchScreening implements AutoCloseable {
    *
    * @param threads inference threads, and threads that decode and preprocess images ahead of inference
    * @param batchSize images per inference call
+   * @throws IllegalArgumentException when the model card's task or labels cannot be screened
    */
   public BatchScreening(SavedModel model, UidGenerator uids, InferenceEngine engine, int threads, int batchSize)
       throws IOException {
-    this.card = model.card();
-    if (!"binary".equals(card.task())) {
-      throw new IllegalArgumentException("Screening needs a binary normal/abnormal model, got task '"
-          + card.task() + "' in model '" + card.name() + "'");
-    }
-    this.abnormalColumn = card.labels().indexOf("abnormal");
-    if (abnormalColumn < 0) {
-      throw new IllegalArgumentException("Model card of '" + card.name() + "' has no 'abnormal' label: "
-          + card.labels());
-    }
-    if (threads < 1 || batchSize < 1) {
-      throw new IllegalArgumentException("threads and batch size must be >= 1, got " + threads + ", " + batchSize);
-    }
-    this.pipeline = Pipelines.evaluation(card.inputSize());
-    this.reports = new ScreeningReportWriter(algorithm(), uids);
-    this.backend = engine.open(model.graph(), threads, batchSize);
+    this.screener = new Screener(model, engine, threads, batchSize);
+    this.reports = new ScreeningReportWriter(screener.algorithm(), uids);
     this.decodeThreads = threads;
   }
 
   /** The engine in use, e.g. {@code onnxruntime} or {@code dl4j}. */
   public String engine() {
-    return backend.name();
+    return screener.engine();
+  }
+
+  /** What the model's outputs mean: the labels of the summary's columns. */
+  public ModelOutputs outputs() {
+    return screener.outputs();
   }
 
   @Override
   public void close() {
-    try {
-      backend.close();
-    } catch (Exception e) {
-      LOG.warn("Closing the {} backend failed: {}", backend.name(), e.toString());
-    }
+    screener.close();
   }
 
   /** Every regular file under the given files and folders, folders walked recursively, in path order. */
@@ -121,17 +114,20 @@ public final class BatchScreening implements AutoCloseable {
   }
 
   /** One input after decoding and preprocessing, or the error row it ended in. */
-  private record Decoded(int index, Path file, String uid, INDArray input, ScreeningRow error) {}
+  private record Decoded(int index, Path file, String uid, String contentHash, INDArray input, ScreeningRow error) {}
 
   /**
-   * Screens each file, writing SRs into {@code outDir/sr}; {@code progress} gets the count done so far.
+   * Screens each file, writing SRs into {@code outDir/sr} (vessel masks into {@code outDir/masks});
+   * {@code progress} gets the count done so far.
    *
    * <p>Decoding and preprocessing run on worker threads ahead of inference, which runs in batches; rows
    * come back in input order.
    */
   public List<ScreeningRow> run(List<Path> files, Path outDir, IntConsumer progress) throws IOException {
-    Path srDir = Files.createDirectories(outDir.resolve("sr"));
+    boolean segmentation = screener.outputs().task() == Task.SEGMENTATION;
+    Path target = Files.createDirectories(outDir.resolve(segmentation ? "masks" : "sr"));
     ScreeningRow[] rows = new ScreeningRow[files.size()];
+    Map<String, Path> firstByUid = new HashMap<>();
     int[] done = {0};
     ExecutorService decoders = Executors.newFixedThreadPool(decodeThreads, r -> {
       Thread t = new Thread(r, "fundus4j-decode");
@@ -142,7 +138,7 @@ public final class BatchScreening implements AutoCloseable {
       Deque<Future<Decoded>> window = new ArrayDeque<>();
       List<Decoded> batch = new ArrayList<>();
       int submitted = 0;
-      int ahead = 2 * backend.batchSize() + decodeThreads;
+      int ahead = 2 * screener.batchSize() + decodeThreads;
       while (submitted < files.size() || !window.isEmpty()) {
         while (submitted < files.size() && window.size() < ahead) {
           int index = submitted++;
@@ -150,13 +146,18 @@ public final class BatchScreening implements AutoCloseable {
           window.add(decoders.submit(() -> decode(index, file)));
         }
         Decoded d = join(window.poll());
+        Path first = d.error() == null && !d.uid().isEmpty() ? firstByUid.putIfAbsent(d.uid(), d.file()) : null;
         if (d.error() != null) {
           finish(rows, d.index(), d.error(), done, progress);
+        } else if (first != null) {
+          finish(rows, d.index(), new ScreeningRow(d.file(), d.uid(), ScreeningRow.Status.DUPLICATE, null, null,
+              "duplicate: " + d.file() + " has the SOP Instance UID of " + first
+                  + ", screened earlier in this run; not screened twice"), done, progress);
         } else {
           batch.add(d);
         }
-        if (batch.size() == backend.batchSize() || (window.isEmpty() && !batch.isEmpty())) {
-          screenBatch(batch, srDir, rows, done, progress);
+        if (batch.size() == screener.batchSize() || (window.isEmpty() && !batch.isEmpty())) {
+          screenBatch(batch, target, rows, done, progress);
           batch.clear();
         }
       }
@@ -164,9 +165,10 @@ public final class BatchScreening implements AutoCloseable {
       decoders.shutdownNow();
     }
     List<ScreeningRow> result = List.of(rows);
-    long failed = result.stream().filter(r -> r.status() == ScreeningRow.Status.ERROR).count();
-    LOG.info("Screened {} files with {}: {} SRs written, {} errors", rows.length, backend.name(),
-        rows.length - failed, failed);
+    long screened = result.stream().filter(r -> r.status() == ScreeningRow.Status.SCREENED).count();
+    long duplicates = result.stream().filter(r -> r.status() == ScreeningRow.Status.DUPLICATE).count();
+    LOG.info("Screened {} files with {}: {} outputs written, {} duplicates, {} errors", rows.length,
+        screener.engine(), screened, duplicates, rows.length - screened - duplicates);
     return result;
   }
 
@@ -191,23 +193,26 @@ public final class BatchScreening implements AutoCloseable {
     try {
       image = DicomImages.readFirstFrame(file);
     } catch (DicomReadException e) {
-      return new Decoded(index, file, "", null, ScreeningRow.error(file, "", e.getMessage()));
+      return new Decoded(index, file, "", "", null, ScreeningRow.error(file, "", e.getMessage()));
     } catch (RuntimeException e) {
-      return new Decoded(index, file, "", null, ScreeningRow.error(file, "", "cannot read " + file + ": " + e));
+      return new Decoded(index, file, "", "", null, ScreeningRow.error(file, "", "cannot read " + file + ": " + e));
     }
     String uid = image.info().sopInstanceUid();
     try {
-      return new Decoded(index, file, uid, pipeline.apply(ScalableImage.of(image, file.toString()), 0), null);
-    } catch (IOException | RuntimeException e) {
-      return new Decoded(index, file, uid, null,
+      String hash = contentHash(file);
+      return new Decoded(index, file, uid, hash, screener.preprocess(image, file), null);
+    } catch (IOException e) {
+      return new Decoded(index, file, uid, "", null, ScreeningRow.error(file, uid, e.getMessage()));
+    } catch (RuntimeException e) {
+      return new Decoded(index, file, uid, "", null,
           ScreeningRow.error(file, uid, "cannot preprocess " + file + ": " + e));
     }
   }
 
-  private void screenBatch(List<Decoded> batch, Path srDir, ScreeningRow[] rows, int[] done, IntConsumer progress) {
-    INDArray probabilities;
+  private void screenBatch(List<Decoded> batch, Path target, ScreeningRow[] rows, int[] done, IntConsumer progress) {
+    INDArray output;
     try {
-      probabilities = backend.predict(Nd4j.concat(0, batch.stream().map(Decoded::input).toArray(INDArray[]::new)));
+      output = screener.predict(Nd4j.concat(0, batch.stream().map(Decoded::input).toArray(INDArray[]::new)));
     } catch (RuntimeException e) {
       for (Decoded d : batch) {
         finish(rows, d.index(), ScreeningRow.error(d.file(), d.uid(), "model failed on " + d.file() + ": " + e),
@@ -217,67 +222,103 @@ public final class BatchScreening implements AutoCloseable {
     }
     for (int i = 0; i < batch.size(); i++) {
       Decoded d = batch.get(i);
-      finish(rows, d.index(), report(d.file(), d.uid(), probabilities.getDouble(i, abnormalColumn), srDir), done,
-          progress);
+      finish(rows, d.index(), write(d, output, i, target), done, progress);
     }
   }
 
-  private ScreeningRow report(Path file, String uid, double probability, Path srDir) {
+  private ScreeningRow write(Decoded d, INDArray output, int row, Path target) {
+    ScreeningResult result;
     try {
-      Path srFile = srDir.resolve(safeName(uid) + ".dcm");
-      SrResult sr = reports.write(file, List.of(new Finding(Findings.ABNORMAL_FUNDUS, probability)), srFile);
-      return new ScreeningRow(file, uid, ScreeningRow.Status.SCREENED, probability, sr.file(), null);
+      result = screener.outputs().result(d.uid(), output, row);
+    } catch (RuntimeException e) {
+      return ScreeningRow.error(d.file(), d.uid(), "model output unusable for " + d.file() + ": " + e.getMessage());
+    }
+    String name = outputName(d.uid(), d.contentHash());
+    try {
+      if (result.vessels() != null) {
+        Path png = target.resolve(name + ".png");
+        if (!ImageIO.write(result.vessels().mask(), "png", png.toFile())) {
+          throw new IOException("no PNG writer");
+        }
+        return new ScreeningRow(d.file(), d.uid(), ScreeningRow.Status.SCREENED, result, png, null);
+      }
+      SrResult sr = reports.write(d.file(), result.findings(), target.resolve(name + ".dcm"));
+      return new ScreeningRow(d.file(), d.uid(), ScreeningRow.Status.SCREENED, result, sr.file(), null);
     } catch (IOException | RuntimeException e) {
-      return ScreeningRow.error(file, uid, "cannot write SR for " + file + ": " + e.getMessage());
+      LOG.debug("cannot write the output for source {}: {}", LogSafe.shortHash(d.uid()), e.toString());
+      return ScreeningRow.error(d.file(), d.uid(), "cannot write the output for " + d.file() + ": " + e.getMessage());
     }
   }
 
   /**
-   * The model's probability of "abnormal" for one DICOM file, through the evaluation pipeline; the one
-   * per-image step shared by batch screening and {@link ModelScreener}.
-   *
-   * @throws DicomReadException when the file cannot be read or decoded (the message names the file)
+   * The output file name (without extension) of a source: its UID's digits and dots, a dash and the first 12 hex
+   * digits of the SHA-256 of the source file, e.g. {@code 1.2.3.4-9f86d081884c}; distinct for two files that share
+   * a UID but differ in a byte (another transfer syntax, a camera reusing UIDs).
    */
-  double abnormalProbability(Path file) throws DicomReadException {
-    INDArray input;
-    try {
-      input = pipeline.apply(ScalableImage.of(DicomImages.readFirstFrame(file), file.toString()), 0);
-    } catch (DicomReadException e) {
-      throw e;
-    } catch (IOException e) {
-      throw new DicomReadException(file, "cannot decode the image: " + e.getMessage(), e);
-    }
-    return backend.predict(input).getDouble(0, abnormalColumn);
-  }
-
-  /** Name and version of the model, as written into the SRs. */
-  AlgorithmId algorithm() {
-    return new AlgorithmId(card.name(), card.version());
-  }
-
-  /** A file name made of the UID's digits and dots only. */
-  static String safeName(String uid) {
+  static String outputName(String uid, String contentHash) {
     String clean = uid.replaceAll("[^0-9.]", "_");
-    return clean.isEmpty() ? "unknown" : clean;
+    return (clean.isEmpty() ? "unknown" : clean) + "-" + contentHash.substring(0, 12);
   }
 
-  /** Writes the summary as CSV: file, sop_instance_uid, status, probability, sr_file, reason. */
-  public static void writeCsv(List<ScreeningRow> rows, Path csv) throws IOException {
+  /** SHA-256 of the file's bytes, hex. */
+  static String contentHash(Path file) throws IOException {
+    MessageDigest sha;
+    try {
+      sha = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+    try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
+      in.transferTo(java.io.OutputStream.nullOutputStream());
+    } catch (IOException e) {
+      throw new IOException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+    return HexFormat.of().formatHex(sha.digest());
+  }
+
+  /**
+   * Writes the summary as CSV: {@code file, sop_instance_uid, status}, then per reported label
+   * {@code <label>_probability, <label>_call} (classifiers) or {@code vessel_density} (segmentation), then
+   * {@code output, reason}. Calls are {@code present}, {@code absent}, or empty without an operating point.
+   */
+  public static void writeCsv(List<ScreeningRow> rows, ModelOutputs outputs, Path csv) throws IOException {
+    boolean segmentation = outputs.task() == Task.SEGMENTATION;
+    List<String> header = new ArrayList<>(List.of("file", "sop_instance_uid", "status"));
+    if (segmentation) {
+      header.add("vessel_density");
+    } else {
+      for (String label : outputs.labels()) {
+        header.add(label + "_probability");
+        header.add(label + "_call");
+      }
+    }
+    header.add("output");
+    header.add("reason");
     try (Writer out = Files.newBufferedWriter(csv)) {
-      out.write("file,sop_instance_uid,status,probability,sr_file,reason\n");
+      out.write(String.join(",", header.stream().map(BatchScreening::quote).toList()) + "\n");
       for (ScreeningRow row : rows) {
-        out.write(String.join(",", quote(row.file().toString()), quote(row.sopInstanceUid()),
-            row.status().name().toLowerCase(Locale.ROOT),
-            Double.isNaN(row.probability()) ? "" : String.format(Locale.ROOT, "%.6f", row.probability()),
-            quote(row.srFile() == null ? "" : row.srFile().toString()),
-            quote(row.reason() == null ? "" : row.reason())) + "\n");
+        List<String> cells = new ArrayList<>(List.of(quote(row.file().toString()), quote(row.sopInstanceUid()),
+            row.status().name().toLowerCase(Locale.ROOT)));
+        ScreeningResult r = row.result();
+        if (segmentation) {
+          cells.add(r == null ? "" : String.format(Locale.ROOT, "%.6f", r.vessels().density()));
+        } else {
+          for (int i = 0; i < outputs.labels().size(); i++) {
+            Finding f = r == null ? null : r.findings().get(i);
+            cells.add(f == null ? "" : String.format(Locale.ROOT, "%.6f", f.probability()));
+            cells.add(f == null || f.call() == null ? "" : f.call().name().toLowerCase(Locale.ROOT));
+          }
+        }
+        cells.add(quote(row.output() == null ? "" : row.output().toString()));
+        cells.add(quote(row.reason() == null ? "" : row.reason()));
+        out.write(String.join(",", cells) + "\n");
       }
     }
   }
 
   private static String quote(String text) {
-    if (text.contains(",") || text.contains("\"") || text.contains("\n")) {
-      return "\"" + text.replace("\"", "\"\"").replace("\n", " ") + "\"";
+    if (text.contains(",") || text.contains("\"") || text.contains("\n") || text.contains("\r")) {
+      return "\"" + text.replace("\"", "\"\"").replace("\r", " ").replace("\n", " ") + "\"";
     }
     return text;
   }
