@@ -355,23 +355,7 @@ final class PacsCommand implements Runnable {
     @Override
     public Integer call() throws Exception {
       common.peer.check("pacs pull");
-      RetrieveMethod how = switch (method.toLowerCase(Locale.ROOT)) {
-        case "c-get" -> RetrieveMethod.C_GET;
-        case "c-move" -> RetrieveMethod.C_MOVE;
-        case "wado-rs" -> RetrieveMethod.WADO_RS;
-        default -> throw new IllegalArgumentException("--method must be c-get, c-move or wado-rs, got '" + method + "'");
-      };
-      if ((how == RetrieveMethod.WADO_RS) != (common.peer.web != null)) {
-        throw new IllegalArgumentException(how == RetrieveMethod.WADO_RS
-            ? "--method wado-rs needs --dicomweb URL" : "--method " + method + " is DIMSE: give --pacs AE@host:port");
-      }
-      if (how == RetrieveMethod.C_MOVE && movePort == null) {
-        throw new IllegalArgumentException("--method c-move needs --move-port N: the port the PACS sends to"
-            + " (registered with our AE title " + common.peer.dimse.aet + " in the PACS)");
-      }
-      if (how != RetrieveMethod.C_MOVE && movePort != null) {
-        throw new IllegalArgumentException("--move-port is only for --method c-move");
-      }
+      RetrieveMethod how = retrieveMethod(method, common.peer, movePort);
       Files.createDirectories(store);
       List<PullSummary> summaries = new ArrayList<>();
       try (LocalStore local = LocalStore.open(store)) {
@@ -464,6 +448,31 @@ final class PacsCommand implements Runnable {
           summary.failed());
       return summary.failed() == 0 ? 0 : 1;
     }
+  }
+
+  /**
+   * The retrieve method of {@code --method}, checked against the peer ({@code wado-rs} needs {@code --dicomweb},
+   * the DIMSE methods {@code --pacs}) and {@code --move-port} (needed by {@code c-move} only).
+   */
+  static RetrieveMethod retrieveMethod(String method, Peer peer, Integer movePort) {
+    RetrieveMethod how = switch (method.toLowerCase(Locale.ROOT)) {
+      case "c-get" -> RetrieveMethod.C_GET;
+      case "c-move" -> RetrieveMethod.C_MOVE;
+      case "wado-rs" -> RetrieveMethod.WADO_RS;
+      default -> throw new IllegalArgumentException("--method must be c-get, c-move or wado-rs, got '" + method + "'");
+    };
+    if ((how == RetrieveMethod.WADO_RS) != (peer.web != null)) {
+      throw new IllegalArgumentException(how == RetrieveMethod.WADO_RS
+          ? "--method wado-rs needs --dicomweb URL" : "--method " + method + " is DIMSE: give --pacs AE@host:port");
+    }
+    if (how == RetrieveMethod.C_MOVE && movePort == null) {
+      throw new IllegalArgumentException("--method c-move needs --move-port N: the port the PACS sends to"
+          + " (registered with our AE title " + peer.dimse.aet + " in the PACS)");
+    }
+    if (how != RetrieveMethod.C_MOVE && movePort != null) {
+      throw new IllegalArgumentException("--move-port is only for --method c-move");
+    }
+    return how;
   }
 
   static String shortUid(String uid) {

@@ -88,6 +88,11 @@ public final class BatchScreening implements AutoCloseable {
     return screener.engine();
   }
 
+  /** Name and version of the model, as written into the SRs. */
+  public org.fundus4j.dicom.sr.AlgorithmId algorithm() {
+    return screener.algorithm();
+  }
+
   /** What the model's outputs mean: the labels of the summary's columns. */
   public ModelOutputs outputs() {
     return screener.outputs();

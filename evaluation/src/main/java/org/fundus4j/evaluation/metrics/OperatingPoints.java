@@ -1,7 +1,5 @@
 package org.fundus4j.evaluation.metrics;
 
-import java.util.Arrays;
-
 /**
  * Where a score becomes a call: thresholds chosen on a validation split, as pROC's {@code coords(roc, "best")}.
  *
@@ -38,7 +36,8 @@ public final class OperatingPoints {
    * unique. Of equal J, the highest threshold (the most specific rule) is returned.
    *
    * @throws IllegalArgumentException when labels are not all 0/1, lengths differ, a score is NaN, there is
-   *     no case or no control, or every score is equal (no finite threshold separates anything)
+   *     no case or no control (as {@link RocAuc#curve}), or every score is equal (no finite threshold separates
+   *     anything)
    */
   public static Point youden(double[] scores, int[] labels) {
     Point[] points = candidates(scores, labels);
@@ -71,45 +70,25 @@ public final class OperatingPoints {
     return points[points.length - 1];
   }
 
-  /** The finite candidate points, by decreasing threshold. */
+  /**
+   * The finite candidate points, by decreasing threshold: point {@code i} of {@link RocAuc#curve} (positive when
+   * {@code score >= thresholds[i]}) is the same rule as pROC's midpoint between {@code thresholds[i]} and the next
+   * lower score; the first (+Infinity) and last (every score positive, pROC's -Infinity) points are left out.
+   */
   private static Point[] candidates(double[] scores, int[] labels) {
-    Checks.scoresAndLabels(scores, labels);
-    int cases = Checks.countCases(labels);
-    int controls = labels.length - cases;
-    if (cases == 0 || controls == 0) {
-      throw new IllegalArgumentException("an operating point needs at least one case and one control, got "
-          + cases + " cases and " + controls + " controls");
-    }
-    Integer[] order = new Integer[scores.length];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
-    }
-    Arrays.sort(order, (a, b) -> Double.compare(scores[b], scores[a]));
-    Point[] points = new Point[scores.length];
-    int n = 0;
-    int tp = 0;
-    int fp = 0;
-    int i = 0;
-    while (i < order.length) {
-      double value = scores[order[i]];
-      while (i < order.length && scores[order[i]] == value) {
-        if (labels[order[i]] == 1) {
-          tp++;
-        } else {
-          fp++;
-        }
-        i++;
-      }
-      if (i == order.length) {
-        break; // below the lowest score everything is positive: pROC's -Inf, never chosen
-      }
-      double threshold = (value + scores[order[i]]) / 2.0;
-      points[n++] = new Point(threshold, (double) tp / cases, (double) (controls - fp) / controls);
-    }
-    if (n == 0) {
+    RocCurve curve = RocAuc.curve(scores, labels);
+    double[] fpr = curve.fpr();
+    double[] tpr = curve.tpr();
+    double[] thresholds = curve.thresholds();
+    int n = curve.size() - 2;
+    if (n < 1) {
       throw new IllegalArgumentException("every score is equal (" + scores[0]
           + "): no threshold separates cases from controls");
     }
-    return Arrays.copyOf(points, n);
+    Point[] points = new Point[n];
+    for (int i = 1; i <= n; i++) {
+      points[i - 1] = new Point((thresholds[i] + thresholds[i + 1]) / 2.0, tpr[i], 1 - fpr[i]);
+    }
+    return points;
   }
 }

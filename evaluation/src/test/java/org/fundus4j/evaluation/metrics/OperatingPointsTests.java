@@ -52,8 +52,7 @@ class OperatingPointsTests {
   void degenerateInputIsRefusedWithTheReason() {
     var e = assertThrows(IllegalArgumentException.class,
         () -> OperatingPoints.youden(new double[] {0.2, 0.3}, new int[] {1, 1}));
-    assertEquals("an operating point needs at least one case and one control, got 2 cases and 0 controls",
-        e.getMessage());
+    assertEquals("ROC curve needs both classes, got 2 cases and 0 controls", e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
         () -> OperatingPoints.youden(new double[] {0.4, 0.4}, new int[] {0, 1}));
     assertEquals("every score is equal (0.4): no threshold separates cases from controls", e.getMessage());
