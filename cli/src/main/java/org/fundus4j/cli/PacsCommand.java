@@ -337,25 +337,16 @@ final class PacsCommand implements Runnable {
     @Option(names = "--study", required = true, arity = "1..*", paramLabel = "UID", description = "Study Instance UIDs")
     List<String> studies;
 
-    @Option(names = "--method", defaultValue = "c-get", paramLabel = "c-get|c-move|wado-rs",
-        description = "How to fetch (default: ${DEFAULT-VALUE}); wado-rs needs --dicomweb")
-    String method;
+    @Mixin
+    Retrieval retrieval = new Retrieval();
 
     @Option(names = "--store", required = true, paramLabel = "DIR", description = "Local store folder")
     Path store;
 
-    @Option(names = "--move-port", paramLabel = "N",
-        description = "Port of our C-MOVE receiver (c-move); the PACS must know our AE title at this port")
-    Integer movePort;
-
-    @Option(names = "--move-bind", defaultValue = "0.0.0.0", paramLabel = "ADDRESS",
-        description = "Address the C-MOVE receiver listens on (default: ${DEFAULT-VALUE})")
-    String moveBind;
-
     @Override
     public Integer call() throws Exception {
       common.peer.check("pacs pull");
-      RetrieveMethod how = retrieveMethod(method, common.peer, movePort);
+      RetrieveMethod how = retrieval.method(common.peer);
       Files.createDirectories(store);
       List<PullSummary> summaries = new ArrayList<>();
       try (LocalStore local = LocalStore.open(store)) {
@@ -367,11 +358,7 @@ final class PacsCommand implements Runnable {
             }
           }
         } else {
-          PacsClient client = common.peer.dimseClient(common.timeout());
-          if (how == RetrieveMethod.C_MOVE) {
-            client = client.withMoveReceiver(InetAddress.getByName(moveBind), movePort);
-          }
-          try (PacsClient pacs = client) {
+          try (PacsClient pacs = retrieval.receiving(common.peer.dimseClient(common.timeout()))) {
             StudyPuller puller = new StudyPuller(local, pacs, how);
             for (String study : studies) {
               summaries.add(pullOne(puller, study));
@@ -392,7 +379,7 @@ final class PacsCommand implements Runnable {
         failed += s.failed();
       }
       System.out.printf(Locale.ROOT, "%d study(ies) by %s into %s: found %d, already on disk %d, retrieved %d,"
-          + " duplicates %d, failed %d%n", summaries.size(), method, store, found, onDisk, retrieved, duplicates, failed);
+          + " duplicates %d, failed %d%n", summaries.size(), retrieval.method, store, found, onDisk, retrieved, duplicates, failed);
       return failed == 0 ? 0 : 1;
     }
 
@@ -450,29 +437,50 @@ final class PacsCommand implements Runnable {
     }
   }
 
-  /**
-   * The retrieve method of {@code --method}, checked against the peer ({@code wado-rs} needs {@code --dicomweb},
-   * the DIMSE methods {@code --pacs}) and {@code --move-port} (needed by {@code c-move} only).
-   */
-  static RetrieveMethod retrieveMethod(String method, Peer peer, Integer movePort) {
-    RetrieveMethod how = switch (method.toLowerCase(Locale.ROOT)) {
-      case "c-get" -> RetrieveMethod.C_GET;
-      case "c-move" -> RetrieveMethod.C_MOVE;
-      case "wado-rs" -> RetrieveMethod.WADO_RS;
-      default -> throw new IllegalArgumentException("--method must be c-get, c-move or wado-rs, got '" + method + "'");
-    };
-    if ((how == RetrieveMethod.WADO_RS) != (peer.web != null)) {
-      throw new IllegalArgumentException(how == RetrieveMethod.WADO_RS
-          ? "--method wado-rs needs --dicomweb URL" : "--method " + method + " is DIMSE: give --pacs AE@host:port");
+  /** How studies are fetched: {@code --method}, and for C-MOVE {@code --move-port} and {@code --move-bind}. */
+  static final class Retrieval {
+    @Option(names = "--method", defaultValue = "c-get", paramLabel = "c-get|c-move|wado-rs",
+        description = "How to fetch (default: ${DEFAULT-VALUE}); wado-rs needs --dicomweb")
+    String method;
+
+    @Option(names = "--move-port", paramLabel = "N",
+        description = "Port of our C-MOVE receiver (c-move); the PACS must know our AE title at this port")
+    Integer movePort;
+
+    @Option(names = "--move-bind", defaultValue = "0.0.0.0", paramLabel = "ADDRESS",
+        description = "Address the C-MOVE receiver listens on (default: ${DEFAULT-VALUE})")
+    String moveBind;
+
+    /**
+     * The retrieve method of {@code --method}, checked against the peer ({@code wado-rs} needs {@code --dicomweb},
+     * the DIMSE methods {@code --pacs}) and {@code --move-port} (needed by {@code c-move} only).
+     */
+    RetrieveMethod method(Peer peer) {
+      RetrieveMethod how = switch (method.toLowerCase(Locale.ROOT)) {
+        case "c-get" -> RetrieveMethod.C_GET;
+        case "c-move" -> RetrieveMethod.C_MOVE;
+        case "wado-rs" -> RetrieveMethod.WADO_RS;
+        default -> throw new IllegalArgumentException("--method must be c-get, c-move or wado-rs, got '" + method
+            + "'");
+      };
+      if ((how == RetrieveMethod.WADO_RS) != (peer.web != null)) {
+        throw new IllegalArgumentException(how == RetrieveMethod.WADO_RS
+            ? "--method wado-rs needs --dicomweb URL" : "--method " + method + " is DIMSE: give --pacs AE@host:port");
+      }
+      if (how == RetrieveMethod.C_MOVE && movePort == null) {
+        throw new IllegalArgumentException("--method c-move needs --move-port N: the port the PACS sends to"
+            + " (registered with our AE title " + peer.dimse.aet + " in the PACS)");
+      }
+      if (how != RetrieveMethod.C_MOVE && movePort != null) {
+        throw new IllegalArgumentException("--move-port is only for --method c-move");
+      }
+      return how;
     }
-    if (how == RetrieveMethod.C_MOVE && movePort == null) {
-      throw new IllegalArgumentException("--method c-move needs --move-port N: the port the PACS sends to"
-          + " (registered with our AE title " + peer.dimse.aet + " in the PACS)");
+
+    /** {@code client} with our C-MOVE receiver when {@code --move-port} is given. */
+    PacsClient receiving(PacsClient client) throws java.net.UnknownHostException {
+      return movePort == null ? client : client.withMoveReceiver(InetAddress.getByName(moveBind), movePort);
     }
-    if (how != RetrieveMethod.C_MOVE && movePort != null) {
-      throw new IllegalArgumentException("--move-port is only for --method c-move");
-    }
-    return how;
   }
 
   static String shortUid(String uid) {

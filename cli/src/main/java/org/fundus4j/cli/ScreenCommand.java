@@ -1,6 +1,5 @@
 package org.fundus4j.cli;
 
-import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,6 +25,7 @@ import org.fundus4j.transfer.SavedModel;
 import org.fundus4j.transfer.Task;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -70,13 +70,8 @@ final class ScreenCommand implements Callable<Integer> {
       description = "Study Instance UIDs to pull from --pacs/--dicomweb, screen and send back")
   List<String> studies;
 
-  @Option(names = "--method", defaultValue = "c-get", paramLabel = "c-get|c-move|wado-rs",
-      description = "How to fetch the studies (default: ${DEFAULT-VALUE}); wado-rs needs --dicomweb")
-  String method;
-
-  @Option(names = "--move-port", paramLabel = "N",
-      description = "Port of our C-MOVE receiver (c-move); the PACS must know our AE title at this port")
-  Integer movePort;
+  @Mixin
+  PacsCommand.Retrieval retrieval = new PacsCommand.Retrieval();
 
   @Option(names = "--timeout", defaultValue = "30", paramLabel = "SECONDS",
       description = "Give up when the PACS has been silent this long (default: ${DEFAULT-VALUE})")
@@ -149,7 +144,7 @@ final class ScreenCommand implements Callable<Integer> {
   /** Pulls, screens and sends back each {@code --study}. */
   private List<StudyScreening.Summary> fromPacs(BatchScreening screening) throws Exception {
     peer.check("screen --study");
-    RetrieveMethod how = PacsCommand.retrieveMethod(method, peer, movePort);
+    RetrieveMethod how = retrieval.method(peer);
     if (timeoutSeconds <= 0) {
       throw new IllegalArgumentException("--timeout must be a positive number of seconds, got " + timeoutSeconds);
     }
@@ -166,11 +161,7 @@ final class ScreenCommand implements Callable<Integer> {
           }, out).run(studies, bar);
         }
       }
-      PacsClient client = peer.dimseClient(timeout);
-      if (how == RetrieveMethod.C_MOVE) {
-        client = client.withMoveReceiver(InetAddress.getByName("0.0.0.0"), movePort);
-      }
-      try (PacsClient pacs = client) {
+      try (PacsClient pacs = retrieval.receiving(peer.dimseClient(timeout))) {
         return new StudyScreening(new StudyPuller(store, pacs, how), store, screening, pacs::store, out)
             .run(studies, bar);
       }
