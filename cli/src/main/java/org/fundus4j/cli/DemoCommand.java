@@ -32,6 +32,6 @@ final class DemoCommand implements Callable<Integer> {
     Demo.Options options = new Demo.Options(out, images, size, defaults.gridResolution(), defaults.lpEpochs(),
         defaults.ftEpochs(), defaults.batchSize(), seed);
     Demo.Result result = Demo.run(options, System.out, new ProgressBars());
-    return result.rows().stream().anyMatch(r -> r.srFile() != null) ? 0 : 1;
+    return result.rows().stream().anyMatch(r -> r.output() != null) ? 0 : 1;
   }
 }

@@ -7,7 +7,7 @@ import java.util.concurrent.Callable;
 import org.fundus4j.dicom.CheckResult;
 import org.fundus4j.dicom.DicomCheck;
 import org.fundus4j.dicom.InstanceInfo;
-import org.fundus4j.samples.screening.BatchScreening;
+import org.fundus4j.screening.BatchScreening;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 

@@ -35,7 +35,20 @@ public final class FundusCli implements Runnable {
    * with status 2.
    */
   static CommandLine commandLine() {
-    return new CommandLine(new FundusCli()).setExecutionExceptionHandler((e, cmd, parsed) -> {
+    return new CommandLine(new FundusCli()).setExecutionStrategy(parsed -> {
+      // libraries (PixelMed's decoders) print stack traces on System.err themselves: one-line errors only
+      if ("1".equals(System.getenv("FUNDUS_DEBUG"))) {
+        return new CommandLine.RunLast().execute(parsed);
+      }
+      java.io.PrintStream err = System.err;
+      System.setErr(StackTraceFilter.over(err));
+      try {
+        return new CommandLine.RunLast().execute(parsed);
+      } finally {
+        System.err.flush();
+        System.setErr(err);
+      }
+    }).setExecutionExceptionHandler((e, cmd, parsed) -> {
       cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + (e.getMessage() == null ? e : e.getMessage()));
       if ("1".equals(System.getenv("FUNDUS_DEBUG"))) {
         e.printStackTrace(cmd.getErr());

@@ -34,7 +34,7 @@ import org.fundus4j.dicom.store.LocalStore;
 import org.fundus4j.dicom.store.PullSummary;
 import org.fundus4j.dicom.store.RetrieveMethod;
 import org.fundus4j.dicom.store.StudyPuller;
-import org.fundus4j.samples.screening.BatchScreening;
+import org.fundus4j.screening.BatchScreening;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -341,41 +341,16 @@ final class PacsCommand implements Runnable {
     @Option(names = "--study", required = true, arity = "1..*", paramLabel = "UID", description = "Study Instance UIDs")
     List<String> studies;
 
-    @Option(names = "--method", defaultValue = "c-get", paramLabel = "c-get|c-move|wado-rs",
-        description = "How to fetch (default: ${DEFAULT-VALUE}); wado-rs needs --dicomweb")
-    String method;
+    @Mixin
+    Retrieval retrieval = new Retrieval();
 
     @Option(names = "--store", required = true, paramLabel = "DIR", description = "Local store folder")
     Path store;
 
-    @Option(names = "--move-port", paramLabel = "N",
-        description = "Port of our C-MOVE receiver (c-move); the PACS must know our AE title at this port")
-    Integer movePort;
-
-    @Option(names = "--move-bind", defaultValue = "0.0.0.0", paramLabel = "ADDRESS",
-        description = "Address the C-MOVE receiver listens on (default: ${DEFAULT-VALUE})")
-    String moveBind;
-
     @Override
     public Integer call() throws Exception {
       common.peer.check("pacs pull");
-      RetrieveMethod how = switch (method.toLowerCase(Locale.ROOT)) {
-        case "c-get" -> RetrieveMethod.C_GET;
-        case "c-move" -> RetrieveMethod.C_MOVE;
-        case "wado-rs" -> RetrieveMethod.WADO_RS;
-        default -> throw new IllegalArgumentException("--method must be c-get, c-move or wado-rs, got '" + method + "'");
-      };
-      if ((how == RetrieveMethod.WADO_RS) != (common.peer.web != null)) {
-        throw new IllegalArgumentException(how == RetrieveMethod.WADO_RS
-            ? "--method wado-rs needs --dicomweb URL" : "--method " + method + " is DIMSE: give --pacs AE@host:port");
-      }
-      if (how == RetrieveMethod.C_MOVE && movePort == null) {
-        throw new IllegalArgumentException("--method c-move needs --move-port N: the port the PACS sends to"
-            + " (registered with our AE title " + common.peer.dimse.aet + " in the PACS)");
-      }
-      if (how != RetrieveMethod.C_MOVE && movePort != null) {
-        throw new IllegalArgumentException("--move-port is only for --method c-move");
-      }
+      RetrieveMethod how = retrieval.method(common.peer);
       Files.createDirectories(store);
       List<PullSummary> summaries = new ArrayList<>();
       try (LocalStore local = LocalStore.open(store)) {
@@ -387,11 +362,7 @@ final class PacsCommand implements Runnable {
             }
           }
         } else {
-          PacsClient client = common.peer.dimseClient(common.timeout());
-          if (how == RetrieveMethod.C_MOVE) {
-            client = client.withMoveReceiver(InetAddress.getByName(moveBind), movePort);
-          }
-          try (PacsClient pacs = client) {
+          try (PacsClient pacs = retrieval.receiving(common.peer.dimseClient(common.timeout()))) {
             StudyPuller puller = new StudyPuller(local, pacs, how);
             for (String study : studies) {
               summaries.add(pullOne(puller, study));
@@ -412,7 +383,7 @@ final class PacsCommand implements Runnable {
         failed += s.failed();
       }
       System.out.printf(Locale.ROOT, "%d study(ies) by %s into %s: found %d, already on disk %d, retrieved %d,"
-          + " duplicates %d, failed %d%n", summaries.size(), method, store, found, onDisk, retrieved, duplicates, failed);
+          + " duplicates %d, failed %d%n", summaries.size(), retrieval.method, store, found, onDisk, retrieved, duplicates, failed);
       return failed == 0 ? 0 : 1;
     }
 
@@ -467,6 +438,52 @@ final class PacsCommand implements Runnable {
       System.out.printf(Locale.ROOT, "%d file(s) by %s: stored %d, failed %d%n", files.size(), how, summary.stored(),
           summary.failed());
       return summary.failed() == 0 ? 0 : 1;
+    }
+  }
+
+  /** How studies are fetched: {@code --method}, and for C-MOVE {@code --move-port} and {@code --move-bind}. */
+  static final class Retrieval {
+    @Option(names = "--method", defaultValue = "c-get", paramLabel = "c-get|c-move|wado-rs",
+        description = "How to fetch (default: ${DEFAULT-VALUE}); wado-rs needs --dicomweb")
+    String method;
+
+    @Option(names = "--move-port", paramLabel = "N",
+        description = "Port of our C-MOVE receiver (c-move); the PACS must know our AE title at this port")
+    Integer movePort;
+
+    @Option(names = "--move-bind", defaultValue = "0.0.0.0", paramLabel = "ADDRESS",
+        description = "Address the C-MOVE receiver listens on (default: ${DEFAULT-VALUE})")
+    String moveBind;
+
+    /**
+     * The retrieve method of {@code --method}, checked against the peer ({@code wado-rs} needs {@code --dicomweb},
+     * the DIMSE methods {@code --pacs}) and {@code --move-port} (needed by {@code c-move} only).
+     */
+    RetrieveMethod method(Peer peer) {
+      RetrieveMethod how = switch (method.toLowerCase(Locale.ROOT)) {
+        case "c-get" -> RetrieveMethod.C_GET;
+        case "c-move" -> RetrieveMethod.C_MOVE;
+        case "wado-rs" -> RetrieveMethod.WADO_RS;
+        default -> throw new IllegalArgumentException("--method must be c-get, c-move or wado-rs, got '" + method
+            + "'");
+      };
+      if ((how == RetrieveMethod.WADO_RS) != (peer.web != null)) {
+        throw new IllegalArgumentException(how == RetrieveMethod.WADO_RS
+            ? "--method wado-rs needs --dicomweb URL" : "--method " + method + " is DIMSE: give --pacs AE@host:port");
+      }
+      if (how == RetrieveMethod.C_MOVE && movePort == null) {
+        throw new IllegalArgumentException("--method c-move needs --move-port N: the port the PACS sends to"
+            + " (registered with our AE title " + peer.dimse.aet + " in the PACS)");
+      }
+      if (how != RetrieveMethod.C_MOVE && movePort != null) {
+        throw new IllegalArgumentException("--move-port is only for --method c-move");
+      }
+      return how;
+    }
+
+    /** {@code client} with our C-MOVE receiver when {@code --move-port} is given. */
+    PacsClient receiving(PacsClient client) throws java.net.UnknownHostException {
+      return movePort == null ? client : client.withMoveReceiver(InetAddress.getByName(moveBind), movePort);
     }
   }
 

@@ -4,7 +4,7 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
-import org.fundus4j.samples.Progress;
+import org.fundus4j.transfer.Progress;
 
 /** Progress bars on standard error with count, rate and ETA (me.tongfei progressbar). */
 final class ProgressBars implements Progress.Factory {

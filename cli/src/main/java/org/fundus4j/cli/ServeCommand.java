@@ -24,9 +24,9 @@ import org.fundus4j.dicom.node.NodeStatus;
 import org.fundus4j.dicom.node.SrDestination;
 import org.fundus4j.dicom.node.StorageNode;
 import org.fundus4j.dicom.sr.UidGenerator;
+import org.fundus4j.screening.InferenceEngine;
+import org.fundus4j.screening.Screener;
 import org.fundus4j.fhir.FhirPublisher;
-import org.fundus4j.samples.screening.InferenceEngine;
-import org.fundus4j.samples.screening.ModelScreener;
 import org.fundus4j.transfer.SavedModel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -152,6 +152,9 @@ final class ServeCommand implements Callable<Integer> {
     String token;
   }
 
+  /** The model behind the node, made by {@link #config()}; closed when the node stops. */
+  private Screener screener;
+
   @Override
   public Integer call() throws Exception {
     CountDownLatch stopped = new CountDownLatch(1);
@@ -177,6 +180,9 @@ final class ServeCommand implements Callable<Integer> {
         monitor.close();
       }
       node.close();
+      if (screener != null) {
+        screener.close();
+      }
       System.out.println("fundus serve: stopped; " + statusLine(end));
       stopped.countDown();
     }, "fundus-serve-shutdown"));
@@ -218,7 +224,8 @@ final class ServeCommand implements Callable<Integer> {
     }
     AeTitle self = AeTitle.of(aet);
     SavedModel saved = SavedModel.load(model);
-    NodeConfig config = NodeConfig.of(self, port, allowed, work, new ModelScreener(saved, InferenceEngine.parse(engine)), srDestination(self))
+    screener = new Screener(saved, InferenceEngine.parse(engine));
+    NodeConfig config = NodeConfig.of(self, port, allowed, work, screener, srDestination(self))
         .withBindAddress(InetAddress.getByName(bind))
         .withRetryDelay(Duration.ofSeconds(retryDelaySeconds));
     if (uidRoot != null) {

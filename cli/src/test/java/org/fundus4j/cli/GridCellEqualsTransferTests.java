@@ -14,7 +14,7 @@ import java.util.Map;
 import org.fundus4j.pipelines.Sample;
 import org.fundus4j.pipelines.splits.Fold;
 import org.fundus4j.pipelines.splits.SplitFiles;
-import org.fundus4j.samples.Progress;
+import org.fundus4j.transfer.Progress;
 import org.fundus4j.samples.experiment.CellResult;
 import org.fundus4j.samples.experiment.Experiment;
 import org.fundus4j.samples.experiment.GridSpec;

@@ -12,6 +12,10 @@ import org.fundus4j.dicom.store.InstanceState;
 import org.fundus4j.dicom.store.LocalStore;
 import org.fundus4j.dicom.testing.FundusStudyFixture;
 import org.fundus4j.dicom.testing.OrthancServer;
+import org.fundus4j.networks.Head;
+import org.fundus4j.networks.ResNet50;
+import org.fundus4j.transfer.ModelCard;
+import org.fundus4j.transfer.SavedModel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -46,6 +50,32 @@ class PacsCommandTests {
 
   private static CliRun run(String... args) {
     return CliRun.of(args);
+  }
+
+  @Test
+  void screenFromThePacsSendsOneSrPerImageIntoTheSourceStudyAndARerunSendsNone() throws Exception {
+    FundusStudyFixture.Study own = FundusStudyFixture.make(tmp.resolve("screen-study"), 2, "PAT-CLI-4712", "L",
+        "20240616", 96);
+    orthanc.uploadAll(own.files());
+    Path model = tmp.resolve("screen-model");
+    SavedModel.save(model, ResNet50.build(Head.linear(2), 3), new ModelCard("cli pacs model", "1", "binary",
+        List.of("normal", "abnormal"), "Scratch", "FT", 64, ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD, true,
+        Map.of()));
+    String[] args = {"screen", "--model", model.toString(), "--out", tmp.resolve("screen-out").toString(),
+        "--pacs", orthanc.dicom().toString(), "--study", own.studyInstanceUid(), "--method", "c-get"};
+    int before = orthanc.countInstances();
+
+    CliRun first = run(args);
+    CliRun second = run(args);
+
+    assertEquals(0, first.exit(), first.all());
+    assertTrue(first.out().contains("SRs sent 2, already sent 0, not accepted 0"), first.out());
+    assertEquals(0, second.exit(), second.all());
+    assertTrue(second.out().contains("screened 0; SRs sent 0, already sent 2"), second.out());
+    assertEquals(before + 2, orthanc.countInstances());
+    assertEquals(2, orthanc.sopInstanceUidsOfStudy(own.studyInstanceUid(), "SR").size(),
+        "the SRs sit in the source study");
+    assertFalse(first.all().contains("PAT-CLI-4712"), "no patient id in the output");
   }
 
   @Test

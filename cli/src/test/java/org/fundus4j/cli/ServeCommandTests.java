@@ -28,7 +28,7 @@ import picocli.CommandLine;
 
 /**
  * {@code fundus serve} from its command-line options: dcmtk's storescu as the modality, the node with a
- * saved ResNet-50 behind {@code ModelScreener}, Orthanc receiving one SR per image.
+ * saved ResNet-50 behind {@code Screener}, Orthanc receiving one SR per image.
  */
 class ServeCommandTests {
 
@@ -69,6 +69,48 @@ class ServeCommandTests {
     String out = new String(p.getInputStream().readAllBytes());
     p.waitFor();
     return "exit=" + p.exitValue() + "\n" + out;
+  }
+
+  @Test
+  void serveScreensWithAMultiLabelModelIntoSevenCodedFindingsWithCalls() throws Exception {
+    List<String> labels = List.of("AMD", "Glaucoma", "Glaucoma_suspect", "DMR", "Pathologic myopia", "ERM", "RVO");
+    Map<String, Double> thresholds = new java.util.LinkedHashMap<>();
+    labels.forEach(l -> thresholds.put(l, 0.5));
+    Path multi = tmp.resolve("multi-model");
+    SavedModel.save(multi, ResNet50.build(Head.multiLabel(7), 6), new ModelCard("serve multi-label model", "2.0",
+        "multi-label", labels, "Scratch", "FT", 64, ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD, true, Map.of(),
+        null, new ModelCard.OperatingPoint("fixed 0.5 for the test", thresholds)));
+    FundusStudyFixture.Study study = FundusStudyFixture.make(tmp.resolve("multi-images"), 1, "PAT-SERVE-7", "R",
+        "20240802", 64);
+    Path work = tmp.resolve("multi-node");
+    String[] args = {"--aet", "FUNDUSNODE", "--port", "0", "--bind", "127.0.0.1", "--allow", "FUNDUSCAM",
+        "--work", work.toString(), "--model", multi.toString(), "--send-to", orthanc.dicom().toString(),
+        "--calling-aet", "FUNDUS4J", "--retry-delay", "1"};
+
+    try (StorageNode node = parse(args).start()) {
+      String out = storescu("FUNDUSCAM", node.port(), study.files());
+      assertTrue(out.startsWith("exit=0"), out);
+      assertTrue(node.awaitIdle(Duration.ofSeconds(120)), "node did not finish: " + node.status());
+      assertEquals(1, node.status().srSent(), node.status().toString());
+    }
+    List<Path> srs;
+    try (var files = java.nio.file.Files.walk(work)) {
+      srs = files.filter(java.nio.file.Files::isRegularFile).filter(f -> {
+        try {
+          return org.fundus4j.dicom.DicomImages.readInfo(f).sopClassUid().equals(SR_COMPREHENSIVE_3D);
+        } catch (java.io.IOException e) {
+          return false;
+        }
+      }).toList();
+    }
+    assertEquals(1, srs.size(), srs.toString());
+    String dump = org.fundus4j.dicom.testing.Validators.run(List.of("dsrdump", srs.get(0).toString()), 30).text();
+    assertEquals(7, dump.split("\"Measurement Group\"", -1).length - 1, dump);
+    int calls = dump.split(java.util.regex.Pattern.quote("SCT,\"Present\")>"), -1).length
+        + dump.split(java.util.regex.Pattern.quote("SCT,\"Absent\")>"), -1).length - 2;
+    assertEquals(7, calls, "a call per finding: " + dump);
+    assertTrue(dump.contains("<contains CODE:(,,\"Finding\")=(F4J-0002,99FUNDUS4J,\"Glaucoma suspect\")>"), dump);
+    assertEquals(List.of(), org.fundus4j.dicom.testing.Validators.dciodvfyErrors(srs.get(0)));
   }
 
   @Test

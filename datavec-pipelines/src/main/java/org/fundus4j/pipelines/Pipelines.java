@@ -7,6 +7,7 @@ import org.fundus4j.pipelines.augment.GaussianBlur;
 import org.fundus4j.pipelines.augment.Grayscale;
 import org.fundus4j.pipelines.augment.HorizontalFlip;
 import org.fundus4j.pipelines.preprocess.BorderCrop;
+import org.fundus4j.pipelines.preprocess.Normalization;
 import org.fundus4j.pipelines.preprocess.PadToSquare;
 import org.fundus4j.pipelines.preprocess.Resize;
 
@@ -42,9 +43,17 @@ public final class Pipelines {
     return new StagedPipeline("training", size, seed, true, stages);
   }
 
-  /** Returns the evaluation pipeline: preprocessing and normalisation only, no randomness. */
+  /** Returns the evaluation pipeline: preprocessing and ImageNet normalisation only, no randomness. */
   public static FundusPipeline evaluation(int size) {
-    return new StagedPipeline("evaluation", size, 0L, false, preprocessing(size));
+    return evaluation(size, Normalization.IMAGENET);
+  }
+
+  /**
+   * Returns the evaluation pipeline with a model's own mean and standard deviation (its model card's), e.g. for
+   * screening with a model trained on other statistics than ImageNet's.
+   */
+  public static FundusPipeline evaluation(int size, Normalization normalization) {
+    return new StagedPipeline("evaluation", size, 0L, false, preprocessing(size), normalization);
   }
 
   /** Returns a pipeline of the caller's own stages, ending in normalisation (last stage must produce size). */

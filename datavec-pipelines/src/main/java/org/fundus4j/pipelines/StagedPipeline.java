@@ -9,6 +9,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.opencv.opencv_core.Rect;
 import org.fundus4j.pipelines.preprocess.BorderCrop;
 import org.fundus4j.pipelines.preprocess.ImageNetNormalize;
+import org.fundus4j.pipelines.preprocess.Normalization;
 import org.fundus4j.pipelines.preprocess.OpenCvImages;
 import org.fundus4j.pipelines.preprocess.PadToSquare;
 import org.fundus4j.pipelines.preprocess.Resize;
@@ -16,7 +17,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** A fixed list of stages followed by ImageNet normalisation; built by {@link Pipelines}. */
+/** A fixed list of stages followed by normalisation (ImageNet's unless told); built by {@link Pipelines}. */
 final class StagedPipeline implements FundusPipeline {
 
   private final String name;
@@ -24,6 +25,7 @@ final class StagedPipeline implements FundusPipeline {
   private final long seed;
   private final boolean augments;
   private final List<Stage> stages;
+  private final Normalization normalization;
   /**
    * The fundus disc usually spans at least this fraction of a photograph's shorter side; a smaller first guess
    * would waste a reduced decode on most 1024 px images at 512 px (their disc is about 920 px across).
@@ -34,6 +36,12 @@ final class StagedPipeline implements FundusPipeline {
   private final AtomicLong nextDraw = new AtomicLong();
 
   StagedPipeline(String name, int size, long seed, boolean augments, List<Stage> stages) {
+    this(name, size, seed, augments, stages, Normalization.IMAGENET);
+  }
+
+  StagedPipeline(String name, int size, long seed, boolean augments, List<Stage> stages,
+      Normalization normalization) {
+    this.normalization = java.util.Objects.requireNonNull(normalization, "normalization");
     this.name = name;
     this.size = size;
     this.seed = seed;
@@ -54,7 +62,7 @@ final class StagedPipeline implements FundusPipeline {
     INDArray x = newImageTensor();
     try (PointerScope scope = new PointerScope()) {
       Frame out = run(new Frame(OpenCvImages.toBgr(rgb), null), 0, draw);
-      ImageNetNormalize.writeChw(out.image(), x);
+      ImageNetNormalize.writeChw(out.image(), x, 0, normalization);
     }
     return x;
   }
@@ -84,7 +92,7 @@ final class StagedPipeline implements FundusPipeline {
   void applyInto(ScalableImage image, long draw, INDArray batch, int row) throws IOException {
     try (PointerScope scope = new PointerScope()) {
       Frame out = run(decodeAndCrop(image), discCrop == null ? 0 : 1, draw);
-      ImageNetNormalize.writeChw(out.image(), batch, row);
+      ImageNetNormalize.writeChw(out.image(), batch, row, normalization);
     }
   }
 
@@ -132,7 +140,7 @@ final class StagedPipeline implements FundusPipeline {
     float[] m;
     try (PointerScope scope = new PointerScope()) {
       Frame out = run(new Frame(OpenCvImages.toBgr(rgb), OpenCvImages.toGray(mask)), 0, draw);
-      ImageNetNormalize.writeChw(out.image(), x);
+      ImageNetNormalize.writeChw(out.image(), x, 0, normalization);
       m = ImageNetNormalize.maskToFloats(out.mask());
     }
     return new ImageAndMask(x, Nd4j.create(m, new long[] {1, 1, size, size}, DataType.FLOAT));

@@ -89,18 +89,9 @@ public final class Fixtures {
 
   /** Runs dciodvfy (dicom3tools) on {@code file} and returns its lines that start with "Error". */
   public static List<String> dciodvfyErrors(Path file) throws IOException, InterruptedException {
-    Result r = run(List.of("dciodvfy", file.toString()), 120);
-    List<String> errors = new ArrayList<>();
-    for (String line : r.lines()) {
-      if (line.startsWith("Error")) {
-        errors.add(line);
-      }
-    }
-    if (!r.output().contains("\n") && r.output().isBlank()) {
-      throw new IllegalStateException("dciodvfy printed nothing for " + file + "; is dicom3tools installed?");
-    }
-    return errors;
+    return org.fundus4j.dicom.testing.Validators.dciodvfyErrors(file);
   }
+
 
   /** Reads a binary PGM (P5) or PPM (P6) with maxval 255 as packed 0xRRGGBB ints, row by row. */
   public static int[] readPnm(Path file) throws IOException {

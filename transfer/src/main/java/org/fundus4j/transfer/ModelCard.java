@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.fundus4j.pipelines.preprocess.Normalization;
 
 /**
  * What a saved model is and how to feed it: written as {@code model-card.json} next to the weights.
@@ -31,11 +32,11 @@ public record ModelCard(String name, String version, String task, List<String> l
     String mode, int inputSize, double[] mean, double[] std, boolean syntheticData,
     Map<String, Double> metrics, Training training, OperatingPoint operatingPoint, Quantization quantization) {
 
-  /** torchvision's ImageNet normalisation, which the paper's models were trained with. */
-  public static final double[] IMAGENET_MEAN = {0.485, 0.456, 0.406};
+  /** torchvision's ImageNet mean, which the paper's models were trained with ({@link Normalization#IMAGENET}). */
+  public static final double[] IMAGENET_MEAN = Normalization.IMAGENET.mean();
 
-  /** torchvision's ImageNet normalisation, which the paper's models were trained with. */
-  public static final double[] IMAGENET_STD = {0.229, 0.224, 0.225};
+  /** torchvision's ImageNet standard deviation ({@link Normalization#IMAGENET}). */
+  public static final double[] IMAGENET_STD = Normalization.IMAGENET.std();
 
   /**
    * The paper's optimiser settings and the training loop's, as recorded in a model card.
@@ -162,6 +163,11 @@ public record ModelCard(String name, String version, String task, List<String> l
     metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
     mean = mean.clone();
     std = std.clone();
+  }
+
+  /** The mean and standard deviation the model's inputs are normalised with. */
+  public Normalization normalization() {
+    return new Normalization(mean, std);
   }
 
   /** The same card with one more metric. */

@@ -21,10 +21,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class ImageNetNormalize {
 
-  /** ImageNet channel means, RGB order. */
-  public static final float[] MEAN = {0.485f, 0.456f, 0.406f};
-  /** ImageNet channel standard deviations, RGB order. */
-  public static final float[] STD = {0.229f, 0.224f, 0.225f};
+  /** ImageNet channel means, RGB order ({@link Normalization#IMAGENET} as floats). */
+  public static final float[] MEAN = floats(Normalization.IMAGENET.mean());
+  /** ImageNet channel standard deviations, RGB order ({@link Normalization#IMAGENET} as floats). */
+  public static final float[] STD = floats(Normalization.IMAGENET.std());
 
   private ImageNetNormalize() {}
 
@@ -74,6 +74,14 @@ public final class ImageNetNormalize {
    * filled in place, without a tensor per image and a concatenation.
    */
   public static void writeChw(Mat bgr, INDArray batch, int row) {
+    writeChw(bgr, batch, row, Normalization.IMAGENET);
+  }
+
+  /**
+   * As {@link #writeChw(Mat, INDArray, int)} with the model's own mean and standard deviation instead of
+   * ImageNet's ({@code out[c] = (v / 255 - mean[c]) / std[c]}).
+   */
+  public static void writeChw(Mat bgr, INDArray batch, int row, Normalization normalization) {
     checkBgr(bgr);
     int h = bgr.rows();
     int w = bgr.cols();
@@ -92,12 +100,22 @@ public final class ImageNetNormalize {
       for (int c = 0; c < 3; c++) {
         BytePointer target = new BytePointer(base).position((3L * row + c) * plane * Float.BYTES);
         Mat dst = new Mat(h, w, CV_32FC1, target);
-        bgrPlanes.get(2 - c).convertTo(dst, CV_32F, 1.0 / (255.0 * STD[c]), -MEAN[c] / STD[c]);
+        float mean = normalization.meanOf(c);
+        float std = normalization.stdOf(c);
+        bgrPlanes.get(2 - c).convertTo(dst, CV_32F, 1.0 / (255.0 * std), -mean / std);
         if (dst.data().address() != target.address() + target.position()) {
           throw new IllegalStateException("OpenCV reallocated the output plane of channel " + c);
         }
       }
     }
+  }
+
+  private static float[] floats(double[] values) {
+    float[] f = new float[values.length];
+    for (int i = 0; i < f.length; i++) {
+      f[i] = (float) values[i];
+    }
+    return f;
   }
 
   private static void checkBgr(Mat bgr) {

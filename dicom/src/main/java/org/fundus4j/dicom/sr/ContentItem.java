@@ -99,13 +99,18 @@ final class ContentItem {
 
   /** A DS value (at most 16 characters) that round-trips {@code value} to about 1e-12. */
   static String decimalString(double value) {
-    BigDecimal d = new BigDecimal(value).round(new java.math.MathContext(12)).stripTrailingZeros();
-    String s = d.scale() < 0 ? d.setScale(0).toPlainString() : d.toPlainString();
-    if (s.length() > 16) {
-      s = new BigDecimal(value).round(new java.math.MathContext(10)).stripTrailingZeros().toString();
+    // DS is at most 16 characters (PS3.5 6.2): the most significant digits (12 at most) that fit as a plain
+    // decimal, else scientific notation (tiny probabilities such as 2.473592758E-6)
+    for (int digits = 12; digits >= 6; digits--) {
+      BigDecimal d = new BigDecimal(value).round(new java.math.MathContext(digits)).stripTrailingZeros();
+      String s = d.scale() < 0 ? d.setScale(0).toPlainString() : d.toPlainString();
+      if (s.length() <= 16) {
+        return s;
+      }
     }
-    return s;
+    return String.format(java.util.Locale.ROOT, "%.8E", value);
   }
+
 
   static void put(AttributeList list, AttributeTag tag, String... values) throws DicomException {
     Attributes.put(list, tag, values);

@@ -1,6 +1,12 @@
 package org.fundus4j.dicom.sr;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 
 /**
  * Coded concepts for the screening findings: "abnormal fundus" and the seven labels of
@@ -49,5 +55,57 @@ public final class Findings {
   public static final List<CodedConcept> PAPER_LABELS = List.of(AMD, GLAUCOMA, GLAUCOMA_SUSPECT,
       DIABETIC_RETINOPATHY, PATHOLOGIC_MYOPIA, EPIRETINAL_MEMBRANE, RETINAL_VEIN_OCCLUSION);
 
+  /**
+   * Label names as users and datasets write them, folded by {@link #fold}, to their concepts: the paper's
+   * code's {@code AMD, Glaucoma, Glaucoma_suspect, DMR, Pathologic myopia, ERM, RVO}, the spelled-out names,
+   * and {@code abnormal} for the binary head.
+   */
+  private static final Map<String, CodedConcept> BY_LABEL = Map.ofEntries(
+      Map.entry("abnormal", ABNORMAL_FUNDUS),
+      Map.entry("amd", AMD), Map.entry("armd", AMD), Map.entry("agerelatedmaculardegeneration", AMD),
+      Map.entry("glaucoma", GLAUCOMA),
+      Map.entry("glaucomasuspect", GLAUCOMA_SUSPECT),
+      Map.entry("dmr", DIABETIC_RETINOPATHY), Map.entry("dr", DIABETIC_RETINOPATHY),
+      Map.entry("diabeticretinopathy", DIABETIC_RETINOPATHY),
+      Map.entry("pathologicmyopia", PATHOLOGIC_MYOPIA), Map.entry("pm", PATHOLOGIC_MYOPIA),
+      Map.entry("erm", EPIRETINAL_MEMBRANE), Map.entry("epiretinalmembrane", EPIRETINAL_MEMBRANE),
+      Map.entry("rvo", RETINAL_VEIN_OCCLUSION), Map.entry("retinalveinocclusion", RETINAL_VEIN_OCCLUSION));
+
   private Findings() {}
+
+  /**
+   * The concept for a model's output label, e.g. {@code "Glaucoma_suspect"} -> {@link #GLAUCOMA_SUSPECT}.
+   *
+   * <p>Matching ignores case, spaces, underscores and hyphens. A label with no known concept gets a private
+   * code named after it rather than an error: value {@code L-} plus the first 12 hex digits of the SHA-256 of
+   * the label (stable across runs and models), scheme {@value #PRIVATE_SCHEME}, meaning the label itself (cut
+   * to 64 characters).
+   *
+   * @throws IllegalArgumentException when the label is blank
+   */
+  public static CodedConcept forLabel(String label) {
+    if (label == null || label.isBlank()) {
+      throw new IllegalArgumentException("A model output label must not be blank");
+    }
+    CodedConcept known = BY_LABEL.get(fold(label));
+    if (known != null) {
+      return known;
+    }
+    String meaning = label.strip().replace('\\', '/');
+    meaning = meaning.length() > 64 ? meaning.substring(0, 64) : meaning;
+    return new CodedConcept("L-" + sha256(label.strip()).substring(0, 12), PRIVATE_SCHEME, meaning);
+  }
+
+  private static String fold(String label) {
+    return label.toLowerCase(Locale.ROOT).replaceAll("[\\s_\\-]", "");
+  }
+
+  private static String sha256(String text) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+          .digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
 }

@@ -70,7 +70,17 @@ public final class ScreeningReportWriter {
   static final CodedConcept DEVICE_OBSERVER_MANUFACTURER = dcm("121014", "Device Observer Manufacturer");
   static final CodedConcept DEVICE_OBSERVER_MODEL_NAME = dcm("121015", "Device Observer Model Name");
   static final CodedConcept PROCEDURE_REPORTED = dcm("121058", "Procedure reported");
-  static final CodedConcept OPHTHALMIC_PHOTOGRAPHY = dcm("OP", "Ophthalmic Photography");
+  /**
+   * PS3.16 TID 1500 row 4: Procedure Reported is a CODE from DCID 100 "Quantitative Diagnostic Imaging
+   * Procedures"; (OP, DCM) is a modality, not in CID 100, and of CID 100's codes only (363679005, SCT,
+   * "Imaging procedure") describes fundus photography (the modality is in the SR's evidence and in the
+   * referenced image).
+   */
+  static final CodedConcept IMAGING_PROCEDURE = new CodedConcept("363679005", "SCT", "Imaging procedure");
+  /** CID 241 "Present-Absent Only": the value of a qualitative evaluation (TID 1501 row 12). */
+  static final CodedConcept PRESENT = new CodedConcept("52101004", "SCT", "Present");
+  /** CID 241 "Present-Absent Only". */
+  static final CodedConcept ABSENT = new CodedConcept("272519000", "SCT", "Absent");
   static final CodedConcept IMAGE_LIBRARY = dcm("111028", "Image Library");
   static final CodedConcept IMAGE_LIBRARY_GROUP = dcm("126200", "Image Library Group");
   static final CodedConcept IMAGING_MEASUREMENTS = dcm("126010", "Imaging Measurements");
@@ -271,7 +281,7 @@ public final class ScreeningReportWriter {
     root.add(ContentItem.text("HAS OBS CONTEXT", DEVICE_OBSERVER_NAME, algorithm.name()));
     root.add(ContentItem.text("HAS OBS CONTEXT", DEVICE_OBSERVER_MANUFACTURER, MANUFACTURER));
     root.add(ContentItem.text("HAS OBS CONTEXT", DEVICE_OBSERVER_MODEL_NAME, algorithm.name()));
-    root.add(ContentItem.code("HAS CONCEPT MOD", PROCEDURE_REPORTED, OPHTHALMIC_PHOTOGRAPHY));
+    root.add(ContentItem.code("HAS CONCEPT MOD", PROCEDURE_REPORTED, IMAGING_PROCEDURE)); // TID 1500 row 4, CID 100
     root.add(ContentItem.container("CONTAINS", IMAGE_LIBRARY)
         .add(ContentItem.container("CONTAINS", IMAGE_LIBRARY_GROUP)
             .add(ContentItem.image("CONTAINS", null, info.sopClassUid(), info.sopInstanceUid()))));
@@ -295,7 +305,8 @@ public final class ScreeningReportWriter {
     String trackingId = finding.concept().meaning();
     group.add(ContentItem.text("HAS OBS CONTEXT", TRACKING_IDENTIFIER, trackingId));
     group.add(ContentItem.uidref("HAS OBS CONTEXT", TRACKING_UID, uids.next()));
-    group.add(ContentItem.code("HAS CONCEPT MOD", FINDING, finding.concept()));
+    // PS3.16 TID 1501 row 3b: CONTAINS CODE (121071, DCM, "Finding"), not HAS CONCEPT MOD
+    group.add(ContentItem.code("CONTAINS", FINDING, finding.concept()));
     group.add(ContentItem.text("HAS CONCEPT MOD", ALGORITHM_NAME, algorithm.name()));
     group.add(ContentItem.text("HAS CONCEPT MOD", ALGORITHM_VERSION, algorithm.version()));
     ContentItem site = ContentItem.code("HAS CONCEPT MOD", FINDING_SITE, EYE);
@@ -310,6 +321,11 @@ public final class ScreeningReportWriter {
     }
     group.add(site);
     group.add(ContentItem.num("CONTAINS", PROBABILITY, finding.probability(), NO_UNITS));
+    if (finding.call() != null) {
+      // TID 1501 row 12 (qualitative evaluation, CONTAINS CODE): the finding, Present or Absent (CID 241)
+      group.add(ContentItem.code("CONTAINS", finding.concept(),
+          finding.call() == Finding.Call.PRESENT ? PRESENT : ABSENT));
+    }
     group.add(ContentItem.image("CONTAINS", SOURCE_OF_MEASUREMENT, info.sopClassUid(), info.sopInstanceUid()));
     return group;
   }

@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicLong;
@@ -48,6 +49,8 @@ public final class StudyPuller {
   private final PacsClient dimse;
   private final DicomWebClient web;
   private final RetrieveMethod method;
+  /** SOP classes pulled; empty for every instance of the study. */
+  private Set<String> sopClasses = Set.of();
 
   /** A puller using DIMSE: {@link RetrieveMethod#C_GET} or {@link RetrieveMethod#C_MOVE}. */
   public StudyPuller(LocalStore store, PacsClient pacs, RetrieveMethod method) {
@@ -68,6 +71,17 @@ public final class StudyPuller {
     this.method = RetrieveMethod.WADO_RS;
   }
 
+  /**
+   * The same puller, pulling only instances of the given SOP classes (e.g.
+   * {@link PacsClient#FUNDUS_STORAGE_SOP_CLASSES} to screen a study that already holds SRs: C-GET negotiates image
+   * classes only, and a study-level retrieve would otherwise ask for the SRs too).
+   */
+  public StudyPuller withSopClasses(Set<String> sopClassUids) {
+    StudyPuller p = dimse != null ? new StudyPuller(store, dimse, method) : new StudyPuller(store, web);
+    p.sopClasses = Set.copyOf(sopClassUids);
+    return p;
+  }
+
   private static <T> T require(T t) {
     if (t == null) {
       throw new IllegalArgumentException("StudyPuller arguments must not be null");
@@ -84,8 +98,10 @@ public final class StudyPuller {
    */
   public PullSummary pull(String studyInstanceUid, ProgressListener progress) throws PacsException {
     long start = System.nanoTime();
-    List<QueryMatch> listed = dimse != null ? dimse.findInstances(studyInstanceUid)
+    List<QueryMatch> all = dimse != null ? dimse.findInstances(studyInstanceUid)
         : web.findInstances(studyInstanceUid);
+    List<QueryMatch> listed = sopClasses.isEmpty() ? all
+        : all.stream().filter(m -> sopClasses.contains(m.sopClassUid())).toList();
     int alreadyOnDisk = 0;
     List<QueryMatch> missing = new ArrayList<>();
     try {
@@ -113,7 +129,8 @@ public final class StudyPuller {
         duplicates.incrementAndGet();
       }
     };
-    List<RetrieveTarget> targets = plan(studyInstanceUid, listed, missing);
+    // planned against every listed instance: a study or series is retrieved whole only when all of it is wanted
+    List<RetrieveTarget> targets = plan(studyInstanceUid, all, missing);
     if (!targets.isEmpty()) {
       fetchStoringBehind(targets, sink);
     }

@@ -36,7 +36,7 @@ class ScreeningReportWriterTests {
     assertEquals(0, dump.exitCode(), dump.output());
     assertTrue(dump.output().contains("Comprehensive 3D SR Document"), dump.output());
     assertTrue(dump.output().contains(
-        "<has concept mod CODE:(,,\"Finding\")=(408574004,SCT,\"Imaging result abnormal\")>"), dump.output());
+        "<contains CODE:(,,\"Finding\")=(408574004,SCT,\"Imaging result abnormal\")>"), dump.output());
     assertTrue(dump.output().contains("<contains NUM:(,,\"Probability\")=\"0.8734\" (1,UCUM,\"no units\")>"),
         dump.output());
     assertTrue(dump.output().contains("<has concept mod CODE:(,,\"Laterality\")=(7771000,SCT,\"Left\")>"),
@@ -74,6 +74,34 @@ class ScreeningReportWriterTests {
     assertNotEquals(Fixtures.SERIES_UID, info.seriesInstanceUid(), "the SR must be in a new series");
     assertTrue(info.seriesInstanceUid().startsWith("1.2.826.0.1.3680043.10.999."), info.seriesInstanceUid());
     assertEquals(ScreeningReportWriter.SOP_CLASS_UID, info.sopClassUid());
+  }
+
+  @Test
+  void binaryAndMultiLabelReportsWithCallsPassDciodvfyAndPixelmedSrValidator(@TempDir Path dir) throws Exception {
+    ScreeningReportWriter writer = new ScreeningReportWriter(ALGORITHM, UidGenerator.uuidDerived());
+    Path binary = writer.write(Fixtures.committed("op-jpeg-baseline.dcm"),
+        List.of(Finding.called(Findings.ABNORMAL_FUNDUS, 0.8734, 0.5)), dir.resolve("binary.dcm")).file();
+    List<Finding> seven = new ArrayList<>();
+    double p = 0.05;
+    for (String label : List.of("AMD", "Glaucoma", "Glaucoma_suspect", "DMR", "Pathologic myopia", "ERM", "RVO")) {
+      seven.add(Finding.called(Findings.forLabel(label), p, 0.4));
+      p += 0.15;
+    }
+    Path multi = writer.write(Fixtures.committed("op-jpeg-baseline.dcm"), seven, dir.resolve("multi.dcm")).file();
+
+    for (Path sr : List.of(binary, multi)) {
+      assertEquals(List.of(), Fixtures.dciodvfyErrors(sr), sr.toString());
+      assertEquals(List.of(), org.fundus4j.dicom.testing.Validators.pixelmedSrErrors(sr), sr.toString());
+    }
+    String dump = Fixtures.run(List.of("dsrdump", multi.toString()), 30).output();
+    assertEquals(7, count(dump, "\"Measurement Group\""), dump);
+    // p = 0.05, 0.20, 0.35 < 0.4 absent; 0.50, 0.65, 0.80, 0.95 present
+    assertEquals(3, count(dump, "=(272519000,SCT,\"Absent\")>"), dump);
+    assertEquals(4, count(dump, "=(52101004,SCT,\"Present\")>"), dump);
+    assertTrue(dump.contains("<contains CODE:(23986001,SCT,\"Glaucoma\")=(52101004,SCT,\"Present\")>")
+        || dump.contains("<contains CODE:(,,\"Glaucoma\")=(272519000,SCT,\"Absent\")>"), dump);
+    assertTrue(dump.contains("<has concept mod CODE:(,,\"Procedure reported\")=(363679005,SCT,\"Imaging procedure\")>"),
+        dump);
   }
 
   @Test

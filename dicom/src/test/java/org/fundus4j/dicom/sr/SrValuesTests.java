@@ -90,5 +90,8 @@ class SrValuesTests {
     assertEquals("0.333333333333", ContentItem.decimalString(1.0 / 3));
     assertTrue(ContentItem.decimalString(1.234567890123e-9).length() <= 16,
         ContentItem.decimalString(1.234567890123e-9));
+    // a multi-label probability that dciodvfy refused as 0.000002473592758 (17 characters)
+    assertEquals("0.00000247359276", ContentItem.decimalString(2.473592758e-6));
+    assertEquals("1.00000000E-300", ContentItem.decimalString(1e-300));
   }
 }

@@ -193,12 +193,51 @@ public final class GradCam {
             + "' has " + classes + " classes");
       }
       INDArray grad = classScoreGradient(probe, input, acts, c).reshape(a.shape());
-      INDArray weights = grad.mean(2, 3).reshape(1, a.size(1), 1, 1); // [1, C, 1, 1]
-      INDArray cam = a.mul(weights).sum(1).reshape(a.size(2), a.size(3));
-      cam = Transforms.relu(cam, false);
-      cam.subi(cam.minNumber());
-      cam.divi(cam.maxNumber().doubleValue() + 1e-7);
-      out[k] = cam;
+      out[k] = weightedMap(a, grad.mean(2, 3).reshape(a.size(1)));
+    }
+    return out;
+  }
+
+  /**
+   * The Grad-CAM map of activations {@code a} ({@code [1, C, h, w]}) with channel weights {@code weights}
+   * ({@code [C]}, the spatial means of dy_c/dA_k): ReLU(sum_k w_k A_k), min-max scaled to [0, 1] with +1e-7 in the
+   * denominator as pytorch-grad-cam; {@code [h, w]}, double.
+   */
+  public static INDArray weightedMap(INDArray a, INDArray weights) {
+    INDArray acts = a.castTo(DataType.DOUBLE);
+    INDArray w = weights.castTo(DataType.DOUBLE).reshape(1, acts.size(1), 1, 1);
+    INDArray cam = acts.mul(w).sum(1).reshape(acts.size(2), acts.size(3));
+    cam = Transforms.relu(cam, false);
+    cam.subi(cam.minNumber());
+    cam.divi(cam.maxNumber().doubleValue() + 1e-7);
+    return cam;
+  }
+
+  /**
+   * Grad-CAM without a backward pass, for a layer that feeds global average pooling followed by one linear layer
+   * (fundus4j's {@code linear} and {@code multiLabel} heads): y_c = sum_k W[k, c] mean(A_k) + b_c, so
+   * dy_c/dA_k(i, j) = W[k, c] / (h w) everywhere and the channel weights are {@code W[:, c] / (h w)}. Equal to
+   * {@link #lowResolutionHeatMaps} on that layer; the activations may come from any engine (e.g. an extra output of
+   * an ONNX model).
+   *
+   * @param activations the layer's output {@code [1, C, h, w]}
+   * @param headWeights the linear head's weight matrix {@code [C, classes]} (DL4J's layout)
+   * @return one {@code [h, w]} map in [0, 1] per class index
+   */
+  public static INDArray[] pooledLinearHeadMaps(INDArray activations, INDArray headWeights, int... classIndices) {
+    if (activations.rank() != 4 || activations.size(0) != 1 || headWeights.rank() != 2
+        || headWeights.size(0) != activations.size(1)) {
+      throw new IllegalArgumentException("Expected activations [1, C, h, w] and head weights [C, classes], got "
+          + Arrays.toString(activations.shape()) + " and " + Arrays.toString(headWeights.shape()));
+    }
+    double cells = activations.size(2) * activations.size(3);
+    INDArray[] out = new INDArray[classIndices.length];
+    for (int k = 0; k < classIndices.length; k++) {
+      if (classIndices[k] < 0 || classIndices[k] >= headWeights.size(1)) {
+        throw new IllegalArgumentException("class index " + classIndices[k] + " out of range: the head has "
+            + headWeights.size(1) + " classes");
+      }
+      out[k] = weightedMap(activations, headWeights.getColumn(classIndices[k]).castTo(DataType.DOUBLE).div(cells));
     }
     return out;
   }

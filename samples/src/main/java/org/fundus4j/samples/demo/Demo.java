@@ -27,11 +27,11 @@ import org.fundus4j.pipelines.Sample;
 import org.fundus4j.pipelines.splits.Fold;
 import org.fundus4j.pipelines.splits.PatientKFold;
 import org.fundus4j.samples.Cc0Photograph;
-import org.fundus4j.samples.Progress;
+import org.fundus4j.transfer.Progress;
 import org.fundus4j.samples.experiment.Experiment;
 import org.fundus4j.samples.experiment.GridSpec;
-import org.fundus4j.samples.screening.BatchScreening;
-import org.fundus4j.samples.screening.ScreeningRow;
+import org.fundus4j.screening.BatchScreening;
+import org.fundus4j.screening.ScreeningRow;
 import org.fundus4j.samples.synthetic.SyntheticDataset;
 import org.fundus4j.transfer.ModelCard;
 import org.fundus4j.transfer.SavedModel;
@@ -177,13 +177,13 @@ public final class Demo {
     files.removeIf(f -> !f.getFileName().toString().endsWith(".dcm"));
     Path screenDir = outDir.resolve("screening");
     List<ScreeningRow> rows;
+    Path summary = screenDir.resolve("summary.csv");
     try (BatchScreening screening = new BatchScreening(new SavedModel(probe, card),
         UidGenerator.uuidDerived()); Progress bar = progress.start("screening", files.size())) {
       out.println("    inference engine: " + screening.engine());
       rows = screening.run(files, screenDir, bar::stepTo);
+      BatchScreening.writeCsv(rows, screening.outputs(), summary);
     }
-    Path summary = screenDir.resolve("summary.csv");
-    BatchScreening.writeCsv(rows, summary);
     printTable(rows, outDir, out);
     out.printf(Locale.ROOT, "Done: screening model LP AUC %.3f (held-out, synthetic); LP/FT per start in the report. "
         + "%d SRs in %s, summary %s%n", lpAuc, rows.stream().filter(r -> r.status() == ScreeningRow.Status.SCREENED).count(),

@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
-import org.fundus4j.samples.Progress;
+import org.fundus4j.transfer.Progress;
 
 /**
  * Runs a grid file end to end (cells, then the report); {@code fundus experiment} and tests call

@@ -40,7 +40,7 @@ import org.fundus4j.pipelines.splits.Fold;
 import org.fundus4j.pipelines.splits.PatientKFold;
 import org.fundus4j.pipelines.splits.SplitFiles;
 import org.fundus4j.samples.Cc0Photograph;
-import org.fundus4j.samples.Progress;
+import org.fundus4j.transfer.Progress;
 import org.fundus4j.samples.synthetic.SyntheticDataset;
 import org.fundus4j.transfer.Mode;
 import org.fundus4j.transfer.Start;

@@ -14,7 +14,7 @@ import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.fundus4j.samples.Progress;
+import org.fundus4j.transfer.Progress;
 import org.fundus4j.transfer.TransferRun;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.fundus4j.pipelines.sources.DataRequest;
 import org.fundus4j.pipelines.sources.Layout;
-import org.fundus4j.samples.Progress;
+import org.fundus4j.transfer.Progress;
 import org.fundus4j.transfer.Mode;
 import org.fundus4j.transfer.Start;
 import org.fundus4j.transfer.Task;

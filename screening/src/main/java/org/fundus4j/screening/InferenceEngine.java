@@ -1,4 +1,4 @@
-package org.fundus4j.samples.screening;
+package org.fundus4j.screening;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package org.fundus4j.samples;
+package org.fundus4j.transfer;
 
 /**
  * A unit of long work that reports how far it has come; the CLI shows it as a progress bar with rate and
