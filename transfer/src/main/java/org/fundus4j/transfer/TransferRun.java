@@ -22,6 +22,7 @@ import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import org.fundus4j.evaluation.metrics.MultiLabelAuc;
+import org.fundus4j.evaluation.metrics.OperatingPoints;
 import org.fundus4j.evaluation.metrics.RocAuc;
 import org.fundus4j.evaluation.metrics.SegmentationMetrics;
 import org.fundus4j.evaluation.visualize.Plots;
@@ -430,6 +431,10 @@ public final class TransferRun {
           skips.count(), skips.entries().subList(0, Math.min(3, skips.count()))));
     }
     ModelCard card = card(set, train.size(), validation.size(), state, batchNorm);
+    ModelCard.OperatingPoint point = operatingPoint(model, set, validation);
+    if (point != null) {
+      card = card.withOperatingPoint(point);
+    }
     SavedModel.save(out, model, card);
     Path curves = curves(state);
     listener.message(String.format(Locale.ROOT, "Best epoch %d of %d%s: validation %s %.4f%nModel %s, card %s%s, "
@@ -773,6 +778,35 @@ public final class TransferRun {
     return new ModelCard(name, LibraryVersions.fundus4j(), plan.task().cardName(), labels, plan.start().label(),
         plan.mode().cardName(), plan.size(), ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD,
         settings.syntheticData(), Map.of(metric, state.bestScore()), training);
+  }
+
+  /**
+   * Per output label, the probability threshold that maximises Youden's J on the validation split (the final
+   * model's predictions; pROC's midpoint thresholds, see {@link OperatingPoints#youden}). Labels whose validation
+   * images are all of one class get none, and the rule says so; null for segmentation or when no label has one.
+   */
+  private ModelCard.OperatingPoint operatingPoint(ComputationGraph model, LabelledSet set, List<Sample> validation) {
+    if (plan.task() == Task.SEGMENTATION) {
+      return null;
+    }
+    HeldOut v = predict(model, plan.task(), validation, plan.size(), plan.batchSize(), settings.threads());
+    List<String> names = plan.task() == Task.BINARY ? List.of("abnormal") : set.classNames();
+    Map<String, Double> thresholds = new LinkedHashMap<>();
+    List<String> without = new ArrayList<>();
+    for (int c = 0; c < names.size(); c++) {
+      try {
+        thresholds.put(names.get(c), OperatingPoints.youden(v.scores(c), v.labels(c)).threshold());
+      } catch (IllegalArgumentException e) {
+        without.add(names.get(c));
+      }
+    }
+    if (thresholds.isEmpty()) {
+      listener.message("No operating point: no label has both classes among the validation images");
+      return null;
+    }
+    return new ModelCard.OperatingPoint(String.format(Locale.ROOT, "Youden's J on the validation split (%d images)"
+        + "%s", v.images().size(), without.isEmpty() ? "" : "; none for " + without
+        + " (one class only among the validation images)"), thresholds);
   }
 
   /** Training loss and validation score per epoch; null (and a note) when there is no finite value to draw. */

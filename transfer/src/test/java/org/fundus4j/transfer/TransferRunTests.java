@@ -111,6 +111,13 @@ class TransferRunTests {
     double after = validationLoss(last, two);
     assertTrue(after < before, "validation loss " + before + " -> " + after);
     assertEquals(6, parallel.state().epochsDone());
+    // the operating point is Youden's J on the validation split's predictions of the saved model
+    var validation = SplitFiles.readFolds(two.resolve(TransferRun.SPLIT)).get(0).test();
+    TransferRun.HeldOut v = TransferRun.predict(SavedModel.load(two).graph(), Task.BINARY, validation, 64, 4, 2);
+    ModelCard.OperatingPoint point = SavedModel.load(two).card().operatingPoint();
+    assertEquals(org.fundus4j.evaluation.metrics.OperatingPoints.youden(v.scores(0), v.labels(0)).threshold(),
+        point.thresholds().get("abnormal"), 0.0);
+    assertTrue(point.rule().startsWith("Youden's J on the validation split (6 images)"), point.rule());
     assertEquals(6, parallel.model().card().training().epochs());
   }
 
