@@ -61,13 +61,13 @@ final class ScreenCommand implements Callable<Integer> {
     }
     double seconds = (System.nanoTime() - started) / 1e9;
     Path csv = out.resolve("summary.csv");
-    BatchScreening.writeCsv(rows, csv);
     long ok = rows.stream().filter(r -> r.status() == ScreeningRow.Status.SCREENED).count();
     for (ScreeningRow row : rows) {
       if (row.status() == ScreeningRow.Status.ERROR) {
         System.out.println("ERROR  " + row.file() + ": " + row.reason());
       }
     }
+    BatchScreening.writeCsv(rows, csv); // printed first: a full disk must not hide the per-file results
     System.out.printf(Locale.ROOT, "%d files: %d screened (SRs in %s), %d errors; summary %s%n", rows.size(), ok,
         out.resolve("sr"), rows.size() - ok, csv);
     System.out.printf(Locale.ROOT, "%.1f s, %.2f images/s end to end (decode, preprocess, %s inference, SR)%n",

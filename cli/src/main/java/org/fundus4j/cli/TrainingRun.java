@@ -1,5 +1,6 @@
 package org.fundus4j.cli;
 
+import org.fundus4j.io.AtomicFiles;
 import org.fundus4j.transfer.Mode;
 import org.fundus4j.transfer.Task;
 
@@ -381,10 +382,7 @@ final class TrainingRun {
       throw new IllegalStateException("The frozen backbone gives NaN features; its BatchNorm statistics are "
           + "unusable (weights from another normalisation?)");
     }
-    Files.createDirectories(file.getParent());
-    Path tmp = file.resolveSibling(name + ".tmp");
-    features.save(tmp.toFile());
-    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    AtomicFiles.write(file, features::save);
     return features;
   }
 
@@ -538,7 +536,7 @@ final class TrainingRun {
     } catch (IOException | UnsupportedOperationException e) {
       Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);
     }
-    Files.move(tmp, to, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    AtomicFiles.move(tmp, to);
   }
 
   static String sha256(Path file) throws IOException {

@@ -29,7 +29,7 @@ public final class LogSafe {
     }
     try {
       byte[] digest = MessageDigest.getInstance("SHA-256")
-          .digest(value.getBytes(StandardCharsets.US_ASCII));
+          .digest(value.getBytes(StandardCharsets.UTF_8));
       return "uid#" + HexFormat.of().formatHex(digest, 0, 4);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is required by the Java platform", e);

@@ -5,9 +5,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
+import org.fundus4j.io.AtomicFiles;
 import org.fundus4j.networks.LayerHelpers;
 
 /**
@@ -28,18 +28,13 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
 
   /** Writes the model atomically: files go to temporary names first and are then moved into place. */
   public static void save(Path dir, ComputationGraph graph, ModelCard card) throws IOException {
-    Files.createDirectories(dir);
-    Path weights = dir.resolve(WEIGHTS + ".tmp");
-    ModelSerializer.writeModel(graph, weights.toFile(), true);
-    Files.move(weights, dir.resolve(WEIGHTS), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    AtomicFiles.write(dir.resolve(WEIGHTS), stream -> ModelSerializer.writeModel(graph, stream, true));
     writeCard(dir, card);
   }
 
   /** Rewrites only the model card, e.g. after adding evaluation metrics. */
   public static void writeCard(Path dir, ModelCard card) throws IOException {
-    Path tmp = dir.resolve(CARD + ".tmp");
-    JSON.writeValue(tmp.toFile(), card);
-    Files.move(tmp, dir.resolve(CARD), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    AtomicFiles.write(dir.resolve(CARD), stream -> JSON.writeValue(stream, card));
   }
 
   /** Reads a model folder written by {@link #save}. */

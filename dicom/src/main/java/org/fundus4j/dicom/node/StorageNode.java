@@ -25,6 +25,7 @@ import org.fundus4j.dicom.sr.SrResult;
 import org.fundus4j.dicom.store.InstanceState;
 import org.fundus4j.dicom.store.LocalStore;
 import org.fundus4j.dicom.store.ManifestEntry;
+import org.fundus4j.dicom.store.RefusedInstanceException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -143,7 +144,14 @@ public final class StorageNode implements AutoCloseable {
     if (closing) {
       throw new IOException("Node " + config.aeTitle() + " is shutting down; refusing the instance");
     }
-    boolean isNew = store.accept(instance);
+    boolean isNew;
+    try {
+      isNew = store.accept(instance);
+    } catch (RefusedInstanceException e) {
+      LOG.warn("Refused an instance from {}: {}; not stored, the C-STORE is not acknowledged",
+          instance.sourceAe(), e.getMessage());
+      throw e;
+    }
     if (isNew) {
       enqueue(instance.sopInstanceUid());
       LOG.info("Received {} from {}", LogSafe.shortHash(instance.sopInstanceUid()), instance.sourceAe());

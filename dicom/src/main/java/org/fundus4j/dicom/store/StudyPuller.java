@@ -80,9 +80,14 @@ public final class StudyPuller {
         : web.findInstances(studyInstanceUid);
     int alreadyOnDisk = 0;
     List<QueryMatch> missing = new ArrayList<>();
+    AtomicInteger refused = new AtomicInteger();
     try {
-      store.foundAll(listed);
+      List<QueryMatch> invalid = store.foundAll(listed);
+      refused.addAndGet(invalid.size());
       for (QueryMatch m : listed) {
+        if (invalid.contains(m)) {
+          continue;
+        }
         if (store.isOnDisk(m.sopInstanceUid())) {
           alreadyOnDisk++;
         } else {
@@ -98,18 +103,24 @@ public final class StudyPuller {
     AtomicInteger duplicates = new AtomicInteger();
     progress.progress(done.get(), total);
     InstanceSink sink = r -> {
-      if (store.accept(r)) {
-        retrieved.incrementAndGet();
-        progress.progress(done.incrementAndGet(), total);
-      } else {
-        duplicates.incrementAndGet();
+      try {
+        if (store.accept(r)) {
+          retrieved.incrementAndGet();
+          progress.progress(done.incrementAndGet(), total);
+        } else {
+          duplicates.incrementAndGet();
+        }
+      } catch (RefusedInstanceException e) {
+        // listed with valid UIDs but delivered with others: refused, the rest of the study goes on
+        LOG.warn("Refused an instance {} delivered for study {}: {}", method, LogSafe.shortHash(studyInstanceUid),
+            e.getMessage());
       }
     };
     List<RetrieveTarget> targets = plan(studyInstanceUid, listed, missing);
     if (!targets.isEmpty()) {
       fetch(targets, sink);
     }
-    int failed = 0;
+    int failed = refused.get();
     for (QueryMatch m : missing) {
       if (!store.isOnDisk(m.sopInstanceUid())) {
         failed++;

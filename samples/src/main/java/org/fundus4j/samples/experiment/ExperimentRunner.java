@@ -7,7 +7,6 @@ import java.io.PrintStream;
 import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,6 +20,7 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.fundus4j.dicom.DicomImages;
 import org.fundus4j.evaluation.metrics.RocAuc;
 import org.fundus4j.evaluation.visualize.GradCam;
+import org.fundus4j.io.AtomicFiles;
 import org.fundus4j.pipelines.FundusPipeline;
 import org.fundus4j.networks.Head;
 import org.fundus4j.networks.ResNet50;
@@ -234,9 +234,7 @@ public final class ExperimentRunner {
     CellResult result = new CellResult(cell.id(), cell.configuration(), cell.start().label(), size, cell.mode(),
         cell.fraction(), cell.fold(), train.size(), auc, images, predictions.labels(), predictions.scores(), losses,
         (System.nanoTime() - started) / 1e9);
-    Path tmp = dir.resolve(METRICS + ".tmp");
-    JSON.writeValue(tmp.toFile(), result);
-    Files.move(tmp, dir.resolve(METRICS), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    AtomicFiles.write(dir.resolve(METRICS), stream -> JSON.writeValue(stream, result));
     out.printf(Locale.ROOT, "  %-40s AUC %.3f  (%d train, %d test, %.0f s)%n", cell.id(), auc, train.size(),
         images.size(), result.seconds());
   }
@@ -296,17 +294,15 @@ public final class ExperimentRunner {
           2, grid.training().batchSize(), skips), grid.upstream().epochs(),
           (epoch, batch, loss) -> bar.stepTo((long) epoch * batches + batch));
     }
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    ModelSerializer.writeModel(model, tmp.toFile(), false);
-    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    AtomicFiles.write(file, stream -> ModelSerializer.writeModel(model, stream, false));
     return file;
   }
 
   private void writeEmbeddings(ComputationGraph model, List<Sample> test, int size, Path csv) throws IOException {
     SkipReport skips = new SkipReport();
     DataSetIterator it = FundusDataSets.iterator(test, Pipelines.evaluation(size), LabelKind.BINARY, 2, 8, skips);
-    Path tmp = csv.resolveSibling(csv.getFileName() + ".tmp");
-    try (Writer w = Files.newBufferedWriter(tmp)) {
+    AtomicFiles.write(csv, stream -> {
+      Writer w = new java.io.OutputStreamWriter(stream, java.nio.charset.StandardCharsets.UTF_8);
       while (it.hasNext()) {
         DataSet batch = it.next();
         INDArray features = model.feedForward(batch.getFeatures(), false).get(ResNet50.FEATURES);
@@ -318,8 +314,8 @@ public final class ExperimentRunner {
           w.write(row.append('\n').toString());
         }
       }
-    }
-    Files.move(tmp, csv, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      w.flush();
+    });
   }
 
   /**

@@ -24,6 +24,7 @@ import org.fundus4j.dicom.sr.Findings;
 import org.fundus4j.dicom.sr.ScreeningReportWriter;
 import org.fundus4j.dicom.sr.SrResult;
 import org.fundus4j.dicom.sr.UidGenerator;
+import org.fundus4j.io.AtomicFiles;
 import org.fundus4j.networks.inference.InferenceBackend;
 import org.fundus4j.pipelines.FundusPipeline;
 import org.fundus4j.pipelines.Pipelines;
@@ -261,9 +262,10 @@ public final class BatchScreening implements AutoCloseable {
     return clean.isEmpty() ? "unknown" : clean;
   }
 
-  /** Writes the summary as CSV: file, sop_instance_uid, status, probability, sr_file, reason. */
+  /** Writes the summary as CSV (file, sop_instance_uid, status, probability, sr_file, reason), complete or not at all. */
   public static void writeCsv(List<ScreeningRow> rows, Path csv) throws IOException {
-    try (Writer out = Files.newBufferedWriter(csv)) {
+    AtomicFiles.write(csv, stream -> {
+      Writer out = new java.io.OutputStreamWriter(stream, java.nio.charset.StandardCharsets.UTF_8);
       out.write("file,sop_instance_uid,status,probability,sr_file,reason\n");
       for (ScreeningRow row : rows) {
         out.write(String.join(",", quote(row.file().toString()), quote(row.sopInstanceUid()),
@@ -272,7 +274,8 @@ public final class BatchScreening implements AutoCloseable {
             quote(row.srFile() == null ? "" : row.srFile().toString()),
             quote(row.reason() == null ? "" : row.reason())) + "\n");
       }
-    }
+      out.flush();
+    });
   }
 
   private static String quote(String text) {
