@@ -44,13 +44,32 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
     if (!Files.isRegularFile(weights) || !Files.isRegularFile(card)) {
       throw new IOException("Not a fundus4j model folder: " + dir + " (expected " + WEIGHTS + " and " + CARD + ")");
     }
-    ComputationGraph graph = ModelSerializer.restoreComputationGraph(weights.toFile(), true);
+    ModelCard modelCard = readCard(dir); // first: a broken card is cheaper to report than a restored graph
+    ComputationGraph graph;
+    try {
+      graph = ModelSerializer.restoreComputationGraph(weights.toFile(), true);
+    } catch (IOException | RuntimeException e) {
+      throw new IOException("Cannot read " + weights + ": " + e.getMessage(), e);
+    }
     LayerHelpers.installIfOneDnn(graph);
-    return new SavedModel(graph, readCard(dir));
+    return new SavedModel(graph, modelCard);
   }
 
-  /** Reads only the model card of a model folder. */
+  /**
+   * Reads only the model card of a model folder.
+   *
+   * @throws IOException naming {@code model-card.json} and, for malformed JSON, the line and column
+   */
   public static ModelCard readCard(Path dir) throws IOException {
-    return JSON.readValue(dir.resolve(CARD).toFile(), ModelCard.class);
+    Path card = dir.resolve(CARD);
+    try {
+      return JSON.readValue(card.toFile(), ModelCard.class);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      String where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
+          + e.getLocation().getColumnNr() + ")";
+      throw new IOException("Cannot read " + card + where + ": " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new IOException("Cannot read " + card + ": " + e.getMessage(), e);
+    }
   }
 }

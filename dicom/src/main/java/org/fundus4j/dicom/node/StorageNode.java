@@ -182,7 +182,7 @@ public final class StorageNode implements AutoCloseable {
       try {
         done = process(sop);
       } catch (RuntimeException e) {
-        LOG.error("Unexpected error on {}: {}", LogSafe.shortHash(sop), e.toString());
+        LOG.error("Unexpected error on {}: {}", LogSafe.shortHash(sop), LogSafe.withoutUids(e.toString()));
         done = true;
       }
       if (!done) {
@@ -233,7 +233,7 @@ public final class StorageNode implements AutoCloseable {
           findings = config.screener().screen(image.get());
         } catch (Exception e) {
           store.mark(sop, InstanceState.FAILED, "screening failed: " + e.getMessage());
-          LOG.warn("Screening {} failed: {}", LogSafe.shortHash(sop), e.toString());
+          LOG.warn("Screening {} failed: {}", LogSafe.shortHash(sop), LogSafe.withoutUids(e.toString()));
           return true;
         }
         store.mark(sop, InstanceState.SCREENED, algorithm.name() + " " + algorithm.version());
@@ -246,7 +246,7 @@ public final class StorageNode implements AutoCloseable {
         send(config.workDir().resolve(entry.srFile()));
       } catch (PacsException e) {
         LOG.warn("Sending SR for {} failed, retrying in {} ms: {}", LogSafe.shortHash(sop),
-            config.retryDelay().toMillis(), e.getMessage());
+            config.retryDelay().toMillis(), LogSafe.withoutUids(e.getMessage()));
         return closing;
       }
       ledger.record(new SrLedger.Entry(sop, algorithm, entry.srSopInstanceUid(), entry.srFile(), SrLedger.State.SENT));
@@ -255,7 +255,8 @@ public final class StorageNode implements AutoCloseable {
           config.destination());
       return true;
     } catch (IOException e) {
-      LOG.error("Node store or ledger write failed for {}: {}", LogSafe.shortHash(sop), e.toString());
+      LOG.error("Node store or ledger write failed for {}: {}", LogSafe.shortHash(sop),
+          LogSafe.withoutUids(e.toString()));
       try {
         store.mark(sop, InstanceState.FAILED, "I/O error: " + e.getMessage());
       } catch (IOException | RuntimeException ignored) {
@@ -313,12 +314,12 @@ public final class StorageNode implements AutoCloseable {
     try {
       ledger.close();
     } catch (IOException e) {
-      LOG.warn("Closing SR ledger: {}", e.toString());
+      LOG.warn("Closing SR ledger: {}", LogSafe.withoutUids(e.toString()));
     }
     try {
       store.close();
     } catch (IOException e) {
-      LOG.warn("Closing node store: {}", e.toString());
+      LOG.warn("Closing node store: {}", LogSafe.withoutUids(e.toString()));
     }
     LOG.info("Node {} stopped", config.aeTitle());
   }
