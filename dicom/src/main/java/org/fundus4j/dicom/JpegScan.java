@@ -10,8 +10,7 @@ import java.util.Optional;
  * missing or out of order, and extraneous bytes before the next marker (ISO/IEC 10918-1 F.2, B.2.4).
  *
  * <p>libjpeg decodes such a stream anyway (filling the missing MCUs with grey or black) and only prints a
- * warning, and OpenCV passes the pixels on; a screening tool must not score them. Takes about a third of
- * the time of a full decode.
+ * warning, and OpenCV passes the pixels on; a screening tool must not score them.
  * <pre>{@code
  * JpegScan.problem(frame);   // Optional["the entropy-coded data ends in MCU 1,204 of 46,875 (truncated)"]
  * }</pre>
@@ -21,7 +20,11 @@ final class JpegScan {
   private int pos;
   private long bitBuffer;
   private int bitCount;
-  private boolean hitMarker;
+  private boolean stopped;
+  private boolean ended;
+  private static final int LOOKAHEAD = 9;
+  /** Per table: for each 9-bit prefix, (code length << 8 | symbol) + 1 of the code it starts with, else 0. */
+  private final int[][] fast = new int[8][];
 
   private final int[][] maxCode = new int[8][];
   private final int[][] valPtr = new int[8][];
@@ -166,6 +169,20 @@ final class JpegScan {
       minCode[slot] = min;
       valPtr[slot] = ptr;
       values[slot] = vals;
+      int[] table = new int[1 << LOOKAHEAD];
+      int c = 0;
+      int v = 0;
+      for (int l = 1; l <= LOOKAHEAD; l++) {
+        for (int i = 0; i < counts[l]; i++, c++, v++) {
+          int from = c << (LOOKAHEAD - l);
+          int to = (c + 1) << (LOOKAHEAD - l);
+          for (int x = from; x < to && x < table.length; x++) {
+            table[x] = ((l << 8) | (vals[v] & 0xFF)) + 1;
+          }
+        }
+        c <<= 1;
+      }
+      fast[slot] = table;
       p += 17 + total;
     }
     return null;
@@ -218,10 +235,15 @@ final class JpegScan {
     }
     bitBuffer = 0;
     bitCount = 0;
-    hitMarker = false;
+    stopped = false;
+    ended = false;
     int expectedRst = 0;
     for (long m = 0; m < mcus; m++) {
       if (restartInterval > 0 && m > 0 && m % restartInterval == 0) {
+        if (bitCount >= 8) {
+          return String.format(Locale.ROOT, "%d extraneous bytes before restart marker RST%d, MCU %,d of %,d "
+              + "(corrupt)", bitCount / 8, expectedRst, m + 1, mcus);
+        }
         bitBuffer = 0;
         bitCount = 0;
         if (pos + 1 >= b.length || u8(pos) != 0xFF || u8(pos + 1) != 0xD0 + expectedRst) {
@@ -229,7 +251,7 @@ final class JpegScan {
               expectedRst, m + 1, mcus);
         }
         pos += 2;
-        hitMarker = false;
+        stopped = false;
         expectedRst = (expectedRst + 1) & 7;
       }
       for (int i = 0; i < ns; i++) {
@@ -241,9 +263,10 @@ final class JpegScan {
         }
       }
     }
-    // the rest of the last byte is padding; the next thing must be a marker
-    if (pos < b.length && !(u8(pos) == 0xFF && pos + 1 < b.length && u8(pos + 1) != 0x00)) {
-      int extra = 0;
+    // the rest of the last byte is padding; whole bytes left in the buffer, or before the next marker, are not
+    int extra = bitCount / 8;
+    bitCount = 0;
+    if (extra > 0 || pos < b.length && !(u8(pos) == 0xFF && pos + 1 < b.length && u8(pos + 1) != 0x00)) {
       while (pos < b.length && !(u8(pos) == 0xFF && pos + 1 < b.length && u8(pos + 1) != 0x00)) {
         pos++;
         extra++;
@@ -256,7 +279,7 @@ final class JpegScan {
   private String block(int dcSlot, int acSlot) {
     int s = decode(dcSlot);
     if (s < 0) {
-      return hitMarker ? "the entropy-coded data ends (truncated)" : "a DC Huffman code no table holds (corrupt)";
+      return ended ? "the entropy-coded data ends (truncated)" : "a DC Huffman code no table holds (corrupt)";
     }
     if (s > 11 || !skip(s)) {
       return s > 11 ? "a DC difference of " + s + " bits (corrupt)" : "the entropy-coded data ends (truncated)";
@@ -264,7 +287,7 @@ final class JpegScan {
     for (int k = 1; k < 64; k++) {
       int rs = decode(acSlot);
       if (rs < 0) {
-        return hitMarker ? "the entropy-coded data ends (truncated)" : "an AC Huffman code no table holds (corrupt)";
+        return ended ? "the entropy-coded data ends (truncated)" : "an AC Huffman code no table holds (corrupt)";
       }
       int r = rs >> 4;
       int size = rs & 15;
@@ -288,52 +311,78 @@ final class JpegScan {
 
   /** The next Huffman symbol, or -1 for an invalid code or the end of the data. */
   private int decode(int slot) {
-    int[] max = maxCode[slot];
-    int code = 0;
-    for (int l = 1; l <= 16; l++) {
-      int bit = bit();
-      if (bit < 0) {
+    fill();
+    if (bitCount == 0) {
+      ended = true;
+      return -1;
+    }
+    int look = peek(LOOKAHEAD);
+    int entry = fast[slot][look];
+    if (entry != 0) {
+      int length = (entry - 1) >> 8;
+      if (length > bitCount) {
+        ended = true;
         return -1;
       }
-      code = (code << 1) | bit;
-      if (code <= max[l]) {
-        return values[slot][valPtr[slot][l] + code - minCode[slot][l]] & 0xFF;
+      bitCount -= length;
+      return (entry - 1) & 0xFF;
+    }
+    int[] max = maxCode[slot];
+    int code = peek(16);
+    for (int l = LOOKAHEAD + 1; l <= 16; l++) {
+      int prefix = code >>> (16 - l);
+      if (prefix <= max[l]) {
+        if (l > bitCount) {
+          ended = true;
+          return -1;
+        }
+        bitCount -= l;
+        return values[slot][valPtr[slot][l] + prefix - minCode[slot][l]] & 0xFF;
       }
+    }
+    if (bitCount < 16) {
+      ended = true; // the zeros past the end of the data form no code: the data ended
     }
     return -1;
   }
 
   private boolean skip(int n) {
-    for (int i = 0; i < n; i++) {
-      if (bit() < 0) {
-        return false;
-      }
+    fill();
+    if (n > bitCount) {
+      ended = true;
+      return false;
     }
+    bitCount -= n;
     return true;
   }
 
-  private int bit() {
-    if (bitCount == 0) {
-      if (hitMarker || pos >= b.length) {
-        hitMarker = true;
-        return -1;
+  /** The next {@code n} bits (n <= 16), zeros past the end of the data. */
+  private int peek(int n) {
+    long value = bitCount >= n ? bitBuffer >>> (bitCount - n) : bitBuffer << (n - bitCount);
+    return (int) (value & ((1L << n) - 1));
+  }
+
+  /** Tops the buffer up to at least 48 bits while entropy-coded bytes remain before the next marker. */
+  private void fill() {
+    while (bitCount <= 48 && !stopped) {
+      if (pos >= b.length) {
+        stopped = true;
+        return;
       }
-      int next = u8(pos);
+      int next = b[pos] & 0xFF;
       if (next == 0xFF) {
-        int after = pos + 1 < b.length ? u8(pos + 1) : -1;
+        int after = pos + 1 < b.length ? b[pos + 1] & 0xFF : -1;
         if (after != 0x00) {
-          hitMarker = true; // a marker (or the end): libjpeg would insert zeros and warn
-          return -1;
+          stopped = true; // a marker (or the end): libjpeg would insert zeros and warn if data is still needed
+          return;
         }
         pos += 2;
       } else {
         pos++;
       }
-      bitBuffer = next;
-      bitCount = 8;
+      bitBuffer = (bitBuffer << 8) | next;
+      bitCount += 8;
     }
-    bitCount--;
-    return (int) (bitBuffer >> bitCount) & 1;
   }
 
   private int u8(int i) {

@@ -132,10 +132,15 @@ public final class AtomicFiles {
     if (message.startsWith("Cannot write " + target)) {
       return e;
     }
-    String cause = e instanceof java.nio.file.FileSystemException fse && fse.getReason() != null
-        ? fse.getReason() + (fse.getFile() != null && !fse.getFile().equals(target.toString())
-            ? " (" + fse.getFile() + ")" : "")
-        : message;
+    String cause = message;
+    if (e instanceof java.nio.file.FileSystemException fse) {
+      String file = fse.getFile() == null || fse.getFile().equals(target.toString())
+          || fse.getFile().equals(target.toAbsolutePath().toString()) ? "" : fse.getFile() + " ";
+      cause = e instanceof java.nio.file.FileAlreadyExistsException ? file + "exists and is not a folder"
+          : e instanceof java.nio.file.NoSuchFileException ? file + "does not exist"
+          : e instanceof java.nio.file.AccessDeniedException ? file + "permission denied"
+          : fse.getReason() != null ? (file.isEmpty() ? "" : file.strip() + ": ") + fse.getReason() : message;
+    }
     return new IOException("Cannot write " + target + ": " + cause, e);
   }
 }
