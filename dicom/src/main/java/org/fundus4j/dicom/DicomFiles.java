@@ -171,6 +171,12 @@ final class DicomFiles {
     if (sopInstance.isEmpty()) {
       throw new DicomReadException(file, "missing SOP Instance UID (0008,0018)");
     }
+    java.util.Optional<String> bad = Uids.problem(sopInstance);
+    if (bad.isPresent()) {
+      // it would name the SR and enter the node's journals: refused here, once, for check and screening alike
+      throw new DicomReadException(file, "SOP Instance UID (0008,0018) " + LogSafe.shortHash(sopInstance)
+          + " is not a valid DICOM UID: it " + bad.get());
+    }
     String laterality = first(list, TagFromName.ImageLaterality);
     if (laterality.isEmpty()) {
       laterality = first(list, TagFromName.Laterality);

@@ -43,6 +43,7 @@ class HostileDicomTests {
           + "(0028,0010) and Samples per Pixel (0028,0002) say 1411 x 1419 with 3",
       "cut-jpeg.dcm      | the JPEG frame cannot be decoded in full: the entropy-coded data ends (truncated) in MCU",
       "jpeg12.dcm        | 12-bit JPEG (JPEG Extended, SOF1, transfer syntax 1.2.840.10008.1.2.4.51) is not decoded",
+      "control-uid.dcm   | SOP Instance UID (0008,0018) uid#",
   })
   void checkAndScreeningRefuseWithOneReason(String name, String reason) throws Exception {
     Path file = dir.resolve(name);
@@ -52,6 +53,17 @@ class HostileDicomTests {
     assertEquals(read.getMessage(), first.getMessage(), "one decoding path, one verdict");
     CheckResult check = DicomCheck.check(file);
     assertFalse(check.ok());
+  }
+
+  @Test
+  void aLengthFieldPastTheDataIsRefusedWithOneReasonOnBothPaths() throws Exception {
+    Path file = dir.resolve("wrong-length.dcm");
+    DicomReadException read = assertThrows(DicomReadException.class, () -> DicomImages.read(file));
+    DicomReadException first = assertThrows(DicomReadException.class, () -> DicomImages.readFirstFrame(file));
+    assertEquals(read.getMessage(), first.getMessage());
+    assertTrue(read.getMessage().startsWith(file + ": "), read.getMessage());
+    assertEquals(1, read.getMessage().lines().count(), read.getMessage());
+    assertFalse(DicomCheck.check(file).ok());
   }
 
   @Test
