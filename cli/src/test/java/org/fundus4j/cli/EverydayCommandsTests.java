@@ -164,9 +164,8 @@ class EverydayCommandsTests {
     CliRun missing = run("stats", "auc", "--csv", dir.resolve("missing.csv").toString(), "--truth", "label",
         "--scores", "p");
     assertEquals(1, missing.exit());
-    assertTrue(missing.err().strip().startsWith("fundus stats auc: Cannot read CSV file " + dir.resolve("missing.csv")
-        + ": "), missing.err());
-    assertEquals(1, missing.err().strip().lines().count(), missing.err());
+    assertEquals("fundus stats auc: " + dir.resolve("missing.csv") + ": no such file or directory",
+        missing.err().strip());
   }
 
   @Test
