@@ -7,7 +7,6 @@ import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -24,6 +23,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.fundus4j.dicom.DicomImages;
 import org.fundus4j.dicom.ImageIdentity;
 import org.fundus4j.dicom.OphthalmicPhotoWriter;
+import org.fundus4j.io.AtomicFiles;
 import org.fundus4j.networks.Head;
 import org.fundus4j.networks.ResNet50;
 import org.fundus4j.pipelines.Augmentations;
@@ -358,7 +358,7 @@ public final class PipelineBenchmark {
       OphthalmicPhotoWriter.write(frame, new ImageIdentity(String.format(Locale.ROOT, "SYN%04d", i / 2),
           "Synthetic^Benchmark", uid + "1", uid + "2", uid + "3", right ? "R" : "L", LocalDate.of(2024, 1, 1)), raw);
       command(List.of("dcmcjpeg", "+eb", raw.toString(), f + ".tmp"));
-      Files.move(Path.of(f + ".tmp"), f, StandardCopyOption.REPLACE_EXISTING);
+      AtomicFiles.move(Path.of(f + ".tmp"), f);
       Files.delete(raw);
     }
     return files;

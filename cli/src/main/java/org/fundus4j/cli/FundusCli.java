@@ -24,6 +24,7 @@ public final class FundusCli implements Runnable {
   }
 
   public static void main(String[] args) {
+    quietPixelMed();
     quietJavaUtilLogging();
     System.exit(commandLine().execute(args));
   }
@@ -49,7 +50,7 @@ public final class FundusCli implements Runnable {
         System.setErr(err);
       }
     }).setExecutionExceptionHandler((e, cmd, parsed) -> {
-      cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + (e.getMessage() == null ? e : e.getMessage()));
+      cmd.getErr().println(cmd.getCommandSpec().qualifiedName() + ": " + describe(e));
       if ("1".equals(System.getenv("FUNDUS_DEBUG"))) {
         e.printStackTrace(cmd.getErr());
       }
@@ -62,6 +63,44 @@ public final class FundusCli implements Runnable {
       cmd.getErr().println("Try '" + name + " --help' for the options.");
       return cmd.getCommandSpec().exitCodeOnInvalidInput();
     });
+  }
+
+  /**
+   * One line for a failure: the file and the cause for file-system errors (whose own messages are often only
+   * a path), the message otherwise, never a stack trace or a line break.
+   */
+  static String describe(Throwable e) {
+    Throwable t = e;
+    while ((t instanceof java.io.UncheckedIOException || t instanceof java.util.concurrent.ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    String text;
+    if (t instanceof java.nio.file.FileSystemException fse) {
+      String why = t instanceof java.nio.file.NoSuchFileException ? "no such file or directory"
+          : t instanceof java.nio.file.AccessDeniedException ? "permission denied"
+          : t instanceof java.nio.file.FileAlreadyExistsException ? "exists and is not a folder"
+          : t instanceof java.nio.file.NotDirectoryException ? "not a folder"
+          : t instanceof java.nio.file.DirectoryNotEmptyException ? "folder not empty"
+          : fse.getReason() != null ? fse.getReason() : t.getClass().getSimpleName();
+      text = (fse.getFile() == null ? "" : fse.getFile() + ": ") + why
+          + (fse.getOtherFile() == null ? "" : " (" + fse.getOtherFile() + ")");
+    } else if (t.getMessage() == null || t.getMessage().isBlank()) {
+      text = t.getClass().getSimpleName();
+    } else {
+      text = t.getMessage();
+    }
+    return text.replaceAll("\\s*[\\r\\n]+\\s*", " ").strip();
+  }
+
+  /**
+   * PixelMed logs its own stack traces at ERROR for failures fundus4j reports in one line itself: keep them
+   * for {@code FUNDUS_DEBUG=1} only (slf4j-simple reads system properties when the first logger is made).
+   */
+  private static void quietPixelMed() {
+    if ("1".equals(System.getenv("FUNDUS_DEBUG"))) {
+      System.setProperty("org.slf4j.simpleLogger.log.com.pixelmed", "debug");
+    }
   }
 
   /**

@@ -384,7 +384,12 @@ final class PacsCommand implements Runnable {
       }
       System.out.printf(Locale.ROOT, "%d study(ies) by %s into %s: found %d, already on disk %d, retrieved %d,"
           + " duplicates %d, failed %d%n", summaries.size(), retrieval.method, store, found, onDisk, retrieved, duplicates, failed);
-      return failed == 0 ? 0 : 1;
+      List<String> notFound = summaries.stream().filter(s -> s.found() == 0).map(PullSummary::studyInstanceUid)
+          .toList();
+      for (String study : notFound) {
+        System.err.println("pacs pull: study " + study + " not found: the PACS lists no instances for it");
+      }
+      return failed == 0 && notFound.isEmpty() ? 0 : 1;
     }
 
     private static PullSummary pullOne(StudyPuller puller, String study) throws PacsException {

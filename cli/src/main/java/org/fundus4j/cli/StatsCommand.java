@@ -3,18 +3,14 @@ package org.fundus4j.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
-import java.io.Reader;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVParser;
-import org.apache.commons.csv.CSVRecord;
 import org.fundus4j.evaluation.stats.RocStatistics;
+import org.fundus4j.pipelines.Csv;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -42,19 +38,15 @@ final class StatsCommand {
       List<String> truthColumn = new ArrayList<>();
       Map<String, List<Double>> values = new LinkedHashMap<>();
       scores.forEach(s -> values.put(s, new ArrayList<>()));
-      try (Reader in = Files.newBufferedReader(csv);
-          CSVParser parser = CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build().parse(in)) {
-        List<String> header = parser.getHeaderNames();
-        for (String column : concat(truth, scores)) {
-          if (!header.contains(column)) {
-            throw new IllegalArgumentException("Column '" + column + "' not in " + csv + "; columns are " + header);
-          }
-        }
-        for (CSVRecord row : parser) {
-          truthColumn.add(row.get(truth));
-          for (String s : scores) {
-            values.get(s).add(number(row.get(s), s, row.getRecordNumber()));
-          }
+      Csv.Table t = Csv.read(csv); // the project's one CSV reader: RFC 4180, UTF-8 BOM stripped
+      int truthAt = t.requireColumn(truth);
+      Map<String, Integer> scoreAt = new LinkedHashMap<>();
+      scores.forEach(s -> scoreAt.put(s, t.requireColumn(s)));
+      for (int r = 0; r < t.rows().size(); r++) {
+        List<String> row = t.rows().get(r);
+        truthColumn.add(row.get(truthAt));
+        for (String s : scores) {
+          values.get(s).add(number(row.get(scoreAt.get(s)), s, t.lines().get(r)));
         }
       }
       Map<String, double[]> arrays = new LinkedHashMap<>();
@@ -67,7 +59,7 @@ final class StatsCommand {
         return Double.parseDouble(text.trim());
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException(
-            "Row " + row + " of " + csv + ": score '" + text + "' in column '" + column + "' is not a number");
+            csv + " line " + row + ": score '" + text + "' in column '" + column + "' is not a number");
       }
     }
 

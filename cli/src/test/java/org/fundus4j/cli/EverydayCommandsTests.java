@@ -141,4 +141,90 @@ class EverydayCommandsTests {
     List<String> rows = Files.readAllLines(out.resolve("summary.csv"));
     assertEquals(4, rows.stream().filter(l -> l.contains(",screened,")).count(), rows.toString());
   }
+
+  record Exec(int exit, String out) {}
+
+  static Exec exec(String... command) throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    return new Exec(p.waitFor(), out);
+  }
+
+  static Path model(String name) throws Exception {
+    Path model = dir.resolve(name);
+    SavedModel.save(model, ResNet50.build(Head.linear(2), 3), new ModelCard("cli test model", "1", "binary",
+        List.of("normal", "abnormal"), "Scratch", "FT", 64, ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD, true,
+        Map.of()));
+    return model;
+  }
+
+  @Test
+  void screenOnAFullDiskExitsNonZeroNamingTheFileAndLeavesNoPartialSummary() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name")),
+        "mounting a tmpfs needs root");
+    Path model = model("model-full-disk");
+    Path mount = Files.createDirectories(dir.resolve("full-disk"));
+    Exec mountResult = exec("mount", "-t", "tmpfs", "-o", "size=100k", "tmpfs", mount.toString());
+    org.junit.jupiter.api.Assumptions.assumeTrue(mountResult.exit() == 0, "cannot mount a tmpfs: " + mountResult.out());
+    try {
+      Path out = Files.createDirectories(mount.resolve("out").resolve("sr")).getParent();
+      // fill the 100 KB: every later write fails with ENOSPC, as on a full disk
+      exec("dd", "if=/dev/zero", "of=" + mount.resolve("filler"), "bs=4k");
+
+      CliRun r = run("screen", "--model", model.toString(), "--out", out.toString(), data.toString());
+
+      assertEquals(1, r.exit(), r.all());
+      // stderr: the progress bar, then one line
+      List<String> err = r.err().lines().filter(l -> !l.startsWith("SLF4J") && !l.isBlank()
+          && !l.startsWith("screening ")).toList();
+      assertEquals(List.of("fundus screen: Cannot write " + out.resolve("summary.csv") + ": No space left on device"),
+          err);
+      assertFalse(Files.exists(out.resolve("summary.csv")), "no partial summary.csv");
+      try (var left = Files.list(out)) {
+        assertEquals(List.of(out.resolve("sr")), left.toList(), "no temporary files left behind");
+      }
+      // the per-file results were printed before the summary failed
+      assertTrue(r.out().contains("ERROR  " + data.resolve("zero.dcm")), r.out());
+      assertEquals(4, r.out().lines().filter(l -> l.contains("cannot write the output") && l.contains("No space left")).count(),
+          r.out());
+    } finally {
+      exec("umount", mount.toString());
+    }
+  }
+
+  @Test
+  void aBrokenModelCardIsNamedWithLineAndColumn() throws Exception {
+    Path model = model("model-broken-card");
+    Files.writeString(model.resolve("model-card.json"), "{\"name\": \"x\",\n  \"task\": }");
+    CliRun r = run("screen", "--model", model.toString(), "--out", dir.resolve("none-2").toString(),
+        data.resolve("zero.dcm").toString());
+    assertEquals(1, r.exit());
+    List<String> err = r.err().lines().filter(l -> !l.startsWith("SLF4J")).toList();
+    assertEquals(List.of("fundus screen: Cannot read " + model.resolve("model-card.json") + " (line 2, column 11): "
+        + "Unexpected character ('}' (code 125)): expected a value"), err);
+  }
+
+  @Test
+  void missingInputsAndAnOutThatIsAFileAreNamedInOneLine() throws Exception {
+    Path model = model("model-paths");
+    Path aFile = Files.writeString(dir.resolve("not-a-folder"), "x");
+    CliRun r = run("screen", "--model", model.toString(), "--out", aFile.toString(), data.toString());
+    assertEquals(1, r.exit());
+    assertEquals("fundus screen: " + aFile + ": exists and is not a folder", r.err().strip());
+    CliRun missing = run("stats", "auc", "--csv", dir.resolve("missing.csv").toString(), "--truth", "label",
+        "--scores", "p");
+    assertEquals(1, missing.exit());
+    assertEquals("fundus stats auc: " + dir.resolve("missing.csv") + ": no such file or directory",
+        missing.err().strip());
+  }
+
+  @Test
+  void statsAucReadsACsvWithAUtf8ByteOrderMark() throws Exception {
+    Path csv = dir.resolve("bom.csv");
+    // Excel's "CSV UTF-8": a BOM before the header; AUC by hand: 3 of 4 case/control pairs ranked right = 0.75
+    Files.writeString(csv, "\uFEFFlabel,p\n1,0.9\n1,0.4\n0,0.5\n0,0.1\n");
+    CliRun r = run("stats", "auc", "--csv", csv.toString(), "--truth", "label", "--scores", "p");
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().replace(" ", "").contains("\"auc\":0.75"), r.out());
+  }
 }

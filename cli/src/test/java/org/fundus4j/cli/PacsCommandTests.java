@@ -146,6 +146,17 @@ class PacsCommandTests {
   }
 
   @Test
+  void pullOfAStudyThePacsDoesNotHaveExitsNonZeroNamingIt() {
+    String missing = "1.2.826.0.1.3680043.8.498.999999";
+    CliRun r = run("pacs", "pull", "--pacs", orthanc.dicom().toString(), "--study", missing, "--method", "c-get",
+        "--store", tmp.resolve("pull-missing").toString());
+    assertEquals(1, r.exit(), r.all());
+    assertTrue(r.out().contains("found 0"), r.out());
+    assertTrue(r.err().contains("pacs pull: study " + missing + " not found: the PACS lists no instances for it"),
+        r.err());
+  }
+
+  @Test
   void pullByCGetStoresTheStudyAndASecondRunRetrievesNothingNew() throws Exception {
     Path store = tmp.resolve("pull-cget");
 

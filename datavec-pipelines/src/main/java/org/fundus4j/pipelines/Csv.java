@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.fundus4j.io.AtomicFiles;
 
 /**
  * Minimal RFC 4180 CSV reading and writing (quoted fields, doubled quotes, CRLF or LF) for label files.
@@ -156,13 +157,9 @@ public final class Csv {
       sb.append(line(r)).append('\n');
     }
     try {
-      Path parent = file.toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
-      }
-      Files.writeString(file, sb, StandardCharsets.UTF_8);
+      AtomicFiles.writeString(file, sb.toString());
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write CSV file " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(e.getMessage(), e);
     }
   }
 

@@ -16,6 +16,7 @@ import java.util.Locale;
 /** Parsing of DICOM Part 10 files with PixelMed, turning every failure into a {@link DicomReadException}. */
 final class DicomFiles {
   private static final byte[] MAGIC = {'D', 'I', 'C', 'M'};
+  private static final String DEFLATED = "1.2.840.10008.1.2.1.99";
   private static final java.util.Set<String> NATIVE_TRANSFER_SYNTAXES = java.util.Set.of(
       "1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2");
 
@@ -83,6 +84,9 @@ final class DicomFiles {
     }
     if (end == size) {
       return;
+    }
+    if (DEFLATED.equals(Attribute.getSingleStringValueOrEmptyString(list, TagFromName.TransferSyntaxUID))) {
+      return; // PixelMed counts offsets in the inflated data set, which is longer than the file
     }
     boolean nativeTs = NATIVE_TRANSFER_SYNTAXES.contains(
         Attribute.getSingleStringValueOrEmptyString(list, TagFromName.TransferSyntaxUID));
@@ -166,6 +170,12 @@ final class DicomFiles {
     }
     if (sopInstance.isEmpty()) {
       throw new DicomReadException(file, "missing SOP Instance UID (0008,0018)");
+    }
+    java.util.Optional<String> bad = Uids.problem(sopInstance);
+    if (bad.isPresent()) {
+      // it would name the SR and enter the node's journals: refused here, once, for check and screening alike
+      throw new DicomReadException(file, "SOP Instance UID (0008,0018) " + LogSafe.shortHash(sopInstance)
+          + " is not a valid DICOM UID: it " + bad.get());
     }
     String laterality = first(list, TagFromName.ImageLaterality);
     if (laterality.isEmpty()) {

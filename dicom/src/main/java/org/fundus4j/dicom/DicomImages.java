@@ -48,10 +48,20 @@ public final class DicomImages {
    * @param file a DICOM Part 10 file
    * @return the header and the pixels
    * @throws DicomReadException naming the file and the reason: empty, truncated, not DICOM,
-   *     no Pixel Data (for example an SR), or pixels that cannot be decoded
+   *     no Pixel Data (for example an SR), a header the pixels contradict, a JPEG frame that libjpeg would
+   *     decode only in part, or pixels that cannot be decoded ({@link PixelDataCheck}: decode in full or refuse)
    */
   public static FundusImage read(Path file) throws DicomReadException {
     Objects.requireNonNull(file, "file");
+    AttributeList stored = DicomFiles.parse(file, true, false);
+    InstanceInfo storedInfo = DicomFiles.info(stored, file);
+    requireImage(stored, storedInfo, file);
+    PixelDataCheck.verify(stored, storedInfo, file);
+    return decode(file);
+  }
+
+  /** Decodes a file that passed {@link PixelDataCheck}. */
+  private static FundusImage decode(Path file) throws DicomReadException {
     AttributeList list = DicomFiles.parse(file, true);
     InstanceInfo info = DicomFiles.info(list, file);
     requireImage(list, info, file);
@@ -83,9 +93,10 @@ public final class DicomImages {
     AttributeList list = DicomFiles.parse(file, true, false);
     InstanceInfo info = DicomFiles.info(list, file);
     requireImage(list, info, file);
+    PixelDataCheck.verify(list, info, file);
     byte[] jpeg = JPEG_TRANSFER_SYNTAXES.contains(info.transferSyntaxUid()) ? decodableJpeg(list, info) : null;
     if (jpeg == null) {
-      return read(file);
+      return decode(file);
     }
     if (LOG.isDebugEnabled()) {
       LOG.debug("kept JPEG frame of {} {}x{} {} ts {} ({} bytes)", LogSafe.shortHash(info.sopInstanceUid()),

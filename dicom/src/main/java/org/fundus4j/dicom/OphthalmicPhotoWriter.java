@@ -11,13 +11,10 @@ import com.pixelmed.dicom.FloatSingleAttribute;
 import com.pixelmed.dicom.OtherByteAttribute;
 import com.pixelmed.dicom.SequenceAttribute;
 import com.pixelmed.dicom.TagFromName;
-import com.pixelmed.dicom.TransferSyntax;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Objects;
@@ -89,13 +86,7 @@ public final class OphthalmicPhotoWriter {
     }
     try {
       AttributeList list = build(rgb, id);
-      Path tmp = Files.createTempFile(out.toAbsolutePath().getParent(), ".op-", ".tmp");
-      try {
-        list.write(tmp.toFile(), TransferSyntax.ExplicitVRLittleEndian, true, true);
-        Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
+      org.fundus4j.dicom.internal.Attributes.writePart10(list, out);
     } catch (DicomException e) {
       throw new IOException(out + ": cannot build the DICOM data set: " + e.getMessage(), e);
     }

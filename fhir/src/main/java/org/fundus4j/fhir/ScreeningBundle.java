@@ -15,7 +15,7 @@ import org.fundus4j.dicom.InstanceInfo;
 import org.fundus4j.dicom.sr.CodedConcept;
 import org.fundus4j.dicom.sr.Finding;
 import org.fundus4j.dicom.sr.ScreeningReportWriter;
-import org.fundus4j.dicom.store.Durable;
+import org.fundus4j.io.AtomicFiles;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.CodeableConcept;
 import org.hl7.fhir.r4.model.Coding;
@@ -227,13 +227,6 @@ public final class ScreeningBundle {
    * {@link Durable#move}), so that the node's ledger never points at a torn Bundle.
    */
   public static void write(Bundle bundle, Path file) throws IOException {
-    Path dir = file.toAbsolutePath().getParent();
-    Path tmp = Files.createTempFile(dir, ".fhir-", ".tmp");
-    try {
-      Files.writeString(tmp, toJson(bundle), StandardCharsets.UTF_8);
-      Durable.move(tmp, file);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    AtomicFiles.writeString(file, toJson(bundle));
   }
 }

@@ -331,32 +331,27 @@ public final class BatchScreening implements AutoCloseable {
     }
     header.add("output");
     header.add("reason");
-    try (Writer out = Files.newBufferedWriter(csv)) {
-      out.write(String.join(",", header.stream().map(BatchScreening::quote).toList()) + "\n");
-      for (ScreeningRow row : rows) {
-        List<String> cells = new ArrayList<>(List.of(quote(row.file().toString()), quote(row.sopInstanceUid()),
-            row.status().name().toLowerCase(Locale.ROOT)));
-        ScreeningResult r = row.result();
-        if (segmentation) {
-          cells.add(r == null ? "" : String.format(Locale.ROOT, "%.6f", r.vessels().density()));
-        } else {
-          for (int i = 0; i < outputs.labels().size(); i++) {
-            Finding f = r == null ? null : r.findings().get(i);
-            cells.add(f == null ? "" : String.format(Locale.ROOT, "%.6f", f.probability()));
-            cells.add(f == null || f.call() == null ? "" : f.call().name().toLowerCase(Locale.ROOT));
-          }
+    List<List<String>> lines = new ArrayList<>();
+    for (ScreeningRow row : rows) {
+      List<String> cells = new ArrayList<>(List.of(row.file().toString(), row.sopInstanceUid(),
+          row.status().name().toLowerCase(Locale.ROOT)));
+      ScreeningResult r = row.result();
+      if (segmentation) {
+        cells.add(r == null ? "" : String.format(Locale.ROOT, "%.6f", r.vessels().density()));
+      } else {
+        for (int i = 0; i < outputs.labels().size(); i++) {
+          Finding f = r == null ? null : r.findings().get(i);
+          cells.add(f == null ? "" : String.format(Locale.ROOT, "%.6f", f.probability()));
+          cells.add(f == null || f.call() == null ? "" : f.call().name().toLowerCase(Locale.ROOT));
         }
-        cells.add(quote(row.output() == null ? "" : row.output().toString()));
-        cells.add(quote(row.reason() == null ? "" : row.reason()));
-        out.write(String.join(",", cells) + "\n");
       }
+      cells.add(row.output() == null ? "" : row.output().toString());
+      cells.add(row.reason() == null ? "" : row.reason());
+      lines.add(cells);
     }
+    // one CSV format (quoting) and one atomic write: a full disk leaves no partial summary
+    org.fundus4j.pipelines.Csv.write(csv, header, lines);
   }
 
-  private static String quote(String text) {
-    if (text.contains(",") || text.contains("\"") || text.contains("\n") || text.contains("\r")) {
-      return "\"" + text.replace("\"", "\"\"").replace("\r", " ").replace("\n", " ") + "\"";
-    }
-    return text;
-  }
+
 }

@@ -24,6 +24,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.fundus4j.io.AtomicFiles;
 import org.fundus4j.networks.LayerHelpers;
 
 /**
@@ -151,9 +152,8 @@ public final class EarlyStoppingTrainer {
       boolean stop = epoch - bestEpoch >= patience;
       writeCheckpoints(model, improved);
       state = new State(epoch + 1, bestEpoch, improved ? score : state.bestScore(), scores, losses, stop);
-      Path tmp = dir.resolve(STATE + ".tmp");
-      JSON.writeValue(tmp.toFile(), state);
-      Files.move(tmp, dir.resolve(STATE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      State written = state;
+      AtomicFiles.write(dir.resolve(STATE), stream -> JSON.writeValue(stream, written));
       listener.epochDone(epoch, losses.get(losses.size() - 1));
       LOG.info("Epoch {}: loss {}, validation {}{}", epoch, losses.get(losses.size() - 1), score,
           stop ? " (early stop)" : "");
@@ -189,9 +189,9 @@ public final class EarlyStoppingTrainer {
     if (improved) {
       Path bestTmp = dir.resolve(BEST + ".tmp");
       Files.copy(tmp, bestTmp, StandardCopyOption.REPLACE_EXISTING);
-      Files.move(bestTmp, dir.resolve(BEST), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      AtomicFiles.move(bestTmp, dir.resolve(BEST));
     }
-    Files.move(tmp, dir.resolve(LAST), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    AtomicFiles.move(tmp, dir.resolve(LAST));
   }
 
   /**

@@ -6,13 +6,13 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.fundus4j.io.AtomicFiles;
 
 /**
  * The output folder of a {@link TransferRun} and its {@code run.json}: the settings that define the run, so
@@ -67,9 +67,7 @@ final class RunFolder {
   /** Creates the folder and writes {@code run.json} (atomically). */
   static void write(Path out, Map<String, String> options) throws IOException {
     Files.createDirectories(out);
-    Path tmp = out.resolve(RUN + ".tmp");
-    JSON.writeValue(tmp.toFile(), options);
-    Files.move(tmp, out.resolve(RUN), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    AtomicFiles.write(out.resolve(RUN), stream -> JSON.writeValue(stream, options));
   }
 
   private static Map<String, String> read(Path file) throws IOException {

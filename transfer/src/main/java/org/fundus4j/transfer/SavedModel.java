@@ -5,13 +5,13 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
+import org.fundus4j.io.AtomicFiles;
 import org.fundus4j.networks.LayerHelpers;
 import org.fundus4j.networks.inference.StaticQuantization;
 import org.fundus4j.networks.onnx.ActivationRanges;
@@ -37,18 +37,13 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
 
   /** Writes the model atomically: files go to temporary names first and are then moved into place. */
   public static void save(Path dir, ComputationGraph graph, ModelCard card) throws IOException {
-    Files.createDirectories(dir);
-    Path weights = dir.resolve(WEIGHTS + ".tmp");
-    ModelSerializer.writeModel(graph, weights.toFile(), true);
-    Files.move(weights, dir.resolve(WEIGHTS), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    AtomicFiles.write(dir.resolve(WEIGHTS), stream -> ModelSerializer.writeModel(graph, stream, true));
     writeCard(dir, card);
   }
 
   /** Rewrites only the model card, e.g. after adding evaluation metrics. */
   public static void writeCard(Path dir, ModelCard card) throws IOException {
-    Path tmp = dir.resolve(CARD + ".tmp");
-    JSON.writeValue(tmp.toFile(), card);
-    Files.move(tmp, dir.resolve(CARD), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    AtomicFiles.write(dir.resolve(CARD), stream -> JSON.writeValue(stream, card));
   }
 
   /** File name of the int8 ONNX model that {@link #quantize} writes into a model folder. */
@@ -88,13 +83,32 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
     if (!Files.isRegularFile(weights) || !Files.isRegularFile(card)) {
       throw new IOException("Not a fundus4j model folder: " + dir + " (expected " + WEIGHTS + " and " + CARD + ")");
     }
-    ComputationGraph graph = ModelSerializer.restoreComputationGraph(weights.toFile(), true);
+    ModelCard modelCard = readCard(dir); // first: a broken card is cheaper to report than a restored graph
+    ComputationGraph graph;
+    try {
+      graph = ModelSerializer.restoreComputationGraph(weights.toFile(), true);
+    } catch (IOException | RuntimeException e) {
+      throw new IOException("Cannot read " + weights + ": " + e.getMessage(), e);
+    }
     LayerHelpers.installIfOneDnn(graph);
-    return new SavedModel(graph, readCard(dir));
+    return new SavedModel(graph, modelCard);
   }
 
-  /** Reads only the model card of a model folder. */
+  /**
+   * Reads only the model card of a model folder.
+   *
+   * @throws IOException naming {@code model-card.json} and, for malformed JSON, the line and column
+   */
   public static ModelCard readCard(Path dir) throws IOException {
-    return JSON.readValue(dir.resolve(CARD).toFile(), ModelCard.class);
+    Path card = dir.resolve(CARD);
+    try {
+      return JSON.readValue(card.toFile(), ModelCard.class);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      String where = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ", column "
+          + e.getLocation().getColumnNr() + ")";
+      throw new IOException("Cannot read " + card + where + ": " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new IOException("Cannot read " + card + ": " + e.getMessage(), e);
+    }
   }
 }

@@ -3,7 +3,6 @@ package org.fundus4j.transfer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -26,6 +25,7 @@ import org.fundus4j.evaluation.metrics.OperatingPoints;
 import org.fundus4j.evaluation.metrics.RocAuc;
 import org.fundus4j.evaluation.metrics.SegmentationMetrics;
 import org.fundus4j.evaluation.visualize.Plots;
+import org.fundus4j.io.AtomicFiles;
 import org.fundus4j.networks.Head;
 import org.fundus4j.networks.ResNet50;
 import org.fundus4j.networks.unet.UNet;
@@ -593,9 +593,7 @@ public final class TransferRun {
           + "unusable (weights from another normalisation?)");
     }
     Files.createDirectories(file.getParent());
-    Path tmp = file.resolveSibling(name + ".tmp");
-    features.save(tmp.toFile());
-    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    AtomicFiles.write(file, features::save);
     return features;
   }
 

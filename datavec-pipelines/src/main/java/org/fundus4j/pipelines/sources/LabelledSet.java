@@ -15,7 +15,10 @@ import org.fundus4j.pipelines.Sample;
  */
 public record LabelledSet(String layout, List<Sample> samples, List<String> classNames, LabelKind kind) {
 
-  /** Copies the lists and checks that there is at least one sample. */
+  /**
+   * Copies the lists and checks that there is at least one sample and that no image is listed twice with
+   * different labels or patients (an identical repeat is kept as it is).
+   */
   public LabelledSet {
     Objects.requireNonNull(layout, "layout");
     Objects.requireNonNull(kind, "kind");
@@ -23,6 +26,17 @@ public record LabelledSet(String layout, List<Sample> samples, List<String> clas
     classNames = List.copyOf(classNames);
     if (samples.isEmpty()) {
       throw new IllegalArgumentException(layout + ": no images found");
+    }
+    java.util.Map<java.nio.file.Path, Sample> seen = new java.util.HashMap<>();
+    for (Sample s : samples) {
+      Sample first = seen.putIfAbsent(s.image().toAbsolutePath().normalize(), s);
+      if (first != null && (!java.util.Arrays.equals(first.labels(), s.labels())
+          || !first.patientId().equals(s.patientId()))) {
+        throw new IllegalArgumentException(layout + ": " + s.image() + " is listed twice and the rows contradict "
+            + "each other: labels " + java.util.Arrays.toString(first.labels()) + " vs "
+            + java.util.Arrays.toString(s.labels()) + (first.patientId().equals(s.patientId()) ? ""
+            : ", and two different patients") + "; keep one row");
+      }
     }
   }
 

@@ -222,4 +222,17 @@ class LayoutReadersTests {
     e = assertThrows(IllegalArgumentException.class, () -> GenericCsv.read(noPatient));
     assertEquals(noPatient + ": missing column 'patient_id' (header: [image, label])", e.getMessage());
   }
+
+  @Test
+  void anImageListedTwiceWithContradictingLabelsIsAnErrorNamingIt(@TempDir Path dir) throws Exception {
+    Path csv = Files.writeString(dir.resolve("labels.csv"),
+        "\uFEFFimage,abnormal,patient_id\nimg/a.png,1,P1\nimg/b.png,0,P2\nimg/a.png,0,P1\n");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GenericCsv.read(csv));
+    assertTrue(e.getMessage().contains(dir.resolve("img/a.png") + " is listed twice and the rows contradict each "
+        + "other: labels [1] vs [0]; keep one row"), e.getMessage());
+    // an identical repeat is not a contradiction
+    Path same = Files.writeString(dir.resolve("same.csv"), "image,abnormal,patient_id\nimg/a.png,1,P1\n"
+        + "img/b.png,0,P2\nimg/a.png,1,P1\n");
+    assertEquals(3, GenericCsv.read(same).samples().size());
+  }
 }

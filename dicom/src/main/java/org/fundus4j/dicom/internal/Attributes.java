@@ -9,7 +9,9 @@ import com.pixelmed.dicom.FileMetaInformation;
 import com.pixelmed.dicom.TagFromName;
 import com.pixelmed.dicom.TransferSyntax;
 import com.pixelmed.dicom.UnsignedLongAttribute;
+import java.io.IOException;
 import org.fundus4j.dicom.OphthalmicPhotoWriter;
+import org.fundus4j.io.AtomicFiles;
 
 /**
  * Attribute helpers shared by the dicom module's writers. Internal to the module (they take PixelMed types,
@@ -18,6 +20,27 @@ import org.fundus4j.dicom.OphthalmicPhotoWriter;
 public final class Attributes {
 
   private Attributes() {}
+
+  /**
+   * Writes {@code list} as an Explicit VR Little Endian Part 10 file (its group 0002 must be there),
+   * atomically: the target is complete or unchanged ({@link AtomicFiles}).
+   *
+   * @throws IOException naming {@code target} and the cause
+   */
+  public static void writePart10(AttributeList list, java.nio.file.Path target) throws IOException, DicomException {
+    DicomException[] failed = new DicomException[1];
+    AtomicFiles.write(target, out -> {
+      try {
+        list.write(out, TransferSyntax.ExplicitVRLittleEndian, true, true);
+      } catch (DicomException e) {
+        failed[0] = e;
+        throw new IOException(e.getMessage(), e);
+      }
+    });
+    if (failed[0] != null) {
+      throw failed[0];
+    }
+  }
 
   /** Puts an attribute of {@code tag}'s dictionary VR with {@code values} (none: present but empty). */
   public static void put(AttributeList list, AttributeTag tag, String... values) throws DicomException {

@@ -6,7 +6,6 @@ import com.pixelmed.dicom.AttributeTag;
 import com.pixelmed.dicom.DicomException;
 import com.pixelmed.dicom.SOPClass;
 import com.pixelmed.dicom.SetOfDicomFiles;
-import com.pixelmed.dicom.StoredFilePathStrategy;
 import com.pixelmed.dicom.TagFromName;
 import com.pixelmed.network.Association;
 import com.pixelmed.network.DicomNetworkException;
@@ -254,7 +253,7 @@ public final class PacsClient implements AutoCloseable {
     call("C-GET " + target.level(), activity, (association, host, port) -> {
       new GetSOPClassSCU(host, port, pacs.aeTitle().value(), localAe.value(),
           SOPClass.StudyRootQueryRetrieveInformationModelGet, identifier, new IdentifierHandler(),
-          incomingDir.toFile(), StoredFilePathStrategy.BYSOPINSTANCEUIDINSINGLEFOLDER, handler,
+          incomingDir.toFile(), Part10.INCOMING, handler,
           new LinkedHashSet<>(storageSopClasses), PROPOSE_ALL_TRANSFER_SYNTAXES, false, true, false);
       return null;
     });

@@ -4,14 +4,13 @@ import com.pixelmed.dicom.Attribute;
 import com.pixelmed.dicom.AttributeList;
 import com.pixelmed.dicom.DicomException;
 import com.pixelmed.dicom.TagFromName;
+import com.pixelmed.dicom.StoredFilePathStrategy;
+import java.io.File;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
+import java.util.UUID;
 
-/** Small helpers for DICOM Part 10 files: header UIDs, fsync, durable rename. */
+/** Small helpers for DICOM Part 10 files as they arrive: header UIDs, names in the incoming folder. */
 final class Part10 {
 
   private Part10() {
@@ -40,27 +39,30 @@ final class Part10 {
         sourceAe == null ? "" : sourceAe.strip());
   }
 
-  /** Forces a file's bytes to the disk. */
-  static void fsync(Path file) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-      ch.force(true);
+  /**
+   * Where PixelMed writes an arriving object: a random name in the incoming folder, never one made from
+   * the sender's SOP Instance UID, which may hold control characters or {@code ../} until it is checked.
+   */
+  static final StoredFilePathStrategy INCOMING = new StoredFilePathStrategy() {
+    @Override
+    public String makeStoredFilePath(String sopInstanceUid) {
+      return "rx-" + UUID.randomUUID() + ".dcm";
     }
-  }
 
-  /** Forces a directory entry change (create, rename) to the disk; a no-op where directories cannot be opened. */
-  static void fsyncDirectory(Path dir) {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException e) {
-      // Some platforms (Windows) cannot open directories; the rename is still atomic there.
+    @Override
+    public File makeStoredFilePath(File folder, String sopInstanceUid) {
+      return new File(folder, makeStoredFilePath(sopInstanceUid));
     }
-  }
 
-  /** Fsyncs {@code source}, renames it atomically to {@code target} (replacing) and fsyncs the target directory. */
-  static void durableMove(Path source, Path target) throws IOException {
-    fsync(source);
-    Files.createDirectories(target.getParent());
-    Files.move(source, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    fsyncDirectory(target.getParent());
-  }
+    @Override
+    public File makeReliableStoredFilePathWithFoldersCreated(File folder, String sopInstanceUid) {
+      folder.mkdirs();
+      return makeStoredFilePath(folder, sopInstanceUid);
+    }
+
+    @Override
+    public File makeReliableStoredFilePathWithFoldersCreated(File folder, String sopInstanceUid, String sub) {
+      return makeReliableStoredFilePathWithFoldersCreated(folder, sopInstanceUid);
+    }
+  };
 }

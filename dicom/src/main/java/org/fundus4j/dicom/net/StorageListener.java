@@ -1,6 +1,5 @@
 package org.fundus4j.dicom.net;
 
-import com.pixelmed.dicom.StoredFilePathStrategy;
 import com.pixelmed.network.AnyExplicitStorePresentationContextSelectionPolicy;
 import com.pixelmed.network.ReceivedObjectHandler;
 import com.pixelmed.network.StorageSOPClassSCP;
@@ -207,13 +206,21 @@ public final class StorageListener implements AutoCloseable {
         @Override
         public void sendReceivedObjectIndication(String fileName, String transferSyntax, String callingAe)
             throws IOException {
-          ReceivedInstance instance = Part10.describe(Path.of(fileName), callingAe);
-          sink.accept(instance);
+          try {
+            ReceivedInstance instance = Part10.describe(Path.of(fileName), callingAe);
+            sink.accept(instance);
+          } catch (IOException | RuntimeException e) {
+            // PixelMed would keep the association open without answering; abort it so the sender sees the
+            // failure at once and can retry (or give up) instead of waiting for a response
+            Files.deleteIfExists(Path.of(fileName));
+            closeQuietly(socket);
+            throw e;
+          }
           received.incrementAndGet();
         }
       };
       new StorageSOPClassSCP(replay, ae.value(), 16384, 0, 0, incomingDir.toFile(),
-          StoredFilePathStrategy.BYSOPINSTANCEUIDINSINGLEFOLDER, handler, null, null, null, null,
+          Part10.INCOMING, handler, null, null, null, null,
           acceptancePolicy()).run();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

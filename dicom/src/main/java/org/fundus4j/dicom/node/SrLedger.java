@@ -1,17 +1,15 @@
 package org.fundus4j.dicom.node;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.fundus4j.dicom.Uids;
 import org.fundus4j.dicom.sr.AlgorithmId;
+import org.fundus4j.dicom.store.Journal;
 
 /**
  * The node's promise "one SR per (image SOP Instance UID, algorithm name, algorithm version)": an
@@ -21,7 +19,8 @@ import org.fundus4j.dicom.sr.AlgorithmId;
  * <p>An SR is recorded WRITTEN (with its own SOP Instance UID and file) before it is sent, and SENT
  * after the destination accepted it. After a crash between the two, the same file, with the same
  * SOP Instance UID, is sent again, so the destination never receives two different SRs for one
- * image and model version. Torn last lines are cut off on open as in the store's manifest.
+ * image and model version. The ledger is a {@link Journal}, like the store's manifest: escaped lines, torn
+ * last lines cut off and unreadable ones quarantined on open.
  */
 public final class SrLedger implements AutoCloseable {
 
@@ -73,47 +72,35 @@ public final class SrLedger implements AutoCloseable {
    */
   public record Entry(String imageSopInstanceUid, AlgorithmId algorithm, String srSopInstanceUid, String srFile,
       State state) {
+    /** Requires valid UIDs ({@link Uids}), an algorithm, a file and a state. */
+    public Entry {
+      Uids.require(imageSopInstanceUid, "image SOP Instance UID");
+      Uids.require(srSopInstanceUid, "SR SOP Instance UID");
+      if (algorithm == null || srFile == null || srFile.isEmpty() || state == null) {
+        throw new IllegalArgumentException("SR ledger entry needs an algorithm, an SR file and a state");
+      }
+    }
   }
 
-  private final FileChannel channel;
-  private final Path file;
+  private static final int FIELDS = 7;
+
+  private final Journal journal;
   private final Map<String, Entry> latest = new HashMap<>();
 
-  private SrLedger(Path file, FileChannel channel) {
-    this.file = file;
-    this.channel = channel;
+  private SrLedger(Journal journal, Map<String, Entry> replayed) {
+    this.journal = journal;
+    this.latest.putAll(replayed);
   }
 
-  /** Opens or creates the ledger, replaying it. */
+  /** Opens or creates the ledger, replaying it; unreadable lines go to {@code <file>.quarantine}. */
   public static SrLedger open(Path file) throws IOException {
-    FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-        StandardOpenOption.WRITE);
-    SrLedger ledger = new SrLedger(file, ch);
-    byte[] all = Files.readAllBytes(file);
-    int end = all.length;
-    while (end > 0 && all[end - 1] != '\n') {
-      end--;
-    }
-    if (end < all.length) {
-      ch.truncate(end);
-      ch.force(true);
-    }
-    int lineNo = 0;
-    for (String line : new String(all, 0, end, StandardCharsets.UTF_8).split("\n")) {
-      lineNo++;
-      if (line.isEmpty()) {
-        continue;
-      }
-      String[] f = line.split("\t", -1);
-      if (f.length != 7) {
-        ch.close();
-        throw new IOException("SR ledger " + file + " line " + lineNo + " has " + f.length + " fields, expected 7");
-      }
+    Map<String, Entry> replayed = new HashMap<>();
+    Journal journal = Journal.open(file, FIELDS, f -> {
+      Instant.parse(f[0]);
       Entry e = new Entry(f[2], new AlgorithmId(f[3], f[4]), f[5], f[6], State.valueOf(f[1]));
-      ledger.latest.put(key(e.imageSopInstanceUid(), e.algorithm(), e.state().channel()), e);
-    }
-    ch.position(end);
-    return ledger;
+      replayed.put(key(e.imageSopInstanceUid(), e.algorithm(), e.state().channel()), e);
+    });
+    return new SrLedger(journal, replayed);
   }
 
   private static String key(String imageSop, AlgorithmId algorithm, Channel channel) {
@@ -132,19 +119,8 @@ public final class SrLedger implements AutoCloseable {
 
   /** Appends {@code e} and fsyncs it before returning. */
   public synchronized void record(Entry e) throws IOException {
-    for (String s : new String[] {e.imageSopInstanceUid(), e.algorithm().name(), e.algorithm().version(),
-        e.srSopInstanceUid(), e.srFile()}) {
-      if (s.contains("\t") || s.contains("\n")) {
-        throw new IllegalArgumentException("SR ledger values must not contain tabs or newlines");
-      }
-    }
-    String line = String.join("\t", Instant.now().toString(), e.state().name(), e.imageSopInstanceUid(),
-        e.algorithm().name(), e.algorithm().version(), e.srSopInstanceUid(), e.srFile()) + "\n";
-    ByteBuffer buf = ByteBuffer.wrap(line.getBytes(StandardCharsets.UTF_8));
-    while (buf.hasRemaining()) {
-      channel.write(buf);
-    }
-    channel.force(false);
+    journal.append(List.<String[]>of(new String[] {Instant.now().toString(), e.state().name(),
+        e.imageSopInstanceUid(), e.algorithm().name(), e.algorithm().version(), e.srSopInstanceUid(), e.srFile()}));
     latest.put(key(e.imageSopInstanceUid(), e.algorithm(), e.state().channel()), e);
   }
 
@@ -160,11 +136,11 @@ public final class SrLedger implements AutoCloseable {
 
   /** The ledger file. */
   public Path file() {
-    return file;
+    return journal.file();
   }
 
   @Override
   public synchronized void close() throws IOException {
-    channel.close();
+    journal.close();
   }
 }

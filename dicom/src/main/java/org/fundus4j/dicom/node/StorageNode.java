@@ -27,6 +27,7 @@ import org.fundus4j.dicom.sr.SrResult;
 import org.fundus4j.dicom.store.InstanceState;
 import org.fundus4j.dicom.store.LocalStore;
 import org.fundus4j.dicom.store.ManifestEntry;
+import org.fundus4j.dicom.store.RefusedInstanceException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -175,7 +176,14 @@ public final class StorageNode implements AutoCloseable {
     if (closing) {
       throw new IOException("Node " + config.aeTitle() + " is shutting down; refusing the instance");
     }
-    boolean isNew = store.accept(instance);
+    boolean isNew;
+    try {
+      isNew = store.accept(instance);
+    } catch (RefusedInstanceException e) {
+      LOG.warn("Refused an instance from {}: {}; not stored, the C-STORE is not acknowledged",
+          instance.sourceAe(), e.getMessage());
+      throw e;
+    }
     if (isNew) {
       metrics.received();
       enqueue(instance.sopInstanceUid());
@@ -207,7 +215,7 @@ public final class StorageNode implements AutoCloseable {
       try {
         done = process(sop);
       } catch (RuntimeException e) {
-        LOG.error("Unexpected error on {}: {}", LogSafe.shortHash(sop), e.toString());
+        LOG.error("Unexpected error on {}: {}", LogSafe.shortHash(sop), LogSafe.withoutUids(e.toString()));
         metrics.failed(sop, "internal", e.toString());
         done = true;
       }
@@ -271,7 +279,7 @@ public final class StorageNode implements AutoCloseable {
           findings = config.screener().screen(image.get());
         } catch (Exception e) {
           fail(sop, "screening", "screening failed: " + e.getMessage());
-          LOG.warn("Screening {} failed: {}", LogSafe.shortHash(sop), e.toString());
+          LOG.warn("Screening {} failed: {}", LogSafe.shortHash(sop), LogSafe.withoutUids(e.toString()));
           return true;
         }
         Finding first = findings.get(0);
@@ -315,7 +323,8 @@ public final class StorageNode implements AutoCloseable {
       store.mark(sop, InstanceState.SR_SENT, entry.srSopInstanceUid());
       return true;
     } catch (IOException e) {
-      LOG.error("Node store or ledger write failed for {}: {}", LogSafe.shortHash(sop), e.toString());
+      LOG.error("Node store or ledger write failed for {}: {}", LogSafe.shortHash(sop),
+          LogSafe.withoutUids(e.toString()));
       try {
         fail(sop, "io", "I/O error: " + e.getMessage());
       } catch (IOException | RuntimeException ignored) {
@@ -341,7 +350,7 @@ public final class StorageNode implements AutoCloseable {
       send.run();
     } catch (PacsException | IOException e) {
       LOG.warn("Sending {} for {} ({}) failed, retrying in {} ms: {}", destination, LogSafe.shortHash(sop), where,
-          config.retryDelay().toMillis(), e.getMessage());
+          config.retryDelay().toMillis(), LogSafe.withoutUids(e.getMessage()));
       lastSendError = where + ": " + e.getMessage();
       metrics.retry(destination, e.getMessage());
       return false;
@@ -413,12 +422,12 @@ public final class StorageNode implements AutoCloseable {
     try {
       ledger.close();
     } catch (IOException e) {
-      LOG.warn("Closing SR ledger: {}", e.toString());
+      LOG.warn("Closing SR ledger: {}", LogSafe.withoutUids(e.toString()));
     }
     try {
       store.close();
     } catch (IOException e) {
-      LOG.warn("Closing node store: {}", e.toString());
+      LOG.warn("Closing node store: {}", LogSafe.withoutUids(e.toString()));
     }
     LOG.info("Node {} stopped", config.aeTitle());
   }

@@ -7,12 +7,9 @@ import com.pixelmed.dicom.DateTimeAttribute;
 import com.pixelmed.dicom.DicomException;
 import com.pixelmed.dicom.SequenceAttribute;
 import com.pixelmed.dicom.TagFromName;
-import com.pixelmed.dicom.TransferSyntax;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
@@ -168,14 +165,7 @@ public final class ScreeningReportWriter {
     String sopInstanceUid = uids.next();
     try {
       AttributeList sr = build(source, info, results, sopInstanceUid);
-      Path dir = outFile.toAbsolutePath().getParent();
-      Path tmp = Files.createTempFile(dir, ".sr-", ".tmp");
-      try {
-        sr.write(tmp.toFile(), TransferSyntax.ExplicitVRLittleEndian, true, true);
-        Files.move(tmp, outFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
+      Attributes.writePart10(sr, outFile);
     } catch (DicomException e) {
       throw new IOException(outFile + ": cannot build the SR for " + sourceImage + ": " + e.getMessage(), e);
     }

@@ -17,6 +17,10 @@ import java.util.regex.Pattern;
 import org.fundus4j.dicom.net.QueryMatch;
 import org.fundus4j.dicom.net.ReceivedInstance;
 import org.fundus4j.dicom.LogSafe;
+import org.fundus4j.dicom.Uids;
+import org.fundus4j.io.AtomicFiles;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A folder of DICOM files named from sanitised UIDs, with a {@link Manifest} of each instance's state.
@@ -35,6 +39,7 @@ import org.fundus4j.dicom.LogSafe;
  */
 public final class LocalStore implements AutoCloseable {
 
+  private static final Logger LOG = LoggerFactory.getLogger(LocalStore.class);
   private static final Pattern UID = Pattern.compile("[0-9]+(\\.[0-9]+)*");
 
   private final Path root;
@@ -111,14 +116,26 @@ public final class LocalStore implements AutoCloseable {
     foundAll(List.of(match));
   }
 
-  /** Records IMAGE-level matches as FOUND (those not known yet) with one fsync. */
-  public synchronized void foundAll(List<QueryMatch> matches) throws IOException {
+  /**
+   * Records IMAGE-level matches as FOUND (those not known yet) with one fsync.
+   *
+   * @return the matches refused because a UID is invalid ({@link Uids}); they are logged and not recorded
+   */
+  public synchronized List<QueryMatch> foundAll(List<QueryMatch> matches) throws IOException {
     List<ManifestEntry> fresh = new ArrayList<>();
+    List<QueryMatch> refused = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     for (QueryMatch match : matches) {
       if (match.sopInstanceUid().isEmpty()) {
         throw new IllegalArgumentException("Only IMAGE-level matches can be recorded, got a " + match.level()
             + " match");
+      }
+      Optional<String> problem = problem(match.sopInstanceUid(), match.studyInstanceUid(),
+          match.seriesInstanceUid(), match.sopClassUid());
+      if (problem.isPresent()) {
+        LOG.warn("Refusing a listed instance: {}", problem.get());
+        refused.add(match);
+        continue;
       }
       if (manifest.get(match.sopInstanceUid()).isEmpty() && seen.add(match.sopInstanceUid())) {
         fresh.add(new ManifestEntry(match.sopInstanceUid(), match.studyInstanceUid(), match.seriesInstanceUid(),
@@ -126,21 +143,42 @@ public final class LocalStore implements AutoCloseable {
       }
     }
     manifest.recordAll(fresh);
+    return List.copyOf(refused);
+  }
+
+  /** Why these UIDs cannot be stored (the first invalid one, by {@link Uids}), or empty. */
+  private static Optional<String> problem(String sop, String study, String series, String sopClass) {
+    try {
+      new ManifestEntry(sop, study, series, sopClass, InstanceState.FOUND, "", "", Instant.EPOCH);
+      return Optional.empty();
+    } catch (IllegalArgumentException e) {
+      return Optional.of(e.getMessage());
+    }
   }
 
   /**
    * Moves a received file into place durably and records it as RETRIEVED.
    *
    * @return true if the instance was new, false if it was already on disk (the duplicate is dropped)
+   * @throws RefusedInstanceException when a UID of the file is not a valid DICOM UID ({@link Uids}); the
+   *     file is deleted and nothing is recorded
    */
   public synchronized boolean accept(ReceivedInstance r) throws IOException {
+    Optional<String> problem = problem(r.sopInstanceUid(), r.studyInstanceUid(), r.seriesInstanceUid(),
+        r.sopClassUid()).or(() -> (r.transferSyntaxUid().isEmpty() ? Optional.<String>empty()
+        : Uids.problem(r.transferSyntaxUid())).map(p -> "Transfer Syntax UID "
+        + LogSafe.shortHash(r.transferSyntaxUid()) + " is not a valid DICOM UID: it " + p));
+    if (problem.isPresent()) {
+      Files.deleteIfExists(r.file());
+      throw new RefusedInstanceException(problem.get());
+    }
     Optional<ManifestEntry> known = manifest.get(r.sopInstanceUid());
     if (known.isPresent() && known.get().state().hasFile() && Files.exists(root.resolve(known.get().file()))) {
       Files.deleteIfExists(r.file());
       return false;
     }
     String rel = relativePath(r.studyInstanceUid(), r.seriesInstanceUid(), r.sopInstanceUid());
-    Durable.move(r.file(), root.resolve(rel));
+    AtomicFiles.move(r.file(), root.resolve(rel));
     manifest.record(new ManifestEntry(r.sopInstanceUid(), r.studyInstanceUid(), r.seriesInstanceUid(),
         r.sopClassUid(), InstanceState.RETRIEVED, rel, r.transferSyntaxUid(), Instant.now()));
     return true;

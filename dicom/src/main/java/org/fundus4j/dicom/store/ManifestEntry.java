@@ -1,6 +1,8 @@
 package org.fundus4j.dicom.store;
 
 import java.time.Instant;
+import org.fundus4j.dicom.LogSafe;
+import org.fundus4j.dicom.Uids;
 
 /**
  * The latest known state of one SOP instance.
@@ -24,17 +26,21 @@ public record ManifestEntry(
     String detail,
     Instant updated) {
 
-  /** Requires the UID, state and time; turns null strings into "" and flattens tabs and newlines in detail. */
+  /**
+   * Requires a valid SOP Instance UID (PS3.5 9.1, {@link Uids}), valid or empty other UIDs, a state and a
+   * time; turns null strings into "" and flattens tabs and newlines in detail.
+   *
+   * @throws IllegalArgumentException naming the attribute and what is wrong with it
+   */
   public ManifestEntry {
-    if (sopInstanceUid == null || sopInstanceUid.isBlank()) {
-      throw new IllegalArgumentException("Manifest entry needs a SOP Instance UID");
-    }
+    Uids.require(sopInstanceUid, "SOP Instance UID");
+    studyInstanceUid = Uids.requireOptional(studyInstanceUid, "Study Instance UID");
+    seriesInstanceUid = Uids.requireOptional(seriesInstanceUid, "Series Instance UID");
+    sopClassUid = Uids.requireOptional(sopClassUid, "SOP Class UID");
     if (state == null || updated == null) {
-      throw new IllegalArgumentException("Manifest entry for " + sopInstanceUid + " needs a state and a time");
+      throw new IllegalArgumentException("Manifest entry for " + LogSafe.shortHash(sopInstanceUid)
+          + " needs a state and a time");
     }
-    studyInstanceUid = clean(studyInstanceUid);
-    seriesInstanceUid = clean(seriesInstanceUid);
-    sopClassUid = clean(sopClassUid);
     file = clean(file);
     detail = clean(detail);
   }

@@ -104,9 +104,14 @@ public final class StudyPuller {
         : all.stream().filter(m -> sopClasses.contains(m.sopClassUid())).toList();
     int alreadyOnDisk = 0;
     List<QueryMatch> missing = new ArrayList<>();
+    AtomicInteger refused = new AtomicInteger();
     try {
-      store.foundAll(listed);
+      List<QueryMatch> invalid = store.foundAll(listed);
+      refused.addAndGet(invalid.size());
       for (QueryMatch m : listed) {
+        if (invalid.contains(m)) {
+          continue;
+        }
         if (store.isOnDisk(m.sopInstanceUid())) {
           alreadyOnDisk++;
         } else {
@@ -122,11 +127,17 @@ public final class StudyPuller {
     AtomicInteger duplicates = new AtomicInteger();
     progress.progress(done.get(), total);
     InstanceSink sink = r -> {
-      if (store.accept(r)) {
-        retrieved.incrementAndGet();
-        progress.progress(done.incrementAndGet(), total);
-      } else {
-        duplicates.incrementAndGet();
+      try {
+        if (store.accept(r)) {
+          retrieved.incrementAndGet();
+          progress.progress(done.incrementAndGet(), total);
+        } else {
+          duplicates.incrementAndGet();
+        }
+      } catch (RefusedInstanceException e) {
+        // listed with valid UIDs but delivered with others: refused, the rest of the study goes on
+        LOG.warn("Refused an instance {} delivered for study {}: {}", method, LogSafe.shortHash(studyInstanceUid),
+            e.getMessage());
       }
     };
     // planned against every listed instance: a study or series is retrieved whole only when all of it is wanted
@@ -134,7 +145,7 @@ public final class StudyPuller {
     if (!targets.isEmpty()) {
       fetchStoringBehind(targets, sink);
     }
-    int failed = 0;
+    int failed = refused.get();
     for (QueryMatch m : missing) {
       if (!store.isOnDisk(m.sopInstanceUid())) {
         failed++;

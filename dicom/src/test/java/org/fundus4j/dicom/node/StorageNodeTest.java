@@ -174,4 +174,58 @@ class StorageNodeTest {
     assertNotEquals(srs.get(0).sopInstanceUid(), srs.get(1).sopInstanceUid());
     assertTrue(Files.exists(tmp.resolve("node-stow").resolve("sr-ledger.tsv")));
   }
+
+  /** Rewrites the SOP Instance UID (and its meta copy) of a Part 10 file with pydicom, control characters included. */
+  static void setSopInstanceUid(Path file, String uid) throws Exception {
+    FundusStudyFixture.run(List.of("/usr/bin/python3", "-c", "import sys, pydicom, warnings\n"
+        + "warnings.simplefilter('ignore')\n"
+        + "ds = pydicom.dcmread(sys.argv[1]); uid = sys.argv[2]\n"
+        + "ds.SOPInstanceUID = uid; ds.file_meta.MediaStorageSOPInstanceUID = uid\n"
+        + "ds.save_as(sys.argv[1])", file.toString(), uid));
+  }
+
+  /** One C-STORE by PixelMed's SCU; true when it reported no failure. */
+  static boolean pixelMedStore(int port, Path file, String sopClass, String sop) throws Exception {
+    // a watchdog, not a timing assertion: PixelMed's SCU has no timeout of its own
+    return java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+      try {
+        com.pixelmed.network.StorageSOPClassSCU scu = new com.pixelmed.network.StorageSOPClassSCU("127.0.0.1", port,
+            NODE.value(), MODALITY.value(), file.toString(), sopClass, sop, 0);
+        return !scu.encounteredTrappedExceptions();
+      } catch (Exception e) {
+        return false;
+      }
+    }).get(2, java.util.concurrent.TimeUnit.MINUTES);
+  }
+
+  @Test
+  void uidWithNewlineAndTabFromPixelMedScuIsRefusedAndTheNodeRestartsCleanly() throws Exception {
+    FundusStudyFixture.Study study = FundusStudyFixture.make(tmp.resolve("hostile-src"), 2, "PAT-H", "R", "20240505", 32);
+    Path hostile = study.files().get(0);
+    String hostileUid = "1.2.826.0.1.3680043.8.498.1\n2\t3";
+    setSopInstanceUid(hostile, hostileUid);
+    String opClass = "1.2.840.10008.5.1.4.1.1.77.1.5.1";
+    String goodUid = new com.pixelmed.dicom.AttributeList() {{
+        read(study.files().get(1).toString());
+      }}.get(com.pixelmed.dicom.TagFromName.SOPInstanceUID).getSingleStringValueOrEmptyString();
+    Path work = tmp.resolve("node-hostile");
+    try (StorageNode node = StorageNode.start(config(work, cStore()))) {
+      assertTrue(!pixelMedStore(node.port(), hostile, opClass, hostileUid), "the hostile instance must not be acknowledged");
+      assertTrue(pixelMedStore(node.port(), study.files().get(1), opClass, goodUid), "the node keeps serving");
+      assertTrue(node.awaitIdle(Duration.ofSeconds(60)));
+      assertEquals(new NodeStatus(1, 1, 0, 0, 0), node.status());
+      try (var incoming = Files.list(work.resolve("store").resolve("incoming"))) {
+        assertEquals(0, incoming.count(), "nothing of the refused instance is left in incoming/");
+      }
+    }
+    String manifest = Files.readString(work.resolve("store").resolve("manifest.tsv"));
+    assertTrue(manifest.contains(goodUid) && !manifest.contains("680043.8.498.1"), manifest);
+    try (StorageNode node = StorageNode.start(config(work, cStore()))) {
+      assertEquals(new NodeStatus(1, 1, 0, 0, 0), node.status());
+      assertTrue(!pixelMedStore(node.port(), hostile, opClass, hostileUid));
+      assertEquals(1, node.status().received());
+    }
+    assertTrue(Files.notExists(work.resolve("store").resolve("manifest.tsv.quarantine")));
+    assertEquals(1, srsInOrthanc(study.studyInstanceUid()).size());
+  }
 }

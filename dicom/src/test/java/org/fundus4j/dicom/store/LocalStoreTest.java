@@ -31,6 +31,29 @@ class LocalStoreTest {
   }
 
   @Test
+  void instancesWithInvalidUidsAreRefusedAndTheStoreReopens() throws IOException {
+    try (LocalStore store = LocalStore.open(tmp)) {
+      QueryMatch hostile = new QueryMatch(QueryLevel.IMAGE, "1.2", "1.2.3", "1.2.3\n4\t5",
+          "1.2.840.10008.5.1.4.1.1.7", "", "", List.of(), "", -1);
+      QueryMatch fine = new QueryMatch(QueryLevel.IMAGE, "1.2", "1.2.3", "1.2.3.5", "1.2.840.10008.5.1.4.1.1.7", "",
+          "", List.of(), "", -1);
+      assertEquals(List.of(hostile), store.foundAll(List.of(hostile, fine)));
+      Path file = Files.writeString(store.incomingDir().resolve("rx-1.dcm"), "data");
+      RefusedInstanceException e = assertThrows(RefusedInstanceException.class, () -> store.accept(
+          new ReceivedInstance(file, "1.2.840.10008.5.1.4.1.1.7", "1.2.3\n4\t5", "1.2", "1.2.3",
+              "1.2.840.10008.1.2.1", "ORTHANC")));
+      assertTrue(e.getMessage().matches("SOP Instance UID uid#[0-9a-f]{8} is not a valid DICOM UID .*: it contains "
+          + "the control character 0x0a at position 6"), e.getMessage());
+      assertFalse(Files.exists(file), "a refused file is not kept");
+      assertEquals(1, store.manifest().entries().size());
+    }
+    try (LocalStore store = LocalStore.open(tmp)) {
+      assertEquals(0, store.manifest().quarantinedLines());
+      assertEquals("1.2.3.5", store.manifest().entries().get(0).sopInstanceUid());
+    }
+  }
+
+  @Test
   void secondOpenOfTheSameStoreFails() throws IOException {
     try (LocalStore store = LocalStore.open(tmp)) {
       IOException e = assertThrows(IOException.class, () -> LocalStore.open(tmp));

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.fundus4j.evaluation.stats.Table1;
+import org.fundus4j.io.AtomicFiles;
 
 /**
  * A self-contained HTML report of a run: tables, plots, a Grad-CAM gallery and the t-SNE picture
@@ -198,7 +199,7 @@ public final class HtmlReport {
     html.append("<footer>Made by fundus4j. Research use only, not a medical device.</footer>\n")
         .append("</body>\n</html>\n");
     Path index = dir.resolve("index.html");
-    Files.writeString(index, html.toString());
+    AtomicFiles.writeString(index, html.toString());
     return index;
   }
 

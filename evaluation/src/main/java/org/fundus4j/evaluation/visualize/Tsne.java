@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeMap;
+import org.fundus4j.io.AtomicFiles;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -102,8 +103,7 @@ public final class Tsne {
       sb.append(String.format(Locale.ROOT, "%.17g,%.17g,%d%n", coordinates[i][0], coordinates[i][1],
           labels[i]));
     }
-    createParent(file);
-    Files.writeString(file, sb.toString());
+    AtomicFiles.writeString(file, sb.toString());
   }
 
   /**

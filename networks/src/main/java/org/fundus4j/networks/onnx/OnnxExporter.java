@@ -6,7 +6,6 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -51,6 +50,7 @@ import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
 import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 import org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.fundus4j.io.AtomicFiles;
 import org.fundus4j.networks.onnx.OnnxGraphBuilder.Attribute;
 import org.fundus4j.networks.onnx.OnnxGraphBuilder.ValueInfo;
 import org.nd4j.linalg.activations.IActivation;
@@ -136,16 +136,9 @@ public final class OnnxExporter {
     Translation t = new Translation(graph, options.additionalOutputs(), options.int8());
     t.translate();
     Path absolute = out.toAbsolutePath();
-    Path tmp = absolute.resolveSibling(absolute.getFileName() + ".part");
     try {
-      if (absolute.getParent() != null) {
-        Files.createDirectories(absolute.getParent());
-      }
-      try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
-        t.builder.writeModel(os, IR_VERSION, options.opset(), options.graphName(),
-            options.docString(), producerVersion(), options.metadata());
-      }
-      Files.move(tmp, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      AtomicFiles.write(absolute, os -> t.builder.writeModel(os, IR_VERSION, options.opset(), options.graphName(),
+          options.docString(), producerVersion(), options.metadata()));
       long bytes = Files.size(absolute);
       LOG.info("Exported {} vertices, {} parameters to ONNX opset {} ({} bytes) in {} ms",
           t.order.size(), t.builder.parameterCount(), options.opset(), bytes,
@@ -153,12 +146,7 @@ public final class OnnxExporter {
       return new ExportSummary(absolute, options.opset(), t.inputNames, t.outputNames,
           t.builder.parameterCount(), t.builder.opCounts(), bytes);
     } catch (IOException e) {
-      try {
-        Files.deleteIfExists(tmp);
-      } catch (IOException suppressed) {
-        e.addSuppressed(suppressed);
-      }
-      throw new UncheckedIOException("Could not write ONNX model to " + absolute, e);
+      throw new UncheckedIOException(e.getMessage(), e);
     }
   }
 

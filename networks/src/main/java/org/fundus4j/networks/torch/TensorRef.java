@@ -14,9 +14,17 @@ final class TensorRef {
   final long[] stride;
 
   TensorRef(Storage storage, long offset, long[] size, long[] stride) {
+    if (size.length > 64) {
+      throw new IllegalArgumentException("Tensor on storage '" + storage.key + "' has " + size.length
+          + " dimensions; PyTorch allows at most 64");
+    }
     if (size.length != stride.length) {
       throw new IllegalArgumentException("Tensor on storage '" + storage.key + "' has size "
           + Arrays.toString(size) + " but stride " + Arrays.toString(stride));
+    }
+    if (offset < 0 || Arrays.stream(size).anyMatch(v -> v < 0) || Arrays.stream(stride).anyMatch(v -> v < 0)) {
+      throw new IllegalArgumentException("Tensor on storage '" + storage.key + "' has a negative offset, size or "
+          + "stride");
     }
     this.storage = storage;
     this.offset = offset;
@@ -28,19 +36,25 @@ final class TensorRef {
         maxIndex = -1;
         break;
       }
-      maxIndex += (size[d] - 1) * stride[d];
+      maxIndex = Math.addExact(maxIndex, Math.multiplyExact(size[d] - 1, stride[d]));
     }
     if (maxIndex >= storage.numel) {
       throw new IllegalArgumentException("Tensor view (offset " + offset + ", size " + Arrays.toString(size)
           + ", stride " + Arrays.toString(stride) + ") reaches element " + maxIndex + " of storage '"
           + storage.key + "' which has only " + storage.numel + " elements");
     }
+    try {
+      numel();
+    } catch (ArithmeticException e) {
+      throw new IllegalArgumentException("Tensor on storage '" + storage.key + "' has size " + Arrays.toString(size)
+          + ": more than 2^63 elements");
+    }
   }
 
   long numel() {
     long n = 1;
     for (long s : size) {
-      n *= s;
+      n = Math.multiplyExact(n, s);
     }
     return n;
   }
@@ -50,7 +64,12 @@ final class TensorRef {
    * int64 LONG, the smaller integer types and bool INT.
    */
   INDArray materialize() {
-    int n = Math.toIntExact(numel());
+    long count = numel();
+    if (count > Integer.MAX_VALUE / 8) {
+      throw new IllegalArgumentException("Tensor on storage '" + storage.key + "' has " + count
+          + " elements, more than the " + Integer.MAX_VALUE / 8 + " this loader materialises");
+    }
+    int n = (int) count;
     ByteBuffer buf = storage.data();
     long[] index = new long[n];
     fillIndices(index);

@@ -54,6 +54,11 @@ public final class TorchCheckpoint {
   private static final Logger LOG = LoggerFactory.getLogger(TorchCheckpoint.class);
   private static final BigInteger LEGACY_MAGIC = new BigInteger("1950a86a20f9469cfc6c", 16);
   private static final List<String> CHECKPOINT_KEYS = List.of("state_dict", "model_state_dict", "model");
+  /** Most bytes of one storage: Java arrays stop at 2^31 - 1; the largest ResNet-50 tensor takes 9.4 MB. */
+  static final long MAX_STORAGE_BYTES = Integer.MAX_VALUE - 8;
+  /** Most nested modules (a ResNet-50 in DataParallel nests 4) and module visits (ResNet-50: 161). */
+  static final int MAX_MODULE_DEPTH = 1_000;
+  static final int MAX_MODULE_VISITS = 1_000_000;
 
   private TorchCheckpoint() {}
 
@@ -74,7 +79,18 @@ public final class TorchCheckpoint {
       }
     }
     boolean zip = head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4;
-    StateDict sd = zip ? readZip(pth) : readLegacy(pth);
+    StateDict sd;
+    try {
+      sd = zip ? readZip(pth) : readLegacy(pth);
+    } catch (PickleException | IllegalArgumentException | IllegalStateException | ArithmeticException
+        | ClassCastException e) {
+      throw new IOException("Cannot read " + pth + ": " + e.getMessage(), e);
+    } catch (StackOverflowError e) {
+      throw new IOException("Cannot read " + pth + ": objects nested too deeply");
+    } catch (OutOfMemoryError e) {
+      throw new IOException("Cannot read " + pth + ": it needs more memory than this JVM's heap ("
+          + Runtime.getRuntime().maxMemory() / (1 << 20) + " MB); raise -Xmx if the file is genuine");
+    }
     LOG.debug("Read {} tensors from {} ({})", sd.keys().size(), pth.getFileName(), sd.format());
     return sd;
   }
@@ -117,18 +133,30 @@ public final class TorchCheckpoint {
           throw new PickleException("storage entry " + base + "data/" + s.key + " is missing");
         }
         try (InputStream in = zip.getInputStream(entry)) {
-          s.setData(in.readAllBytes());
+          long declared = entry.getSize();
+          long needed = readStorageSize(s, pth);
+          if (declared >= 0 && declared != needed) {
+            throw new IOException("storage entry " + entry.getName() + " of " + pth + " declares " + declared
+                + " bytes but its pickle says " + s.numel + " " + s.dtype.pythonName + " elements (" + needed
+                + " bytes): the file is forged or corrupt; nothing was inflated");
+          }
+          s.setData(readStorage(in, s, declared, pth));
         } catch (IOException e) {
           failure[0] = e;
         }
         return s;
       });
       Object root;
-      try (InputStream in = new BufferedInputStream(zip.getInputStream(zip.getEntry(prefix + "data.pkl")))) {
+      ZipEntry pickle = zip.getEntry(prefix + "data.pkl");
+      if (pickle.getSize() > SafeUnpickler.MAX_PICKLE_BYTES) {
+        throw new IOException("Cannot read " + pth + ": its data.pkl declares " + pickle.getSize()
+            + " bytes, more than the " + SafeUnpickler.MAX_PICKLE_BYTES + " this loader reads");
+      }
+      try (InputStream in = new BufferedInputStream(zip.getInputStream(pickle))) {
         root = unpickler.loadSafely(in);
       }
       if (failure[0] != null) {
-        throw new IOException("Cannot read storages of " + pth + ": " + failure[0].getMessage(), failure[0]);
+        throw failure[0];
       }
       return StateDictBuilder.from(root, "zip", pth);
     }
@@ -164,7 +192,7 @@ public final class TorchCheckpoint {
       SafeUnpickler body = new SafeUnpickler(pth.toString(), pid -> storageFor(pid, storages, pth));
       Object root = body.loadSafely(raw);
       Object keys = header.loadSafely(raw);
-      if (!(keys instanceof List<?> keyList)) {
+      if (!(keys instanceof List<?> keyList) || keyList.size() > storages.size()) {
         throw new IOException(pth + ": legacy storage key list missing after the object pickle");
       }
       DataInputStream data = new DataInputStream(raw);
@@ -178,9 +206,7 @@ public final class TorchCheckpoint {
           throw new IOException(pth + ": storage '" + key + "' has " + numel + " elements on disk, pickle says "
               + s.numel);
         }
-        byte[] bytes = new byte[Math.toIntExact(numel * s.dtype.bytes)];
-        data.readFully(bytes);
-        s.setData(bytes);
+        s.setData(readStorage(data, s, Files.size(pth), pth));
       }
       return StateDictBuilder.from(root, "legacy", pth);
     }
@@ -188,14 +214,63 @@ public final class TorchCheckpoint {
 
   private static Storage storageFor(Object[] pid, Map<String, Storage> storages, Path pth) {
     if (pid.length < 5 || !"storage".equals(pid[0]) || !(pid[1] instanceof SafeUnpickler.StorageType type)) {
-      throw new PickleException("unsupported persistent id " + java.util.Arrays.toString(pid) + " in " + pth);
+      throw new PickleException("unsupported persistent id (" + SafeUnpickler.describe(pid) + ") in " + pth);
     }
     if (pid.length > 5 && pid[5] != null) {
-      throw new PickleException("legacy storage views (view_metadata " + pid[5] + ") are not supported in " + pth);
+      throw new PickleException("legacy storage views are not supported in " + pth);
+    }
+    if (!(pid[2] instanceof String || pid[2] instanceof Number) || !(pid[4] instanceof Number count)
+        || count instanceof Double) {
+      throw new PickleException("storage key and size must be a string and an int in " + pth);
     }
     String key = String.valueOf(pid[2]);
-    long numel = ((Number) pid[4]).longValue();
+    long numel = count.longValue();
+    if (numel < 0 || (count instanceof BigInteger big && big.bitLength() > 63)) {
+      throw new PickleException("storage '" + key + "' declares " + count + " elements in " + pth);
+    }
     return storages.computeIfAbsent(key, k -> new Storage(k, type.dtype(), numel));
+  }
+
+  /** A storage's size in bytes, refused above {@link #MAX_STORAGE_BYTES}. */
+  private static long readStorageSize(Storage s, Path pth) throws IOException {
+    long bytes;
+    try {
+      bytes = Math.multiplyExact(s.numel, (long) s.dtype.bytes);
+    } catch (ArithmeticException e) {
+      bytes = Long.MAX_VALUE;
+    }
+    if (bytes > MAX_STORAGE_BYTES) {
+      throw new IOException("storage '" + s.key + "' of " + pth + " declares " + s.numel + " "
+          + s.dtype.pythonName + " elements (" + bytes + " bytes), more than the " + MAX_STORAGE_BYTES
+          + " bytes this loader reads per storage");
+    }
+    return bytes;
+  }
+
+  /**
+   * Reads one storage's bytes, at most {@code available} (a zip entry's declared size, or the file's size),
+   * and refuses a storage larger than {@link #MAX_STORAGE_BYTES} or than the bytes there are before
+   * allocating anything.
+   */
+  private static byte[] readStorage(InputStream in, Storage s, long available, Path pth) throws IOException {
+    long bytes = readStorageSize(s, pth);
+    String what = "storage '" + s.key + "' of " + pth + " declares " + s.numel + " " + s.dtype.pythonName
+        + " elements (" + bytes + " bytes)";
+    if (available >= 0 && bytes > available) {
+      throw new IOException(what + " but only " + available + " bytes are there: the file is truncated or forged");
+    }
+    byte[] out;
+    try {
+      out = new byte[(int) bytes];
+    } catch (OutOfMemoryError e) {
+      throw new IOException(what + ", more than this JVM's heap (" + Runtime.getRuntime().maxMemory() / (1 << 20)
+          + " MB) can hold; raise -Xmx if the file is genuine");
+    }
+    int n = in.readNBytes(out, 0, out.length);
+    if (n < out.length) {
+      throw new IOException(what + " but its data ends after " + n + " bytes: the file is truncated");
+    }
+    return out;
   }
 
   /** Finds the state dict inside whatever object was pickled. */
@@ -219,45 +294,68 @@ public final class TorchCheckpoint {
       return new StateDict(tensors, String.join(", ", how));
     }
 
-    private static Map<String, TensorRef> find(Object obj, List<String> how, Path pth) throws IOException {
-      if (obj instanceof PyObject module) {
-        how.add("pickled module " + module.className);
-        Map<String, TensorRef> out = new LinkedHashMap<>();
-        walk(module, "", out);
-        return out;
-      }
-      if (obj instanceof Map<?, ?> map) {
+    private static Map<String, TensorRef> find(Object root, List<String> how, Path pth) throws IOException {
+      Object obj = root;
+      for (int depth = 0; depth <= CHECKPOINT_KEYS.size(); depth++) {
+        if (obj instanceof PyObject module) {
+          how.add("pickled module " + module.className);
+          return walk(module, pth);
+        }
+        if (!(obj instanceof Map<?, ?> map)) {
+          break;
+        }
         if (!map.isEmpty() && map.values().stream().allMatch(v -> v instanceof TensorRef)) {
           how.add("state_dict");
           Map<String, TensorRef> out = new LinkedHashMap<>();
           map.forEach((k, v) -> out.put(String.valueOf(k), (TensorRef) v));
           return out;
         }
-        for (String key : CHECKPOINT_KEYS) {
-          if (map.containsKey(key)) {
-            how.add("checkpoint['" + key + "']");
-            return find(map.get(key), how, pth);
-          }
+        String key = CHECKPOINT_KEYS.stream().filter(map::containsKey).findFirst().orElse(null);
+        if (key == null) {
+          List<String> keys = map.keySet().stream().limit(10).map(SafeUnpickler::describe).toList();
+          throw new IOException("No state dict in " + pth + ": the pickled dict has keys " + keys
+              + (map.size() > 10 ? " and " + (map.size() - 10) + " more" : "")
+              + "; expected tensors or one of " + CHECKPOINT_KEYS);
         }
-        throw new IOException("No state dict in " + pth + ": the pickled dict has keys " + map.keySet()
-            + "; expected tensors or one of " + CHECKPOINT_KEYS);
+        how.add("checkpoint['" + key + "']");
+        obj = map.get(key);
       }
-      throw new IOException("No state dict in " + pth + ": it holds a "
-          + (obj == null ? "None" : obj.getClass().getSimpleName()) + ", not a dict or an nn.Module");
+      throw new IOException("No state dict in " + pth + ": it holds " + SafeUnpickler.describe(obj)
+          + ", not a dict of tensors or an nn.Module");
     }
 
-    private static void walk(PyObject module, String prefix, Map<String, TensorRef> out) {
-      Object nonPersistent = module.state.get("_non_persistent_buffers_set");
-      Collection<?> skip = nonPersistent instanceof Collection<?> c ? c : Set.of();
-      addTensors(module.state.get("_parameters"), prefix, Set.of(), out);
-      addTensors(module.state.get("_buffers"), prefix, skip, out);
-      if (module.state.get("_modules") instanceof Map<?, ?> children) {
-        children.forEach((name, child) -> {
-          if (child instanceof PyObject c) {
-            walk(c, prefix + name + ".", out);
+    /** Depth-first over {@code _modules} without recursion, bounded in depth and in visits. */
+    private static Map<String, TensorRef> walk(PyObject root, Path pth) throws IOException {
+      Map<String, TensorRef> out = new LinkedHashMap<>();
+      java.util.ArrayDeque<Object[]> todo = new java.util.ArrayDeque<>();
+      todo.push(new Object[] {root, "", 0});
+      int visits = 0;
+      while (!todo.isEmpty()) {
+        Object[] next = todo.pop();
+        PyObject module = (PyObject) next[0];
+        String prefix = (String) next[1];
+        int depth = (Integer) next[2];
+        if (depth > MAX_MODULE_DEPTH || ++visits > MAX_MODULE_VISITS) {
+          throw new IOException("Cannot read " + pth + ": its modules nest deeper than " + MAX_MODULE_DEPTH
+              + " or number more than " + MAX_MODULE_VISITS + " visits; not a model this loader reads");
+        }
+        Object nonPersistent = module.state.get("_non_persistent_buffers_set");
+        Collection<?> skip = nonPersistent instanceof Collection<?> c ? c : Set.of();
+        addTensors(module.state.get("_parameters"), prefix, Set.of(), out);
+        addTensors(module.state.get("_buffers"), prefix, skip, out);
+        if (module.state.get("_modules") instanceof Map<?, ?> children) {
+          List<Object[]> kids = new ArrayList<>();
+          children.forEach((name, child) -> {
+            if (child instanceof PyObject c) {
+              kids.add(new Object[] {c, prefix + name + ".", depth + 1});
+            }
+          });
+          for (int i = kids.size() - 1; i >= 0; i--) {
+            todo.push(kids.get(i)); // children in file order, as the recursive walk visited them
           }
-        });
+        }
       }
+      return out;
     }
 
     private static void addTensors(Object dict, String prefix, Collection<?> skip, Map<String, TensorRef> out) {

@@ -8,7 +8,6 @@ import java.io.PrintStream;
 import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -23,6 +22,7 @@ import org.fundus4j.pipelines.sources.ImageFiles;
 import org.fundus4j.evaluation.metrics.MultiLabelAuc;
 import org.fundus4j.evaluation.metrics.RocAuc;
 import org.fundus4j.evaluation.visualize.GradCam;
+import org.fundus4j.io.AtomicFiles;
 import org.fundus4j.networks.ResNet50;
 import org.fundus4j.pipelines.FundusDataSetIterator;
 import org.fundus4j.pipelines.FundusDataSets;
@@ -253,9 +253,7 @@ public final class ExperimentRunner {
         cell.resolution(), cell.mode().cardName(), cell.fraction(), cell.fold(), train.size(), labelNames, score,
         perLabel, test, external, run.state().losses(), run.state().scores(), run.state().bestEpoch() + 1,
         (System.nanoTime() - started) / 1e9);
-    Path tmp = dir.resolve(METRICS + ".tmp");
-    JSON.writeValue(tmp.toFile(), result);
-    Files.move(tmp, dir.resolve(METRICS), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    AtomicFiles.write(dir.resolve(METRICS), stream -> JSON.writeValue(stream, result));
     deleteTree(dir.resolve(TransferRun.CHECKPOINTS));
     out.printf(Locale.ROOT, "  %-52s %s %.3f  (%d train, %d test, best epoch %d, %.0f s)%n", cell.id(),
         cell.task().metric(), score, train.size(), test.images().size(), result.bestEpoch(), result.seconds());
@@ -368,24 +366,27 @@ public final class ExperimentRunner {
       throws IOException {
     SkipReport skips = new SkipReport();
     int outputs = task == Task.BINARY ? 2 : (int) model.layerSize(ResNet50.OUTPUT);
-    Path tmp = csv.resolveSibling(csv.getFileName() + ".tmp");
     try (FundusDataSetIterator it = FundusDataSets.iterator(test, Pipelines.evaluation(size), task.kind(), outputs,
-        8, skips, IteratorOptions.defaults()); Writer w = Files.newBufferedWriter(tmp)) {
-      while (it.hasNext()) {
-        DataSet batch = it.next();
-        INDArray features = model.feedForward(batch.getFeatures(), false).get(ResNet50.FEATURES);
-        for (int i = 0; i < features.size(0); i++) {
-          double[] truth = batch.getLabels().getRow(i).toDoubleVector();
-          boolean finding = task == Task.BINARY ? truth[1] > 0.5 : java.util.Arrays.stream(truth).anyMatch(v -> v > 0.5);
-          StringBuilder row = new StringBuilder().append(finding ? 1 : 0);
-          for (int j = 0; j < features.size(1); j++) {
-            row.append(',').append((float) features.getDouble(i, j));
+        8, skips, IteratorOptions.defaults())) {
+      AtomicFiles.write(csv, stream -> {
+        Writer w = new java.io.OutputStreamWriter(stream, java.nio.charset.StandardCharsets.UTF_8);
+        while (it.hasNext()) {
+          DataSet batch = it.next();
+          INDArray features = model.feedForward(batch.getFeatures(), false).get(ResNet50.FEATURES);
+          for (int i = 0; i < features.size(0); i++) {
+            double[] truth = batch.getLabels().getRow(i).toDoubleVector();
+            boolean finding = task == Task.BINARY ? truth[1] > 0.5
+                : java.util.Arrays.stream(truth).anyMatch(v -> v > 0.5);
+            StringBuilder row = new StringBuilder().append(finding ? 1 : 0);
+            for (int j = 0; j < features.size(1); j++) {
+              row.append(',').append((float) features.getDouble(i, j));
+            }
+            w.write(row.append('\n').toString());
           }
-          w.write(row.append('\n').toString());
         }
-      }
+        w.flush();
+      });
     }
-    Files.move(tmp, csv, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
   /**
