@@ -10,7 +10,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.fundus4j.networks.Head;
 import org.fundus4j.networks.ResNet50;
 import org.fundus4j.networks.inference.Featurizer;
-import org.fundus4j.transfer.BatchNormCalibration;
+import org.fundus4j.transfer.TransferRun;
 import org.fundus4j.transfer.LinearProbe;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -57,7 +57,12 @@ public final class FeaturizerBenchmark {
     Nd4j.getRandom().setSeed(42);
     INDArray images = Nd4j.rand(DataType.FLOAT, batch, 3, size, size).subi(0.45).divi(0.25);
     ComputationGraph net = ResNet50.build(Head.linear(2), 42);
-    BatchNormCalibration.reestimate(net, List.of(images));
+    // BatchNorm statistics from real-looking images by the one recipe (a fresh ResNet-50 frozen overflows to NaN)
+    java.nio.file.Path synthetic = java.nio.file.Files.createTempDirectory("featurizer-");
+    TransferRun.calibrate(net, org.fundus4j.pipelines.LabelKind.BINARY, 2,
+        org.fundus4j.pipelines.sources.GenericCsv.read(org.fundus4j.samples.synthetic.SyntheticDataset
+            .writeGenericCsv(synthetic, Math.max(2, batch), size, 42)).samples(), size, batch, threads,
+        new org.fundus4j.pipelines.SkipReport());
     ComputationGraph frozen = LinearProbe.freeze(net, ResNet50.FEATURES, new Adam(1e-3), 42);
     String result;
     try (Featurizer ort = Featurizer.of(frozen, ResNet50.FEATURES, threads, batch);

@@ -27,7 +27,11 @@ import org.fundus4j.pipelines.sources.ImageFiles;
 import org.fundus4j.pipelines.splits.Fold;
 import org.fundus4j.pipelines.splits.PatientKFold;
 import org.fundus4j.samples.synthetic.SyntheticDataset;
-import org.fundus4j.transfer.BatchNormCalibration;
+import org.fundus4j.transfer.Mode;
+import org.fundus4j.transfer.Start;
+import org.fundus4j.transfer.Task;
+import org.fundus4j.transfer.TransferRun;
+import org.fundus4j.pipelines.sources.LabelledSet;
 import org.fundus4j.transfer.EpochListener;
 import org.fundus4j.transfer.LinearProbe;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -101,10 +105,12 @@ public final class Int8ScreeningBenchmark {
     SkipReport skips = new SkipReport();
     DataSetIterator trainEval = FundusDataSets.iterator(heldOut.train(), eval, LabelKind.BINARY, 2, batch, skips);
     DataSetIterator test = FundusDataSets.iterator(heldOut.test(), eval, LabelKind.BINARY, 2, batch, skips);
-    ComputationGraph scratch = ResNet50.build(Head.linear(2), seed);
-    BatchNormCalibration.reestimate(scratch, firstImages(trainEval, 2 * batch));
-    ComputationGraph probe = LinearProbe.freeze(scratch, ResNet50.FEATURES, new Adam(1e-3), seed);
-    LinearProbe.train(probe, ResNet50.FEATURES, trainEval, epochs, EpochListener.none());
+    // trained as the demo trains it: the one recipe, TransferRun
+    TransferRun.Plan plan = new TransferRun.Plan(Task.BINARY, Mode.LP, Start.SCRATCH, null, size, epochs, epochs,
+        batch, 1e-3, seed, 0.25);
+    ComputationGraph probe = TransferRun.run(plan, new LabelledSet("int8 benchmark", heldOut.train(),
+        List.of("normal", "abnormal"), LabelKind.BINARY), java.util.Map.of("benchmark", "int8"),
+        work.resolve("model"), false, TransferRun.Settings.defaults().withSyntheticData(true)).model().graph();
     org.deeplearning4j.util.ModelSerializer.writeModel(probe, work.resolve("probe.zip").toFile(), false);
 
     // Calibration on training images, then both exports.
