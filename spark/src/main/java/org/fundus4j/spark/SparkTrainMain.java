@@ -5,10 +5,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
@@ -33,7 +35,10 @@ import org.slf4j.LoggerFactory;
  * model with {@code --init}), trains it with {@link SparkTraining} for {@code --epochs} epochs, each epoch
  * decoded with fresh augmentation draws ({@link SampleRdds}), and writes a {@link SavedModel} folder
  * ({@code model.zip}, {@code model-card.json}) plus {@code spark-training.csv} (epoch, mean training loss
- * measured on the executors after the epoch). See {@code spark/README.md} for the command line.
+ * measured on the executors after the epoch). After every epoch it writes a checkpoint to
+ * {@code <output>.checkpoint/}; the same command submitted again resumes after the last finished epoch
+ * ({@link RunCheckpoint}). The model folder appears in one rename, complete, never half written.
+ * See {@code spark/README.md} for the command line.
  *
  * <pre>
  * spark-submit --class org.fundus4j.spark.SparkTrainMain fundus4j-spark-0.1.0-SNAPSHOT-spark.jar \
@@ -146,6 +151,22 @@ public final class SparkTrainMain {
       return new Options(labels, output, size, epochs, batch, averaging, workers, prefetch, seed, init);
     }
 
+    /**
+     * The options a resumed run must share with the checkpoint it resumes from: everything except
+     * {@code --epochs} (a finished run can be continued for more epochs) and {@code --output}.
+     */
+    Map<String, String> fingerprint() {
+      Map<String, String> options = new LinkedHashMap<>();
+      options.put("--labels", labels.toAbsolutePath().normalize().toString());
+      options.put("--size", Integer.toString(size));
+      options.put("--batch", Integer.toString(batchSizePerWorker));
+      options.put("--averaging", Integer.toString(averagingFrequency));
+      options.put("--workers", Integer.toString(workers));
+      options.put("--seed", Long.toString(seed));
+      options.put("--init", init == null ? "" : init.toAbsolutePath().normalize().toString());
+      return options;
+    }
+
     private static int parseInt(String name, String value) {
       return Math.toIntExact(parseLong(name, value));
     }
@@ -250,20 +271,33 @@ public final class SparkTrainMain {
 
     SampleRdds.Decoding decoding = SampleRdds.Decoding.training(options.size(), set.kind(), set.numClasses(),
         options.seed());
+    Path checkpoint = RunCheckpoint.dirFor(options.output());
+    Map<String, String> fingerprint = options.fingerprint();
     List<Double> losses = new ArrayList<>();
-    for (int epoch = 0; epoch < options.epochs(); epoch++) {
+    Optional<RunCheckpoint.Saved> saved = RunCheckpoint.read(checkpoint, fingerprint);
+    if (saved.isPresent()) {
+      model = saved.get().graph();
+      losses.addAll(saved.get().losses());
+      LOG.info("Resuming from {} after epoch {}", checkpoint, losses.size());
+    }
+    for (int epoch = losses.size(); epoch < options.epochs(); epoch++) {
       JavaRDD<DataSet> data = SampleRdds.decode(sc, set.samples(), decoding, epoch);
       training.fit(sc, model, data, 1);
       losses.add(training.loss(sc, model, data));
       data.unpersist(false);
-      LOG.info("Epoch {}/{}: training loss {}", epoch + 1, options.epochs(), losses.get(losses.size() - 1));
+      RunCheckpoint.write(checkpoint, model, losses, fingerprint);
+      LOG.info("Epoch {}/{}: training loss {} (checkpoint {})", epoch + 1, options.epochs(),
+          losses.get(losses.size() - 1), checkpoint);
     }
 
     ModelCard card = new ModelCard("fundus4j-spark", "0.1.0", task(set.kind()), set.classNames(), start, "FT",
         options.size(), ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD, false,
         Map.of("trainLoss", losses.get(losses.size() - 1), "epochs", (double) options.epochs()));
-    SavedModel.save(options.output(), model, card);
-    writeLosses(options.output().resolve(LOSS_FILE), losses);
+    Path partial = RunCheckpoint.partialFor(options.output());
+    RunCheckpoint.deleteTree(partial);
+    SavedModel.save(partial, model, card);
+    writeLosses(partial.resolve(LOSS_FILE), losses);
+    RunCheckpoint.publish(partial, options.output());
     return new Result(options.output(), losses, card);
   }
 
