@@ -55,15 +55,16 @@ public record RuntimeReport(Map<String, String> nd4jBackend, Map<String, String>
     Map<String, String> backend = new LinkedHashMap<>();
     backend.put("class", Nd4j.getBackend().getClass().getName());
     backend.put("kind", Nd4j.getEnvironment().isCPU() ? "CPU" : "CUDA");
-    backend.put("ND4J", Nd4j.class.getPackage().getImplementationVersion() == null ? "1.0.0-M2.1"
-        : Nd4j.class.getPackage().getImplementationVersion());
+    backend.put("ND4J", jarName(Nd4j.class));
 
     String buildInfo = Nd4j.getBackend().buildInfo();
     Map<String, String> build = new LinkedHashMap<>();
     build.put("BLAS", String.valueOf(env.getOrDefault("blas.vendor", "unknown")));
     build.put("oneDNN", buildInfo.contains("HAVE_ONEDNN") ? "yes" : "no");
     build.put("cuDNN", buildInfo.contains("HAVE_CUDNN") ? "yes" : "no");
-    build.put("level", level(buildInfo));
+    build.put("native", buildInfo.contains("HAVE_ONEDNN") ? "libnd4j with oneDNN (picks its CPU kernels at run time)"
+        : "libnd4j without oneDNN");
+    build.put("CPU features", cpuFeatures());
     if (!Nd4j.getEnvironment().isCPU()) {
       build.put("CUDA", String.valueOf(env.getOrDefault("cuda.version", "unknown")));
     }
@@ -130,14 +131,29 @@ public record RuntimeReport(Map<String, String> nd4jBackend, Map<String, String>
     }
   }
 
-  /** The instruction-set level libnd4j reports in its build information, e.g. {@code AVX512}. */
-  static String level(String buildInfo) {
-    for (String level : List.of("AVX512", "AVX2")) {
-      if (buildInfo.contains(level)) {
-        return level;
+  /** The vector extensions {@code /proc/cpuinfo} lists that oneDNN and ONNX Runtime choose kernels by. */
+  static String cpuFeatures() {
+    String info = read(Path.of("/proc/cpuinfo"));
+    if (info == null) {
+      return "unknown (no /proc/cpuinfo)";
+    }
+    String flags = info.lines().filter(l -> l.startsWith("flags")).findFirst().orElse("");
+    List<String> found = new ArrayList<>();
+    for (String flag : List.of("avx", "avx2", "fma", "avx512f", "avx512_vnni", "amx_tile")) {
+      if ((" " + flags + " ").contains(" " + flag + " ")) {
+        found.add(flag);
       }
     }
-    return "generic x86-64";
+    return found.isEmpty() ? "none of avx/avx2/avx512" : String.join(" ", found);
+  }
+
+  /** The jar a class was loaded from, e.g. {@code nd4j-api-1.0.0-M2.1.jar}, which names its version. */
+  private static String jarName(Class<?> type) {
+    try {
+      return Path.of(type.getProtectionDomain().getCodeSource().getLocation().toURI()).getFileName().toString();
+    } catch (Exception e) {
+      return "unknown";
+    }
   }
 
   private static List<String> nvidiaGpus() {
