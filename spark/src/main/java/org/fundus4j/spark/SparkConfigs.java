@@ -29,17 +29,33 @@ public final class SparkConfigs {
    */
   static final String KRYO_BUFFER_MAX = "spark.kryoserializer.buffer.max";
 
+  /** Spark's list of driver-side listener classes. */
+  static final String EXTRA_LISTENERS = "spark.extraListeners";
+
+  /**
+   * Comma-separated {@code org.deeplearning4j.spark.api.TrainingHook} classes (public, no-argument
+   * constructor) that {@link SparkTraining} adds to every training master; they run on the executors
+   * before and after each minibatch. The cluster tests use one to pause a worker at a known point.
+   */
+  public static final String TRAINING_HOOKS = "spark.fundus4j.trainingHooks";
+
   private SparkConfigs() {}
 
   /**
    * Sets Kryo serialisation with ND4J's registrator on {@code conf} and returns it; also raises
-   * {@code spark.kryoserializer.buffer.max} to {@code 1024m} unless it is set already.
+   * {@code spark.kryoserializer.buffer.max} to {@code 1024m} unless it is set already, and adds
+   * {@link TaskSummaryListener} to {@code spark.extraListeners}.
    */
   public static SparkConf forDl4j(SparkConf conf) {
     Objects.requireNonNull(conf, "conf");
     conf.set("spark.serializer", KRYO).set("spark.kryo.registrator", ND4J_REGISTRATOR);
     if (!conf.contains(KRYO_BUFFER_MAX)) {
       conf.set(KRYO_BUFFER_MAX, "1024m");
+    }
+    String listeners = conf.get(EXTRA_LISTENERS, "");
+    if (!listeners.contains(TaskSummaryListener.class.getName())) {
+      conf.set(EXTRA_LISTENERS, listeners.isEmpty() ? TaskSummaryListener.class.getName()
+          : listeners + "," + TaskSummaryListener.class.getName());
     }
     return conf;
   }

@@ -224,8 +224,9 @@ public final class SparkTrainMain {
    * patient-level validation split, early stopping, checkpoints in the output folder (a re-submitted job with
    * the same options resumes after the last finished epoch), BatchNorm re-estimation, model card. Only the
    * fitting of each epoch runs on the cluster ({@link SparkTraining}, parameter averaging); validation runs on
-   * the driver. Binary labels train the paper's upstream model (2048-512-BN-ReLU-2 head; {@code --init} is then
-   * ImageNet weights); multi-label ones fine-tune a sigmoid head ({@code --init}: a Fundus start).
+   * the driver. Binary labels train the paper's upstream model (2048-512-BN-ReLU-2 head), multi-label ones
+   * fine-tune a sigmoid head; {@code --init} continues a saved model instead (its whole graph, frozen layers kept
+   * frozen, so a model made by {@code LinearProbe.freeze} trains its head only).
    *
    * @param network builds an initialised graph for a head: input {@code [N, 3, size, size]}, one output
    *     layer named {@link ResNet50#OUTPUT} with {@code head.outputs()} units and the head's activation; null for
@@ -240,11 +241,23 @@ public final class SparkTrainMain {
     }
     Task task = csv.kind() == LabelKind.MULTI_LABEL ? Task.MULTILABEL : Task.BINARY;
     LabelledSet set = TaskData.forKind(csv, task.kind());
-    Mode mode = task == Task.BINARY ? Mode.UPSTREAM : Mode.FT;
-    Start start = options.init() == null ? Start.SCRATCH : task == Task.BINARY ? Start.IMAGENET : Start.FUNDUS;
-    if (options.init() != null && network != null) {
-      throw new IllegalArgumentException("--init loads a ResNet-50 backbone; it cannot start a custom network");
+    // --init continues a saved fundus4j model (its whole graph, head and frozen layers included) by FT;
+    // without it, binary labels train the paper's upstream model and multi-label ones fine-tune a sigmoid head
+    Mode mode = task == Task.BINARY && options.init() == null ? Mode.UPSTREAM : Mode.FT;
+    if (options.init() != null) {
+      if (network != null) {
+        throw new IllegalArgumentException("--init continues a saved model; it cannot be combined with a network");
+      }
+      ComputationGraph initial = SavedModel.load(options.init()).graph();
+      long outputs = initial.layerSize(ResNet50.OUTPUT);
+      int classes = task == Task.BINARY ? 2 : set.numClasses();
+      if (outputs != classes) {
+        throw new IllegalArgumentException("--init model " + options.init() + " has " + outputs + " outputs but "
+            + options.labels() + " has " + classes + " classes " + set.classNames());
+      }
+      network = head -> initial;
     }
+    Start start = Start.SCRATCH;
     int workers = options.workers() > 0 ? options.workers() : sc.defaultParallelism();
     SparkTraining training = new SparkTraining(options.batchSizePerWorker(), options.averagingFrequency(), workers,
         options.prefetch());
@@ -261,7 +274,7 @@ public final class SparkTrainMain {
       LOG.info("Epoch {}/{}: training loss {}", epoch + 1, options.epochs(), loss);
       return loss;
     };
-    TransferRun.Plan plan = new TransferRun.Plan(task, mode, start, options.init(), options.size(), options.epochs(),
+    TransferRun.Plan plan = new TransferRun.Plan(task, mode, start, null, options.size(), options.epochs(),
         options.epochs(), options.batchSizePerWorker(), TransferRun.Plan.defaultLearningRate(task, mode),
         options.seed(), 0.2);
     TransferRun.Settings settings = TransferRun.Settings.defaults().withName("fundus4j-spark")

@@ -7,6 +7,7 @@ import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.api.Repartition;
+import org.deeplearning4j.spark.api.TrainingHook;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.nd4j.linalg.dataset.DataSet;
@@ -90,7 +91,7 @@ public record SparkTraining(int batchSizePerWorker, int averagingFrequency, int 
           + " output; this graph has inputs " + model.getConfiguration().getNetworkInputs() + " and outputs "
           + model.getConfiguration().getNetworkOutputs());
     }
-    SparkComputationGraph spark = new SparkComputationGraph(sc, model, trainingMaster(model));
+    SparkComputationGraph spark = new SparkComputationGraph(sc, model, trainingMaster(sc, model));
     try {
       for (int epoch = 0; epoch < epochs; epoch++) {
         long start = System.nanoTime();
@@ -119,12 +120,12 @@ public record SparkTraining(int batchSizePerWorker, int averagingFrequency, int 
    * examples; {@code model} is not changed.
    */
   public double loss(JavaSparkContext sc, ComputationGraph model, JavaRDD<DataSet> data) {
-    SparkComputationGraph spark = new SparkComputationGraph(sc, model, trainingMaster(model));
+    SparkComputationGraph spark = new SparkComputationGraph(sc, model, trainingMaster(sc, model));
     return spark.calculateScore(data, true, batchSizePerWorker);
   }
 
-  private ParameterAveragingTrainingMaster trainingMaster(ComputationGraph model) {
-    return new ParameterAveragingTrainingMaster.Builder(workers, 1)
+  private ParameterAveragingTrainingMaster trainingMaster(JavaSparkContext sc, ComputationGraph model) {
+    ParameterAveragingTrainingMaster master = new ParameterAveragingTrainingMaster.Builder(workers, 1)
         .batchSizePerWorker(batchSizePerWorker)
         .averagingFrequency(averagingFrequency)
         .workerPrefetchNumBatches(prefetch)
@@ -135,5 +136,22 @@ public record SparkTraining(int batchSizePerWorker, int averagingFrequency, int 
         .rngSeed(model.getConfiguration().getDefaultConfiguration().getSeed())
         .collectTrainingStats(false)
         .build();
+    for (String name : sc.getConf().get(SparkConfigs.TRAINING_HOOKS, "").split(",")) {
+      if (!name.isBlank()) {
+        master.addHook(hook(name.trim()));
+      }
+    }
+    return master;
+  }
+
+  private static TrainingHook hook(String name) {
+    try {
+      Class<?> type = Class.forName(name, true, Thread.currentThread().getContextClassLoader());
+      return (TrainingHook) type.getConstructor().newInstance();
+    } catch (ReflectiveOperationException | ClassCastException e) {
+      throw new IllegalArgumentException(SparkConfigs.TRAINING_HOOKS + " names " + name + ", which is not a public"
+          + " org.deeplearning4j.spark.api.TrainingHook with a no-argument constructor on the driver's class path: " + e,
+          e);
+    }
   }
 }

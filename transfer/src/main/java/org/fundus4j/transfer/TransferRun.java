@@ -64,7 +64,8 @@ import org.nd4j.linalg.learning.config.Adam;
  *       training pipeline's augmentation (flip, grayscale, blur, CLAHE) seeded by epoch;
  *   <li>early stopping on the validation score ({@link Task#metric()}), a checkpoint after every epoch and
  *       resumption from it ({@link EarlyStoppingTrainer});
- *   <li>the best epoch's model, BatchNorm re-estimated once more if every layer trained, saved with its
+ *   <li>the best epoch's model, BatchNorm re-estimated once more if every layer trained (never in a network
+ *       that has frozen layers), saved with its
  *       {@link ModelCard} (training record, operating point, library versions, fundus4j's version).
  * </ol>
  *
@@ -420,7 +421,7 @@ public final class TransferRun {
         }
       }
       model = result.best();
-      if (plan.mode() != Mode.LP) {
+      if (plan.mode() != Mode.LP && !hasFrozenLayers(model)) {
         batchNorm.add("re-estimated on " + calibrate(model, train, outputs) + " training images after training "
             + "(precise BatchNorm)");
       }
@@ -443,6 +444,17 @@ public final class TransferRun {
         out.resolve(SavedModel.WEIGHTS), out.resolve(SavedModel.CARD), curves == null ? "" : ", curves " + curves,
         out.resolve(SPLIT), card.training().splitSha256().substring(0, 12)));
     return new Result(out, new SavedModel(model, card), state, plan, settings.threads());
+  }
+
+  /** True when some layer is frozen (a caller's network may come frozen): its statistics then stay as they are. */
+  private static boolean hasFrozenLayers(ComputationGraph graph) {
+    for (org.deeplearning4j.nn.api.Layer layer : graph.getLayers()) {
+      if (layer instanceof org.deeplearning4j.nn.layers.FrozenLayer
+          || layer instanceof org.deeplearning4j.nn.layers.FrozenLayerWithBackprop) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private int outputs(LabelledSet set) {

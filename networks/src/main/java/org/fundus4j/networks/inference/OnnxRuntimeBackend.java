@@ -5,6 +5,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions.ExecutionMode;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
@@ -25,7 +26,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@link InferenceBackend} that runs an {@code .onnx} model in ONNX Runtime on the CPU.
+ * {@link InferenceBackend} that runs an {@code .onnx} model in ONNX Runtime, on the CPU or, with the GPU
+ * build ({@code -Ponnxruntime-gpu}), on a CUDA GPU; it falls back to the CPU with one log line when CUDA
+ * cannot start.
  *
  * <pre>{@code
  * var options = OnnxRuntimeBackend.Options.defaults().withIntraOpThreads(2).withBatchSize(8);
@@ -53,11 +56,17 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
    * @param cpuArenaAllocator whether ONNX Runtime keeps freed CPU memory in its arena
    * @param configEntries extra session configuration entries (e.g.
    *     {@code session.intra_op.allow_spinning = 0}), passed through verbatim
+   * @param cudaDevice GPU to run on with ONNX Runtime's CUDA execution provider, or -1 for the CPU; when the
+   *     provider cannot start (CPU build of ONNX Runtime, no GPU, no CUDA/cuDNN libraries) the session runs on
+   *     the CPU and says why in one log line ({@link OnnxRuntimeBackend#executionProvider()})
    */
   public record Options(int intraOpThreads, int interOpThreads, int batchSize,
       OptLevel optimizationLevel, ExecutionMode executionMode, boolean memoryPatternOptimization,
-      boolean cpuArenaAllocator, Map<String, String> configEntries) {
+      boolean cpuArenaAllocator, Map<String, String> configEntries, int cudaDevice) {
     public Options {
+      if (cudaDevice < -1) {
+        throw new IllegalArgumentException("cudaDevice must be a GPU index >= 0, or -1 for the CPU, got " + cudaDevice);
+      }
       if (intraOpThreads < 0 || interOpThreads < 0) {
         throw new IllegalArgumentException("Thread counts must be >= 0 (0 = ONNX Runtime default), got intra="
             + intraOpThreads + " inter=" + interOpThreads);
@@ -68,45 +77,54 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
       configEntries = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(configEntries));
     }
 
-    /** One intra-op thread per available processor, batch 8, all optimisations, sequential. */
+    /**
+     * One intra-op thread per available processor, batch 8, all optimisations, sequential; GPU 0 when this
+     * ONNX Runtime build has the CUDA execution provider ({@code -Ponnxruntime-gpu}), the CPU otherwise.
+     */
     public static Options defaults() {
       return new Options(Runtime.getRuntime().availableProcessors(), 1, Dl4jBackend.DEFAULT_BATCH_SIZE,
-          OptLevel.ALL_OPT, ExecutionMode.SEQUENTIAL, true, true, Map.of());
+          OptLevel.ALL_OPT, ExecutionMode.SEQUENTIAL, true, true, Map.of(), cudaBuild() ? 0 : -1);
+    }
+
+    /** Returns options that run on GPU {@code device} (CUDA execution provider), or on the CPU for -1. */
+    public Options withCudaDevice(int device) {
+      return new Options(intraOpThreads, interOpThreads, batchSize, optimizationLevel, executionMode,
+          memoryPatternOptimization, cpuArenaAllocator, configEntries, device);
     }
 
     public Options withIntraOpThreads(int threads) {
       return new Options(threads, interOpThreads, batchSize, optimizationLevel, executionMode,
-          memoryPatternOptimization, cpuArenaAllocator, configEntries);
+          memoryPatternOptimization, cpuArenaAllocator, configEntries, cudaDevice);
     }
 
     public Options withInterOpThreads(int threads) {
       return new Options(intraOpThreads, threads, batchSize, optimizationLevel, executionMode,
-          memoryPatternOptimization, cpuArenaAllocator, configEntries);
+          memoryPatternOptimization, cpuArenaAllocator, configEntries, cudaDevice);
     }
 
     public Options withBatchSize(int size) {
       return new Options(intraOpThreads, interOpThreads, size, optimizationLevel, executionMode,
-          memoryPatternOptimization, cpuArenaAllocator, configEntries);
+          memoryPatternOptimization, cpuArenaAllocator, configEntries, cudaDevice);
     }
 
     public Options withOptimizationLevel(OptLevel level) {
       return new Options(intraOpThreads, interOpThreads, batchSize, level, executionMode,
-          memoryPatternOptimization, cpuArenaAllocator, configEntries);
+          memoryPatternOptimization, cpuArenaAllocator, configEntries, cudaDevice);
     }
 
     public Options withExecutionMode(ExecutionMode mode) {
       return new Options(intraOpThreads, interOpThreads, batchSize, optimizationLevel, mode,
-          memoryPatternOptimization, cpuArenaAllocator, configEntries);
+          memoryPatternOptimization, cpuArenaAllocator, configEntries, cudaDevice);
     }
 
     public Options withMemoryPatternOptimization(boolean enabled) {
       return new Options(intraOpThreads, interOpThreads, batchSize, optimizationLevel, executionMode,
-          enabled, cpuArenaAllocator, configEntries);
+          enabled, cpuArenaAllocator, configEntries, cudaDevice);
     }
 
     public Options withCpuArenaAllocator(boolean enabled) {
       return new Options(intraOpThreads, interOpThreads, batchSize, optimizationLevel, executionMode,
-          memoryPatternOptimization, enabled, configEntries);
+          memoryPatternOptimization, enabled, configEntries, cudaDevice);
     }
 
     /** Returns options with one more session configuration entry. */
@@ -114,7 +132,7 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
       Map<String, String> copy = new LinkedHashMap<>(configEntries);
       copy.put(key, value);
       return new Options(intraOpThreads, interOpThreads, batchSize, optimizationLevel, executionMode,
-          memoryPatternOptimization, cpuArenaAllocator, copy);
+          memoryPatternOptimization, cpuArenaAllocator, copy, cudaDevice);
     }
   }
 
@@ -124,6 +142,7 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
   private final long[] inputShape;
   private final Options options;
   private final Path model;
+  private final String executionProvider;
 
   /** Opens {@code onnx} with {@code threads} intra-op threads and the other defaults. */
   public OnnxRuntimeBackend(Path onnx, int threads) {
@@ -145,7 +164,17 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
     }
     this.env = OrtEnvironment.getEnvironment();
     OrtSession opened = null;
+    String provider = "CPU";
     try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+      if (options.cudaDevice() >= 0) {
+        String unavailable = addCuda(so, options.cudaDevice());
+        if (unavailable == null) {
+          provider = "CUDA:" + options.cudaDevice();
+        } else {
+          LOG.warn("ONNX Runtime: CUDA execution provider unavailable for GPU {} ({}); falling back to the CPU",
+              options.cudaDevice(), unavailable);
+        }
+      }
       so.setIntraOpNumThreads(options.intraOpThreads());
       so.setInterOpNumThreads(options.interOpThreads());
       so.setOptimizationLevel(options.optimizationLevel());
@@ -170,8 +199,9 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
       this.inputName = info.getName();
       this.inputShape = tensor.getShape();
       this.session = opened;
-      LOG.info("ONNX Runtime session on {}: input {} {}, {} intra-op threads, batch {}",
-          onnx.getFileName(), inputName, Arrays.toString(inputShape),
+      this.executionProvider = provider;
+      LOG.info("ONNX Runtime session on {}: input {} {}, {}, {} intra-op threads, batch {}",
+          onnx.getFileName(), inputName, Arrays.toString(inputShape), provider,
           options.intraOpThreads(), options.batchSize());
     } catch (OrtException e) {
       throw new IllegalStateException("ONNX Runtime could not load " + onnx.toAbsolutePath() + ": "
@@ -249,6 +279,34 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
   @Override
   public int batchSize() {
     return options.batchSize();
+  }
+
+  /** Where the session runs: {@code "CUDA:<device>"} or {@code "CPU"} (also after a CUDA fallback). */
+  public String executionProvider() {
+    return executionProvider;
+  }
+
+  /** Whether this ONNX Runtime build has the CUDA execution provider (the GPU build, {@code onnxruntime_gpu}). */
+  public static boolean cudaBuild() {
+    return OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA);
+  }
+
+  /**
+   * Appends the CUDA execution provider for {@code device}, returning {@code null} when it started or the
+   * reason it could not: the CPU build has no CUDA provider; the GPU build fails to load it when the CUDA or
+   * cuDNN libraries or the GPU driver are missing.
+   */
+  static String addCuda(OrtSession.SessionOptions so, int device) {
+    if (!cudaBuild()) {
+      return "this ONNX Runtime build has no CUDA execution provider; build with -Ponnxruntime-gpu for"
+          + " com.microsoft.onnxruntime:onnxruntime_gpu";
+    }
+    try {
+      so.addCUDA(device);
+      return null;
+    } catch (OrtException | RuntimeException | UnsatisfiedLinkError e) {
+      return e.getMessage() == null ? e.toString() : e.getMessage().replace('\n', ' ');
+    }
   }
 
   /** The settings this session was created with. */

@@ -98,6 +98,35 @@ class InferenceBackendTests {
     }
   }
 
+  /**
+   * On a machine without a GPU or CUDA libraries (this one, and every CI runner), asking for GPU 0 runs on the
+   * CPU with the same numbers; with the CPU build (the default) the reason is that the build has no CUDA
+   * provider, with {@code -Ponnxruntime-gpu} that the provider could not load its CUDA libraries.
+   */
+  @Test
+  void cudaRequestFallsBackToTheCpuWithTheSameOutputs() {
+    INDArray x = images(3);
+    OnnxRuntimeBackend.Options cpu = OnnxRuntimeBackend.Options.defaults().withIntraOpThreads(1).withCudaDevice(-1);
+    try (OnnxRuntimeBackend onCpu = new OnnxRuntimeBackend(onnx, cpu);
+         OnnxRuntimeBackend asked = new OnnxRuntimeBackend(onnx, cpu.withCudaDevice(0))) {
+      assertEquals("CPU", onCpu.executionProvider());
+      assertEquals("CPU", asked.executionProvider());
+      assertEquals(0, asked.options().cudaDevice());
+      assertEquals(onCpu.predict(x), asked.predict(x));
+    }
+    try (ai.onnxruntime.OrtSession.SessionOptions so = new ai.onnxruntime.OrtSession.SessionOptions()) {
+      String reason = OnnxRuntimeBackend.addCuda(so, 0);
+      if (OnnxRuntimeBackend.cudaBuild()) {
+        assertTrue(reason != null && !reason.isBlank(), "the GPU build should say why CUDA did not start");
+      } else {
+        assertEquals("this ONNX Runtime build has no CUDA execution provider; build with -Ponnxruntime-gpu for"
+            + " com.microsoft.onnxruntime:onnxruntime_gpu", reason);
+      }
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cpu.withCudaDevice(-2));
+    assertEquals("cudaDevice must be a GPU index >= 0, or -1 for the CPU, got -2", e.getMessage());
+  }
+
   @Test
   void wrongChannelCountIsRejectedWithTheModelsShape() {
     try (OnnxRuntimeBackend ort = new OnnxRuntimeBackend(onnx, 1)) {
