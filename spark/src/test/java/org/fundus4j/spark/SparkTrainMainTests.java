@@ -69,7 +69,11 @@ class SparkTrainMainTests {
   void runTrainsOnRealPhotosAndWritesALoadableModel(@TempDir Path dir) throws Exception {
     List<String> lines = new ArrayList<>(List.of("image,abnormal,patient_id"));
     for (int i = 0; i < 8; i++) {
-      lines.add((i % 2 == 0 ? RETINA : HRF) + "," + (i % 2) + ",P" + i);
+      // one file per row (a file listed twice with two patients is refused): copies of the two photographs
+      Path photo = i % 2 == 0 ? RETINA : HRF;
+      String name = photo.getFileName().toString();
+      Path copy = Files.copy(photo, dir.resolve(i + "-" + name));
+      lines.add(copy + "," + (i % 2) + ",P" + i);
     }
     Path csv = dir.resolve("labels.csv");
     Files.write(csv, lines);
