@@ -63,6 +63,7 @@ public final class SparkTrainMain {
       "  --workers <n>        parallel model copies (default: Spark's default parallelism)",
       "  --prefetch <n>       minibatches prefetched per worker (default 2)",
       "  --seed <n>           weight initialisation and augmentation seed (default 42)",
+      "  --lr <rate>          Adam learning rate (default: the paper's 1e-5 for upstream and FT)",
       "  --init <folder>      start from a saved fundus4j model instead of random weights");
 
   private SparkTrainMain() {}
@@ -79,10 +80,11 @@ public final class SparkTrainMain {
    * @param workers parallel model copies; 0 means Spark's default parallelism
    * @param prefetch minibatches prefetched per worker
    * @param seed seed of the weight initialisation and of the augmentation
+   * @param learningRate Adam's step size; 0 for {@link TransferRun.Plan#defaultLearningRate}
    * @param init saved model folder to start from, or {@code null} for random initialisation (Scratch)
    */
   public record Options(Path labels, Path output, int size, int epochs, int batchSizePerWorker,
-      int averagingFrequency, int workers, int prefetch, long seed, Path init) {
+      int averagingFrequency, int workers, int prefetch, long seed, Path init, double learningRate) {
 
     /** Checks the paths and numbers. */
     public Options {
@@ -125,6 +127,7 @@ public final class SparkTrainMain {
       int workers = 0;
       int prefetch = 2;
       long seed = 42;
+      double lr = 0;
       for (int i = 0; i < args.length; i += 2) {
         String name = args[i];
         if (i + 1 >= args.length) {
@@ -142,13 +145,22 @@ public final class SparkTrainMain {
           case "--workers" -> workers = parseInt(name, value);
           case "--prefetch" -> prefetch = parseInt(name, value);
           case "--seed" -> seed = parseLong(name, value);
+          case "--lr" -> lr = parseDouble(name, value);
           default -> throw new IllegalArgumentException("Unknown option " + name + "\n" + USAGE);
         }
       }
       if (labels == null || output == null) {
         throw new IllegalArgumentException("--labels and --output are required\n" + USAGE);
       }
-      return new Options(labels, output, size, epochs, batch, averaging, workers, prefetch, seed, init);
+      return new Options(labels, output, size, epochs, batch, averaging, workers, prefetch, seed, init, lr);
+    }
+
+    private static double parseDouble(String name, String value) {
+      try {
+        return Double.parseDouble(value.trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(name + " expects a number, got '" + value + "'");
+      }
     }
 
     private static int parseInt(String name, String value) {
@@ -275,7 +287,8 @@ public final class SparkTrainMain {
       return loss;
     };
     TransferRun.Plan plan = new TransferRun.Plan(task, mode, start, null, options.size(), options.epochs(),
-        options.epochs(), options.batchSizePerWorker(), TransferRun.Plan.defaultLearningRate(task, mode),
+        options.epochs(), options.batchSizePerWorker(), options.learningRate() > 0 ? options.learningRate()
+            : TransferRun.Plan.defaultLearningRate(task, mode),
         options.seed(), 0.2);
     TransferRun.Settings settings = TransferRun.Settings.defaults().withName("fundus4j-spark")
         .withEpochTraining(onCluster).withNetwork(network);

@@ -43,7 +43,7 @@ class SparkClusterIT {
 
   static final int SIZE = 32;
   static final List<String> TRAINING = List.of("--size", "" + SIZE, "--epochs", "3", "--batch", "4",
-      "--averaging", "2", "--workers", "2", "--prefetch", "0", "--seed", "5");
+      "--averaging", "2", "--workers", "2", "--prefetch", "0", "--seed", "5", "--lr", "0.005");
 
   @TempDir
   static Path dir;

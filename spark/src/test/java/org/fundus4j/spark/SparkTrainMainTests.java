@@ -44,8 +44,8 @@ class SparkTrainMainTests {
   @Test
   void parseRejectsUnknownOptionsBadNumbersAndSizes() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> SparkTrainMain.Options.parse("--labels", "a.csv", "--output", "out", "--lr", "1"));
-    assertTrue(e.getMessage().startsWith("Unknown option --lr\nUsage: SparkTrainMain"), e.getMessage());
+        () -> SparkTrainMain.Options.parse("--labels", "a.csv", "--output", "out", "--rate", "1"));
+    assertTrue(e.getMessage().startsWith("Unknown option --rate\nUsage: SparkTrainMain"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
         () -> SparkTrainMain.Options.parse("--labels", "a.csv", "--output", "out", "--epochs", "ten"));
     assertEquals("--epochs expects an integer, got 'ten'", e.getMessage());
