@@ -186,9 +186,11 @@ public final class TransferRun {
    *     null to fit in this JVM (on {@code devices} devices)
    * @param network builds the classifier for a head instead of ResNet-50 (small networks in tests, clusters that
    *     cannot hold a ResNet-50); null for ResNet-50. Only the Scratch start can use it.
+   * @param memoryLimit bytes a step may use ({@link TrainingMemory}); 0 for what ND4J may use when the run starts
+   *     ({@link TrainingMemory#availableBytes()})
    */
   public record Settings(int threads, int devices, boolean syntheticData, String name, Listener listener,
-      EpochTraining epochTraining, java.util.function.Function<Head, ComputationGraph> network) {
+      EpochTraining epochTraining, java.util.function.Function<Head, ComputationGraph> network, long memoryLimit) {
     public Settings {
       if (threads < 1 || threads > 64) {
         throw new IllegalArgumentException("threads must be 1-64, got " + threads);
@@ -197,39 +199,49 @@ public final class TransferRun {
         throw new IllegalArgumentException("devices must be 1-64, got " + devices);
       }
       listener = listener == null ? new Listener() {} : listener;
+      if (memoryLimit < 0) {
+        throw new IllegalArgumentException("memory limit must be >= 0 bytes (0: what ND4J may use), got "
+            + memoryLimit);
+      }
     }
 
     /** One thread per processor, one device, real data, the plan's name, no progress shown, ResNet-50 here. */
     public static Settings defaults() {
-      return new Settings(Math.max(1, Runtime.getRuntime().availableProcessors()), 1, false, null, null, null, null);
+      return new Settings(Math.max(1, Runtime.getRuntime().availableProcessors()), 1, false, null, null, null, null, 0);
     }
 
     public Settings withThreads(int n) {
-      return new Settings(n, devices, syntheticData, name, listener, epochTraining, network);
+      return new Settings(n, devices, syntheticData, name, listener, epochTraining, network, memoryLimit);
     }
 
     public Settings withDevices(int n) {
-      return new Settings(threads, n, syntheticData, name, listener, epochTraining, network);
+      return new Settings(threads, n, syntheticData, name, listener, epochTraining, network, memoryLimit);
     }
 
     public Settings withSyntheticData(boolean synthetic) {
-      return new Settings(threads, devices, synthetic, name, listener, epochTraining, network);
+      return new Settings(threads, devices, synthetic, name, listener, epochTraining, network, memoryLimit);
     }
 
     public Settings withName(String algorithmName) {
-      return new Settings(threads, devices, syntheticData, algorithmName, listener, epochTraining, network);
+      return new Settings(threads, devices, syntheticData, algorithmName, listener, epochTraining, network,
+          memoryLimit);
     }
 
     public Settings withListener(Listener l) {
-      return new Settings(threads, devices, syntheticData, name, l, epochTraining, network);
+      return new Settings(threads, devices, syntheticData, name, l, epochTraining, network, memoryLimit);
     }
 
     public Settings withEpochTraining(EpochTraining training) {
-      return new Settings(threads, devices, syntheticData, name, listener, training, network);
+      return new Settings(threads, devices, syntheticData, name, listener, training, network, memoryLimit);
     }
 
     public Settings withNetwork(java.util.function.Function<Head, ComputationGraph> classifier) {
-      return new Settings(threads, devices, syntheticData, name, listener, epochTraining, classifier);
+      return new Settings(threads, devices, syntheticData, name, listener, epochTraining, classifier, memoryLimit);
+    }
+
+    /** The same settings with a step's memory limited to {@code bytes} instead of what ND4J may use. */
+    public Settings withMemoryLimit(long bytes) {
+      return new Settings(threads, devices, syntheticData, name, listener, epochTraining, network, bytes);
     }
   }
 
@@ -528,7 +540,7 @@ public final class TransferRun {
       }
       Head head = plan.task() == Task.MULTILABEL ? Head.multiLabel(outputs)
           : plan.mode() == Mode.UPSTREAM ? Head.paper(2) : Head.linear(2);
-      return settings.network().apply(head);
+      return requireFits(settings.network().apply(head));
     }
     ComputationGraph net = switch (plan.task()) {
       case SEGMENTATION -> UNet.resnet50Encoder(plan.seed(), adam());
@@ -537,9 +549,25 @@ public final class TransferRun {
       case BINARY -> ResNet50.build(plan.mode() == Mode.UPSTREAM ? Head.paper(2) : Head.linear(2), plan.seed(),
           adam());
     };
+    requireFits(net);
     if (plan.start() != Start.SCRATCH) {
       StartWeights.loadAny(net, plan.weights());
     }
+    return net;
+  }
+
+  /**
+   * The one memory check before training: a step of the plan's batch on images (training, or only the forward
+   * pass when LP trains on cached features or epochs train elsewhere) must fit in the settings' limit, shared by
+   * the device replicas; otherwise the run is refused with the largest batch that fits
+   * ({@link TrainingMemory#requireFits}). A resumed FT run loads its checkpoint instead and is not checked again.
+   */
+  private ComputationGraph requireFits(ComputationGraph net) {
+    long limit = settings.memoryLimit() > 0 ? settings.memoryLimit() : TrainingMemory.availableBytes();
+    boolean training = (plan.mode() != Mode.LP || plan.task() == Task.SEGMENTATION)
+        && settings.epochTraining() == null;
+    TrainingMemory.requireFits(net.getConfiguration(), plan.size(), plan.batchSize(), training,
+        limit / settings.devices());
     return net;
   }
 
