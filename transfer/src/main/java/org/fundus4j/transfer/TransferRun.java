@@ -390,11 +390,12 @@ public final class TransferRun {
   }
 
   private Result train(LabelledSet set, Map<String, String> options) throws IOException {
+    int outputs = outputs(set);
+    ComputationGraph net = network(outputs); // checked against the memory limit before anything is written
     RunFolder.write(out, options);
     Fold split = split(set.samples());
     List<Sample> train = split.train();
     List<Sample> validation = split.test();
-    int outputs = outputs(set);
     listener.split(train.size(), validation.size());
     listener.message(String.format(Locale.ROOT, "%s %s: %s start, %d px, %d training / %d validation images (%s)%s",
         plan.mode() == Mode.UPSTREAM ? "Upstream pretraining" : plan.mode().cardName(), plan.task().cardName(),
@@ -408,7 +409,7 @@ public final class TransferRun {
     ComputationGraph model;
     List<String> batchNorm = new ArrayList<>();
     if (plan.mode() == Mode.LP && plan.task() != Task.SEGMENTATION) {
-      ComputationGraph frozen = frozen(outputs, train, ResNet50.FEATURES, batchNorm);
+      ComputationGraph frozen = frozen(net, outputs, train, ResNet50.FEATURES, batchNorm);
       DataSet trainFeatures = cachedFeatures(frozen, train, outputs, FEATURES_TRAIN, "training");
       DataSet validationFeatures = cachedFeatures(frozen, validation, outputs, FEATURES_VALIDATION, "validation");
       List<DataSet> examples = trainFeatures.asList();
@@ -418,7 +419,7 @@ public final class TransferRun {
       LinearProbe.setHead(frozen, result.best());
       model = frozen;
     } else {
-      ComputationGraph initial = trainer.hasCheckpoint() ? null : trainable(outputs, train, batchNorm);
+      ComputationGraph initial = trainer.hasCheckpoint() ? null : trainable(net, outputs, train, batchNorm);
       EarlyStoppingTrainer.Fitter fitter = settings.devices() > 1
           ? new DataParallelTraining(settings.devices(), 2, 1).fitter() : EarlyStoppingTrainer.Fitter.SERIAL;
       try (EpochIterators perEpoch = new EpochIterators(train, outputs);
@@ -511,20 +512,21 @@ public final class TransferRun {
     return new Fold(0, train, validation);
   }
 
-  /** The network with the start's weights, ready for FT or upstream training (every layer trains), or U-Net LP. */
-  private ComputationGraph trainable(int outputs, List<Sample> train, List<String> batchNorm) throws IOException {
+  /** {@code net} with the start's weights, ready for FT or upstream training (every layer trains), or U-Net LP. */
+  private ComputationGraph trainable(ComputationGraph net, int outputs, List<Sample> train, List<String> batchNorm)
+      throws IOException {
     if (plan.mode() != Mode.LP) {
-      return FineTune.prepare(network(outputs), adam(), ResNet50.PAPER_WEIGHT_DECAY, plan.seed());
+      return FineTune.prepare(withStartWeights(net), adam(), ResNet50.PAPER_WEIGHT_DECAY, plan.seed());
     }
     // U-Net LP: freeze the encoder, train the decoder on images (its skip connections need every stage,
     // so there is no single feature tensor to cache).
-    return frozen(outputs, train, ResNet50.STAGE_OUTPUTS.get(ResNet50.STAGE_OUTPUTS.size() - 1), batchNorm);
+    return frozen(net, outputs, train, ResNet50.STAGE_OUTPUTS.get(ResNet50.STAGE_OUTPUTS.size() - 1), batchNorm);
   }
 
-  /** The network with the start's backbone, frozen up to {@code featureLayer}; a Scratch backbone calibrated first. */
-  private ComputationGraph frozen(int outputs, List<Sample> train, String featureLayer, List<String> batchNorm)
-      throws IOException {
-    ComputationGraph net = network(outputs);
+  /** {@code net} with the start's backbone, frozen up to {@code featureLayer}; a Scratch backbone calibrated first. */
+  private ComputationGraph frozen(ComputationGraph net, int outputs, List<Sample> train, String featureLayer,
+      List<String> batchNorm) throws IOException {
+    withStartWeights(net);
     if (plan.start() == Start.SCRATCH) {
       listener.message("Scratch start, frozen layers: re-estimating BatchNorm statistics on training images "
           + "(frozen BatchNorm with initial statistics overflows to NaN)");
@@ -533,7 +535,8 @@ public final class TransferRun {
     return LinearProbe.freeze(net, featureLayer, adam(), plan.seed());
   }
 
-  private ComputationGraph network(int outputs) throws IOException {
+  /** The plan's network, not yet trained and without start weights, once it is known to fit in memory. */
+  private ComputationGraph network(int outputs) {
     if (settings.network() != null && plan.task() != Task.SEGMENTATION) {
       if (plan.start() != Start.SCRATCH) {
         throw new IllegalArgumentException("A network other than ResNet-50 trains from the scratch start only");
@@ -549,7 +552,11 @@ public final class TransferRun {
       case BINARY -> ResNet50.build(plan.mode() == Mode.UPSTREAM ? Head.paper(2) : Head.linear(2), plan.seed(),
           adam());
     };
-    requireFits(net);
+    return requireFits(net);
+  }
+
+  /** {@code net} with the start's weights loaded (none for Scratch). */
+  private ComputationGraph withStartWeights(ComputationGraph net) throws IOException {
     if (plan.start() != Start.SCRATCH) {
       StartWeights.loadAny(net, plan.weights());
     }
@@ -560,7 +567,8 @@ public final class TransferRun {
    * The one memory check before training: a step of the plan's batch on images (training, or only the forward
    * pass when LP trains on cached features or epochs train elsewhere) must fit in the settings' limit, shared by
    * the device replicas; otherwise the run is refused with the largest batch that fits
-   * ({@link TrainingMemory#requireFits}). A resumed FT run loads its checkpoint instead and is not checked again.
+   * ({@link TrainingMemory#requireFits}). It runs before the run folder is written, so a refused run can be
+   * started again in the same folder with the batch it names; a resumed run is checked again.
    */
   private ComputationGraph requireFits(ComputationGraph net) {
     long limit = settings.memoryLimit() > 0 ? settings.memoryLimit() : TrainingMemory.availableBytes();

@@ -92,10 +92,11 @@ class TrainingMemoryTests {
     assertTrue(e.getMessage().startsWith("A training step of batch 4 at 64 px needs about "), e.getMessage());
     assertTrue(e.getMessage().endsWith("; the largest batch that fits is 2: ask for it with --batch 2"),
         e.getMessage());
-    assertFalse(Files.exists(out.resolve(TransferRun.CHECKPOINTS)), "nothing trained");
-    // the batch the message names runs
+    assertFalse(Files.exists(out), "refused before the run folder is written");
+    // the batch the message names runs, in the same folder
     var fitting = new TransferRun.Plan(Task.BINARY, Mode.FT, Start.SCRATCH, null, 64, 1, 1, 2, 5e-3, 3, 0.25);
-    var result = TransferRun.run(fitting, set, Map.of("data", "blots"), dir.resolve("run2"), false, settings);
+    var result = TransferRun.run(fitting, set, Map.of("data", "blots"), out, false, settings);
     assertEquals(1, result.state().epochsDone());
+    assertTrue(Files.exists(out.resolve(SavedModel.WEIGHTS)));
   }
 }
