@@ -78,6 +78,31 @@ class TrainingMemoryTests {
   }
 
   @Test
+  void theLimitIsJavaCppsMaxPhysicalBytesWhenThatIsSmaller() throws Exception {
+    String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process p = new ProcessBuilder(javaBin, "-Xmx256m", "-Dorg.bytedeco.javacpp.maxphysicalbytes=1g", "-cp",
+        System.getProperty("java.class.path"), Limit.class.getName()).redirectErrorStream(true).start();
+    String[] lines = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+        .strip().split("\n");
+    assertEquals(0, p.waitFor(), String.join("\n", lines));
+    String[] v = lines[lines.length - 1].split(" ");
+    assertEquals(1L << 30, Long.parseLong(v[0]), "maxPhysicalBytes");
+    long physical = Long.parseLong(v[1]);
+    long available = Long.parseLong(v[2]);
+    assertTrue(physical > 0 && available > 0 && available <= (1L << 30) - physical,
+        "available " + available + " with " + physical + " bytes resident");
+  }
+
+  /** Prints JavaCPP's limit, the resident bytes and {@link TrainingMemory#availableBytes()} (a child JVM). */
+  static final class Limit {
+    public static void main(String[] args) {
+      long physical = org.bytedeco.javacpp.Pointer.physicalBytes();
+      long available = TrainingMemory.availableBytes();
+      System.out.println(org.bytedeco.javacpp.Pointer.maxPhysicalBytes() + " " + physical + " " + available);
+    }
+  }
+
+  @Test
   void transferRunRefusesAnOverLargeBatchBeforeTraining(@TempDir Path dir) throws Exception {
     Path data = Files.createDirectories(dir.resolve("data"));
     var set = TransferRunTests.blots(data);
