@@ -22,10 +22,11 @@ import org.nd4j.linalg.learning.config.Adam;
 /**
  * Peak RSS of one training step (or of {@code --steps N} steps on the same batch) of ResNet-50 + the paper's
  * head (Adam, 2 classes), DL4J vs PyTorch, each in its own child process so one engine's peak never hides the
- * other's: a child JVM ({@code -Xmx2g}, {@code OMP_NUM_THREADS} as given) and {@code /usr/bin/python3 torch_train_memory.py}. Each reports its RSS
- * once the model is built and its VmHWM after the step; the DL4J child also prints DL4J's memory report and
+ * other's: a child JVM ({@code -Xmx2g}, {@code OMP_NUM_THREADS} as given) and
+ * {@code /usr/bin/python3 torch_train_memory.py}. Each reports its RSS once the model is built and its VmHWM
+ * after the steps; the DL4J child also prints DL4J's memory report and
  * {@link TrainingMemory#stepBytes}, which is how {@link TrainingMemory#SAFETY_FACTOR} was calibrated. Engine
- * {@code estimate} runs nothing and prints the report and estimate only (for settings too large to run).
+ * {@code estimate} trains nothing and prints the report and estimate only (for settings too large to run).
  *
  * <pre>{@code
  * OMP_NUM_THREADS=1 java -Xmx1g -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" \
