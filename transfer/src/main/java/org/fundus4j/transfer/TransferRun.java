@@ -55,7 +55,9 @@ import org.nd4j.linalg.learning.config.Adam;
  *   <li>a patient-level, label-stratified validation split of the training data ({@code split.csv}: fold 0
  *       is validation, fold 1 training; {@code round(1 / validationFraction)} groups, one of them validation);
  *   <li>the task's network: ResNet-50 with a linear head (binary; the paper's 2048-512-BN-ReLU-2 head for
- *       upstream pretraining), a sigmoid head (multi-label) or a U-Net with a ResNet-50 encoder (segmentation);
+ *       upstream pretraining), a sigmoid head (multi-label) or a U-Net with a ResNet-50 encoder (segmentation),
+ *       refused before anything is written when one step of the plan's batch cannot fit in memory
+ *       ({@link TrainingMemory}, the largest batch that fits named);
  *   <li>the start's backbone weights ({@code .pth}, a fundus4j model folder or a DL4J {@code model.zip});
  *   <li>{@link #calibrate BatchNorm re-estimation} where the recipe needs it (below);
  *   <li>LP: the backbone frozen up to the pooled features, which are computed once and cached in
@@ -187,9 +189,11 @@ public final class TransferRun {
    *     null to fit in this JVM (on {@code devices} devices)
    * @param network builds the classifier for a head instead of ResNet-50 (small networks in tests, clusters that
    *     cannot hold a ResNet-50); null for ResNet-50. Only the Scratch start can use it.
+   * @param memoryLimit bytes a step may use ({@link TrainingMemory}); 0 for what ND4J may use when the run starts
+   *     ({@link TrainingMemory#availableBytes()})
    */
   public record Settings(int threads, int devices, boolean syntheticData, String name, Listener listener,
-      EpochTraining epochTraining, java.util.function.Function<Head, ComputationGraph> network) {
+      EpochTraining epochTraining, java.util.function.Function<Head, ComputationGraph> network, long memoryLimit) {
     public Settings {
       if (threads < 1 || threads > 64) {
         throw new IllegalArgumentException("threads must be 1-64, got " + threads);
@@ -198,39 +202,49 @@ public final class TransferRun {
         throw new IllegalArgumentException("devices must be 1-64, got " + devices);
       }
       listener = listener == null ? new Listener() {} : listener;
+      if (memoryLimit < 0) {
+        throw new IllegalArgumentException("memory limit must be >= 0 bytes (0: what ND4J may use), got "
+            + memoryLimit);
+      }
     }
 
     /** One thread per processor, one device, real data, the plan's name, no progress shown, ResNet-50 here. */
     public static Settings defaults() {
-      return new Settings(Math.max(1, Runtime.getRuntime().availableProcessors()), 1, false, null, null, null, null);
+      return new Settings(Math.max(1, Runtime.getRuntime().availableProcessors()), 1, false, null, null, null, null, 0);
     }
 
     public Settings withThreads(int n) {
-      return new Settings(n, devices, syntheticData, name, listener, epochTraining, network);
+      return new Settings(n, devices, syntheticData, name, listener, epochTraining, network, memoryLimit);
     }
 
     public Settings withDevices(int n) {
-      return new Settings(threads, n, syntheticData, name, listener, epochTraining, network);
+      return new Settings(threads, n, syntheticData, name, listener, epochTraining, network, memoryLimit);
     }
 
     public Settings withSyntheticData(boolean synthetic) {
-      return new Settings(threads, devices, synthetic, name, listener, epochTraining, network);
+      return new Settings(threads, devices, synthetic, name, listener, epochTraining, network, memoryLimit);
     }
 
     public Settings withName(String algorithmName) {
-      return new Settings(threads, devices, syntheticData, algorithmName, listener, epochTraining, network);
+      return new Settings(threads, devices, syntheticData, algorithmName, listener, epochTraining, network,
+          memoryLimit);
     }
 
     public Settings withListener(Listener l) {
-      return new Settings(threads, devices, syntheticData, name, l, epochTraining, network);
+      return new Settings(threads, devices, syntheticData, name, l, epochTraining, network, memoryLimit);
     }
 
     public Settings withEpochTraining(EpochTraining training) {
-      return new Settings(threads, devices, syntheticData, name, listener, training, network);
+      return new Settings(threads, devices, syntheticData, name, listener, training, network, memoryLimit);
     }
 
     public Settings withNetwork(java.util.function.Function<Head, ComputationGraph> classifier) {
-      return new Settings(threads, devices, syntheticData, name, listener, epochTraining, classifier);
+      return new Settings(threads, devices, syntheticData, name, listener, epochTraining, classifier, memoryLimit);
+    }
+
+    /** The same settings with a step's memory limited to {@code bytes} instead of what ND4J may use. */
+    public Settings withMemoryLimit(long bytes) {
+      return new Settings(threads, devices, syntheticData, name, listener, epochTraining, network, bytes);
     }
   }
 
@@ -379,11 +393,12 @@ public final class TransferRun {
   }
 
   private Result train(LabelledSet set, Map<String, String> options) throws IOException {
+    int outputs = outputs(set);
+    ComputationGraph net = network(outputs); // checked against the memory limit before anything is written
     RunFolder.write(out, options);
     Fold split = split(set.samples());
     List<Sample> train = split.train();
     List<Sample> validation = split.test();
-    int outputs = outputs(set);
     listener.split(train.size(), validation.size());
     listener.message(String.format(Locale.ROOT, "%s %s: %s start, %d px, %d training / %d validation images (%s)%s",
         plan.mode() == Mode.UPSTREAM ? "Upstream pretraining" : plan.mode().cardName(), plan.task().cardName(),
@@ -397,7 +412,7 @@ public final class TransferRun {
     ComputationGraph model;
     List<String> batchNorm = new ArrayList<>();
     if (plan.mode() == Mode.LP && plan.task() != Task.SEGMENTATION) {
-      ComputationGraph frozen = frozen(outputs, train, ResNet50.FEATURES, batchNorm);
+      ComputationGraph frozen = frozen(net, outputs, train, ResNet50.FEATURES, batchNorm);
       DataSet trainFeatures = cachedFeatures(frozen, train, outputs, FEATURES_TRAIN, "training");
       DataSet validationFeatures = cachedFeatures(frozen, validation, outputs, FEATURES_VALIDATION, "validation");
       List<DataSet> examples = trainFeatures.asList();
@@ -407,7 +422,7 @@ public final class TransferRun {
       LinearProbe.setHead(frozen, result.best());
       model = frozen;
     } else {
-      ComputationGraph initial = trainer.hasCheckpoint() ? null : trainable(outputs, train, batchNorm);
+      ComputationGraph initial = trainer.hasCheckpoint() ? null : trainable(net, outputs, train, batchNorm);
       EarlyStoppingTrainer.Fitter fitter = settings.devices() > 1
           ? new DataParallelTraining(settings.devices(), 2, 1).fitter() : EarlyStoppingTrainer.Fitter.SERIAL;
       try (EpochIterators perEpoch = new EpochIterators(train, outputs);
@@ -511,20 +526,21 @@ public final class TransferRun {
     return new Fold(0, train, validation);
   }
 
-  /** The network with the start's weights, ready for FT or upstream training (every layer trains), or U-Net LP. */
-  private ComputationGraph trainable(int outputs, List<Sample> train, List<String> batchNorm) throws IOException {
+  /** {@code net} with the start's weights, ready for FT or upstream training (every layer trains), or U-Net LP. */
+  private ComputationGraph trainable(ComputationGraph net, int outputs, List<Sample> train, List<String> batchNorm)
+      throws IOException {
     if (plan.mode() != Mode.LP) {
-      return FineTune.prepare(network(outputs), adam(), ResNet50.PAPER_WEIGHT_DECAY, plan.seed());
+      return FineTune.prepare(withStartWeights(net), adam(), ResNet50.PAPER_WEIGHT_DECAY, plan.seed());
     }
     // U-Net LP: freeze the encoder, train the decoder on images (its skip connections need every stage,
     // so there is no single feature tensor to cache).
-    return frozen(outputs, train, ResNet50.STAGE_OUTPUTS.get(ResNet50.STAGE_OUTPUTS.size() - 1), batchNorm);
+    return frozen(net, outputs, train, ResNet50.STAGE_OUTPUTS.get(ResNet50.STAGE_OUTPUTS.size() - 1), batchNorm);
   }
 
-  /** The network with the start's backbone, frozen up to {@code featureLayer}; a Scratch backbone calibrated first. */
-  private ComputationGraph frozen(int outputs, List<Sample> train, String featureLayer, List<String> batchNorm)
-      throws IOException {
-    ComputationGraph net = network(outputs);
+  /** {@code net} with the start's backbone, frozen up to {@code featureLayer}; a Scratch backbone calibrated first. */
+  private ComputationGraph frozen(ComputationGraph net, int outputs, List<Sample> train, String featureLayer,
+      List<String> batchNorm) throws IOException {
+    withStartWeights(net);
     if (plan.start() == Start.SCRATCH) {
       listener.message("Scratch start, frozen layers: re-estimating BatchNorm statistics on training images "
           + "(frozen BatchNorm with initial statistics overflows to NaN)");
@@ -533,14 +549,15 @@ public final class TransferRun {
     return LinearProbe.freeze(net, featureLayer, adam(), plan.seed());
   }
 
-  private ComputationGraph network(int outputs) throws IOException {
+  /** The plan's network, not yet trained and without start weights, once it is known to fit in memory. */
+  private ComputationGraph network(int outputs) {
     if (settings.network() != null && plan.task() != Task.SEGMENTATION) {
       if (plan.start() != Start.SCRATCH) {
         throw new IllegalArgumentException("A network other than ResNet-50 trains from the scratch start only");
       }
       Head head = plan.task() == Task.MULTILABEL ? Head.multiLabel(outputs)
           : plan.mode() == Mode.UPSTREAM ? Head.paper(2) : Head.linear(2);
-      return settings.network().apply(head);
+      return requireFits(settings.network().apply(head));
     }
     ComputationGraph net = switch (plan.task()) {
       case SEGMENTATION -> UNet.resnet50Encoder(plan.seed(), adam());
@@ -549,9 +566,30 @@ public final class TransferRun {
       case BINARY -> ResNet50.build(plan.mode() == Mode.UPSTREAM ? Head.paper(2) : Head.linear(2), plan.seed(),
           adam());
     };
+    return requireFits(net);
+  }
+
+  /** {@code net} with the start's weights loaded (none for Scratch). */
+  private ComputationGraph withStartWeights(ComputationGraph net) throws IOException {
     if (plan.start() != Start.SCRATCH) {
       StartWeights.loadAny(net, plan.weights());
     }
+    return net;
+  }
+
+  /**
+   * The one memory check before training: a step of the plan's batch on images (training, or only the forward
+   * pass when LP trains on cached features or epochs train elsewhere) must fit in the settings' limit, shared by
+   * the device replicas; otherwise the run is refused with the largest batch that fits
+   * ({@link TrainingMemory#requireFits}). It runs before the run folder is written, so a refused run can be
+   * started again in the same folder with the batch it names; a resumed run is checked again.
+   */
+  private ComputationGraph requireFits(ComputationGraph net) {
+    long limit = settings.memoryLimit() > 0 ? settings.memoryLimit() : TrainingMemory.availableBytes();
+    boolean training = (plan.mode() != Mode.LP || plan.task() == Task.SEGMENTATION)
+        && settings.epochTraining() == null;
+    TrainingMemory.requireFits(net.getConfiguration(), plan.size(), plan.batchSize(), training,
+        limit / settings.devices());
     return net;
   }
 

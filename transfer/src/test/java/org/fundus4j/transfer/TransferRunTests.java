@@ -35,7 +35,7 @@ import org.nd4j.linalg.dataset.DataSet;
 class TransferRunTests {
 
   /** 24 disc photographs of 64 px, 12 patients; the abnormal ones carry a bright yellow blot. */
-  private static LabelledSet blots(Path dir) throws Exception {
+  static LabelledSet blots(Path dir) throws Exception {
     Random random = new Random(17);
     List<String> csv = new ArrayList<>(List.of("image,abnormal,patient_id"));
     for (int i = 0; i < 24; i++) {
