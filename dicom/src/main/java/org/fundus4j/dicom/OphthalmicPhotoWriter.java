@@ -179,7 +179,8 @@ public final class OphthalmicPhotoWriter {
     return l;
   }
 
-  private static byte[] interleavedRgb(BufferedImage image) {
+  /** RGB bytes of {@code image}, row by row, padded to even length (OB). */
+  static byte[] interleavedRgb(BufferedImage image) {
     int w = image.getWidth();
     int h = image.getHeight();
     int length = w * h * 3;

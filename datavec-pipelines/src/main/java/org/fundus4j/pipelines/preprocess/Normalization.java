@@ -48,6 +48,31 @@ public record Normalization(double[] mean, double[] std) {
     return std.clone();
   }
 
+  /**
+   * The RGB picture a model sees: undoes this normalisation of row {@code row} of an input {@code [N, 3, H, W]}
+   * ({@code v = round(clamp(x std + mean, 0, 1) 255)}), for overlays a person looks at.
+   */
+  public java.awt.image.BufferedImage toImage(org.nd4j.linalg.api.ndarray.INDArray input, int row) {
+    if (input.rank() != 4 || input.size(1) != 3) {
+      throw new IllegalArgumentException("Expected an input [N, 3, H, W], got " + Arrays.toString(input.shape()));
+    }
+    int h = (int) input.size(2);
+    int w = (int) input.size(3);
+    java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(w, h,
+        java.awt.image.BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        int rgb = 0;
+        for (int c = 0; c < 3; c++) {
+          double v = input.getDouble(row, c, y, x) * std[c] + mean[c];
+          rgb = (rgb << 8) | (int) Math.round(Math.max(0, Math.min(1, v)) * 255);
+        }
+        image.setRGB(x, y, rgb);
+      }
+    }
+    return image;
+  }
+
   /** Channel {@code c}'s mean as a float (R = 0). */
   float meanOf(int c) {
     return (float) mean[c];
