@@ -4,7 +4,6 @@ import static org.fundus4j.dicom.internal.Attributes.put;
 
 import com.pixelmed.dicom.AttributeList;
 import com.pixelmed.dicom.DicomException;
-import com.pixelmed.dicom.OtherByteAttribute;
 import com.pixelmed.dicom.SequenceAttribute;
 import com.pixelmed.dicom.TagFromName;
 import java.awt.image.BufferedImage;
@@ -148,18 +147,7 @@ public final class DerivedImageWriter {
     put(l, TagFromName.DateOfSecondaryCapture, date);
     put(l, TagFromName.TimeOfSecondaryCapture, time);
     // Image Pixel
-    put(l, TagFromName.SamplesPerPixel, "3");
-    put(l, TagFromName.PhotometricInterpretation, "RGB");
-    put(l, TagFromName.PlanarConfiguration, "0");
-    put(l, TagFromName.Rows, Integer.toString(rgb.getHeight()));
-    put(l, TagFromName.Columns, Integer.toString(rgb.getWidth()));
-    put(l, TagFromName.BitsAllocated, "8");
-    put(l, TagFromName.BitsStored, "8");
-    put(l, TagFromName.HighBit, "7");
-    put(l, TagFromName.PixelRepresentation, "0");
-    OtherByteAttribute pixels = new OtherByteAttribute(TagFromName.PixelData);
-    pixels.setValues(OphthalmicPhotoWriter.interleavedRgb(rgb));
-    l.put(pixels);
+    OphthalmicPhotoWriter.putRgbImagePixel(l, rgb);
     Attributes.addFileMeta(l);
     return l;
   }

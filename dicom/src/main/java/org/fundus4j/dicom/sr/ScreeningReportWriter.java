@@ -325,46 +325,43 @@ public final class ScreeningReportWriter {
     return group;
   }
 
+  /** Current Requested Procedure Evidence Sequence (0040,A375): the source image. */
   private static SequenceAttribute evidence(String studyUid, InstanceInfo info) throws DicomException {
-    SequenceAttribute evidence = new SequenceAttribute(TagFromName.CurrentRequestedProcedureEvidenceSequence);
-    AttributeList study = new AttributeList();
-    ContentItem.put(study, TagFromName.StudyInstanceUID, studyUid);
-    SequenceAttribute seriesSeq = new SequenceAttribute(TagFromName.ReferencedSeriesSequence);
-    AttributeList series = new AttributeList();
-    ContentItem.put(series, TagFromName.SeriesInstanceUID, info.seriesInstanceUid());
-    SequenceAttribute sops = new SequenceAttribute(TagFromName.ReferencedSOPSequence);
-    AttributeList sop = new AttributeList();
-    ContentItem.put(sop, TagFromName.ReferencedSOPClassUID, info.sopClassUid());
-    ContentItem.put(sop, TagFromName.ReferencedSOPInstanceUID, info.sopInstanceUid());
-    sops.addItem(sop);
-    series.put(sops);
-    seriesSeq.addItem(series);
-    study.put(seriesSeq);
-    evidence.addItem(study);
-    return evidence;
+    return hierarchicalReferences(TagFromName.CurrentRequestedProcedureEvidenceSequence, studyUid,
+        List.<String[]>of(new String[] {info.seriesInstanceUid(), info.sopClassUid(), info.sopInstanceUid()}));
   }
 
-  /** Pertinent Other Evidence Sequence (0040,A385) of {@code derived}, one item per series. */
+  /** Pertinent Other Evidence Sequence (0040,A385) of {@code derived}. */
   private static SequenceAttribute pertinentOtherEvidence(String studyUid, List<DerivedImage> derived)
       throws DicomException {
-    SequenceAttribute evidence = new SequenceAttribute(PERTINENT_OTHER_EVIDENCE_SEQUENCE);
+    return hierarchicalReferences(PERTINENT_OTHER_EVIDENCE_SEQUENCE, studyUid, derived.stream()
+        .map(d -> new String[] {d.seriesInstanceUid(), d.sopClassUid(), d.sopInstanceUid()}).toList());
+  }
+
+  /**
+   * A Hierarchical SOP Instance Reference Macro (PS3.3 Table C.17-3) sequence of one study: one item per series,
+   * each listing its instances; {@code refs} are {series UID, SOP class UID, SOP instance UID}.
+   */
+  private static SequenceAttribute hierarchicalReferences(AttributeTag tag, String studyUid, List<String[]> refs)
+      throws DicomException {
+    SequenceAttribute evidence = new SequenceAttribute(tag);
     AttributeList study = new AttributeList();
     ContentItem.put(study, TagFromName.StudyInstanceUID, studyUid);
     SequenceAttribute seriesSeq = new SequenceAttribute(TagFromName.ReferencedSeriesSequence);
     Map<String, SequenceAttribute> bySeries = new java.util.LinkedHashMap<>();
-    for (DerivedImage image : derived) {
-      SequenceAttribute sops = bySeries.get(image.seriesInstanceUid());
+    for (String[] ref : refs) {
+      SequenceAttribute sops = bySeries.get(ref[0]);
       if (sops == null) {
         AttributeList series = new AttributeList();
-        ContentItem.put(series, TagFromName.SeriesInstanceUID, image.seriesInstanceUid());
+        ContentItem.put(series, TagFromName.SeriesInstanceUID, ref[0]);
         sops = new SequenceAttribute(TagFromName.ReferencedSOPSequence);
         series.put(sops);
         seriesSeq.addItem(series);
-        bySeries.put(image.seriesInstanceUid(), sops);
+        bySeries.put(ref[0], sops);
       }
       AttributeList sop = new AttributeList();
-      ContentItem.put(sop, TagFromName.ReferencedSOPClassUID, image.sopClassUid());
-      ContentItem.put(sop, TagFromName.ReferencedSOPInstanceUID, image.sopInstanceUid());
+      ContentItem.put(sop, TagFromName.ReferencedSOPClassUID, ref[1]);
+      ContentItem.put(sop, TagFromName.ReferencedSOPInstanceUID, ref[2]);
       sops.addItem(sop);
     }
     study.put(seriesSeq);
