@@ -58,18 +58,20 @@ public record Normalization(double[] mean, double[] std) {
     }
     int h = (int) input.size(2);
     int w = (int) input.size(3);
+    // one bulk copy of the row instead of a getDouble call per value
+    float[] v = input.get(org.nd4j.linalg.indexing.NDArrayIndex.point(row)).dup('c').data().asFloat();
+    int[] pixels = new int[h * w];
+    for (int i = 0; i < pixels.length; i++) {
+      int rgb = 0;
+      for (int c = 0; c < 3; c++) {
+        double x = v[c * pixels.length + i] * std[c] + mean[c];
+        rgb = (rgb << 8) | (int) Math.round(Math.max(0, Math.min(1, x)) * 255);
+      }
+      pixels[i] = rgb;
+    }
     java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(w, h,
         java.awt.image.BufferedImage.TYPE_INT_RGB);
-    for (int y = 0; y < h; y++) {
-      for (int x = 0; x < w; x++) {
-        int rgb = 0;
-        for (int c = 0; c < 3; c++) {
-          double v = input.getDouble(row, c, y, x) * std[c] + mean[c];
-          rgb = (rgb << 8) | (int) Math.round(Math.max(0, Math.min(1, v)) * 255);
-        }
-        image.setRGB(x, y, rgb);
-      }
-    }
+    image.setRGB(0, 0, w, h, pixels, 0, w);
     return image;
   }
 
