@@ -69,6 +69,11 @@ class GradCamScreeningTests {
 
       assertEquals(columns.length, fast.maps().size());
       assertEquals(columns.length, fast.result().findings().size());
+      INDArray probabilities = net.outputSingle(fast.input());
+      for (int k = 0; k < columns.length; k++) {
+        // the first ONNX output is still the head's: the same probabilities as DL4J's
+        assertEquals(probabilities.getDouble(0, columns[k]), fast.result().findings().get(k).probability(), 1e-4);
+      }
       double largestMath = 0;
       double largestOnnx = 0;
       boolean informative = false;
