@@ -69,6 +69,11 @@ final class ScreenCommand implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "8", description = "Images per inference call (default: ${DEFAULT-VALUE})")
   int batch;
 
+  @Option(names = "--gradcam",
+      description = "Also write per image and finding a Grad-CAM overlay into OUT/gradcam: a PNG and a DICOM"
+          + " Secondary Capture in the source's study, referenced from the SR (ONNX Runtime, fp32)")
+  boolean gradCam;
+
   @Option(names = "--fhir", paramLabel = "DIR",
       description = "Also write one FHIR R4 transaction Bundle per screened image (DiagnosticReport + Observations)"
           + " into DIR")
@@ -109,7 +114,7 @@ final class ScreenCommand implements Callable<Integer> {
     String engineName;
     ModelOutputs outputs;
     try (BatchScreening screening = new BatchScreening(saved, model, uids, InferenceEngine.parse(engine),
-        Precision.parse(precision), threads, batch)) {
+        Precision.parse(precision), threads, batch, gradCam)) {
       engineName = screening.engine() + " " + Precision.parse(precision).name().toLowerCase(Locale.ROOT);
       if (fhir != null) {
         screening.writeResults(new FhirBundleWriter(), fhir);

@@ -83,6 +83,63 @@ class ScreenCommandTests {
   }
 
   @Test
+  void gradCamWritesAPngAndASecondaryCapturePerImageThatTheSrReferences() throws Exception {
+    Path model = dir.resolve("binary-model");
+    ModelCard card = new ModelCard("cam binary", "0.0.1", "binary", List.of("normal", "abnormal"), "Scratch", "FT",
+        64, ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD, true, Map.of(), null,
+        new ModelCard.OperatingPoint("fixed for the test", Map.of("abnormal", 0.5)));
+    SavedModel.save(model, ResNet50.build(Head.linear(2), 21), card);
+    FundusStudyFixture.Study study = FundusStudyFixture.make(dir.resolve("dicom"), 2, "F4J-CAM-CLI", "L", "20240109", 96);
+    Path out = dir.resolve("out");
+
+    CliRun screen = CliRun.of("screen", "--gradcam", "--model", model.toString(), "--out", out.toString(),
+        dir.resolve("dicom").toString());
+
+    assertEquals(0, screen.exit(), screen.all());
+    List<CSVRecord> rows = summary(out.resolve("summary.csv"));
+    assertEquals(2, rows.size());
+    Set<String> series = new HashSet<>();
+    for (CSVRecord row : rows) {
+      assertEquals("screened", row.get("status"), row.toString());
+      Path sr = Path.of(row.get("output"));
+      String name = sr.getFileName().toString().replaceFirst("\\.dcm$", "");
+      Path png = out.resolve("gradcam").resolve(name + "-0-imaging_result_abnormal.png");
+      Path sc = out.resolve("gradcam").resolve(name + "-0-imaging_result_abnormal.dcm");
+      java.awt.image.BufferedImage overlay = javax.imageio.ImageIO.read(png.toFile());
+      assertEquals(64, overlay.getWidth(), png.toString());
+      assertEquals(64, overlay.getHeight(), png.toString());
+
+      assertEquals(List.of(), Validators.dciodvfyErrors(sc), sc.toString());
+      String dump = Validators.run(List.of("dcmdump", sc.toString()), 30).text();
+      String sourceUid = row.get("sop_instance_uid");
+      assertTrue(dump.contains("(0008,0016) UI =SecondaryCaptureImageStorage"), dump);
+      assertTrue(dump.contains("(0010,0020) LO [F4J-CAM-CLI]"), dump);
+      assertTrue(dump.contains("(0020,000d) UI [" + study.studyInstanceUid() + "]"), dump);
+      assertFalse(dump.contains("(0020,000e) UI [" + study.seriesInstanceUid() + "]"), "a new series\n" + dump);
+      assertTrue(dump.contains("(0008,0008) CS [DERIVED\\SECONDARY]"), dump);
+      assertTrue(dump.contains("(0028,0301) CS [NO]"), "Burned In Annotation\n" + dump);
+      assertTrue(dump.contains("(0008,2111) ST [Grad-CAM"), dump);
+      assertTrue(dump.contains("(0008,9215) SQ"), "Derivation Code Sequence\n" + dump);
+      assertTrue(dump.contains("(0008,2112) SQ"), "Source Image Sequence\n" + dump);
+      assertTrue(dump.contains("(0008,1155) UI [" + sourceUid + "]"), "the source is referenced\n" + dump);
+      assertTrue(dump.contains("(0028,0004) CS [RGB]"), dump);
+      String scUid = dump.lines().filter(l -> l.startsWith("(0008,0018)")).findFirst().orElseThrow()
+          .replaceAll(".*\\[(.*)\\].*", "$1");
+      series.add(dump.lines().filter(l -> l.startsWith("(0020,000e)")).findFirst().orElseThrow());
+
+      assertEquals(List.of(), Validators.dciodvfyErrors(sr), sr.toString());
+      String report = Validators.run(List.of("dsrdump", "+Pu", sr.toString()), 30).text();
+      assertTrue(report.contains(scUid), "the SR references the overlay " + scUid + "\n" + report);
+      String srDump = Validators.run(List.of("dcmdump", sr.toString()), 30).text();
+      assertTrue(srDump.contains("(0040,a385) SQ"), "Pertinent Other Evidence Sequence\n" + srDump);
+      if (row == rows.get(0)) {
+        assertEquals(List.of(), Validators.pixelmedSrErrors(sr), sr.toString());
+      }
+    }
+    assertEquals(1, series.size(), "one Grad-CAM series per study: " + series);
+  }
+
+  @Test
   void pydicomsCorpusGivesOneSrPerScreenedRowAReasonForEveryRefusalAndNoStackTrace() throws Exception {
     assumeTrue(Files.isDirectory(PYDICOM_DATA), "Debian's python3-pydicom is not installed");
     Path model = dir.resolve("binary");

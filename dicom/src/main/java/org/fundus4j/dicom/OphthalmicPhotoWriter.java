@@ -137,16 +137,7 @@ public final class OphthalmicPhotoWriter {
     put(l, TagFromName.AcquisitionDateTime, date + time);
     put(l, TagFromName.LossyImageCompression, "00");
     put(l, TagFromName.BurnedInAnnotation, "NO");
-    // Image Pixel
-    put(l, TagFromName.SamplesPerPixel, "3");
-    put(l, TagFromName.PhotometricInterpretation, "RGB");
-    put(l, TagFromName.PlanarConfiguration, "0");
-    put(l, TagFromName.Rows, Integer.toString(rgb.getHeight()));
-    put(l, TagFromName.Columns, Integer.toString(rgb.getWidth()));
-    put(l, TagFromName.BitsAllocated, "8");
-    put(l, TagFromName.BitsStored, "8");
-    put(l, TagFromName.HighBit, "7");
-    put(l, TagFromName.PixelRepresentation, "0");
+    putRgbImagePixel(l, rgb);
     // Multi-frame and Cine (one frame)
     put(l, TagFromName.NumberOfFrames, "1");
     AttributeTagAttribute pointer = new AttributeTagAttribute(TagFromName.FrameIncrementPointer);
@@ -170,15 +161,31 @@ public final class OphthalmicPhotoWriter {
     l.put(new SequenceAttribute(IMAGE_PATH_FILTER_TYPE_STACK_CODE_SEQUENCE));
     l.put(new SequenceAttribute(LENSES_CODE_SEQUENCE));
     l.put(new CodeStringAttribute(DETECTOR_TYPE));
-    // Pixel Data
-    OtherByteAttribute pixels = new OtherByteAttribute(TagFromName.PixelData);
-    pixels.setValues(interleavedRgb(rgb));
-    l.put(pixels);
 
     Attributes.addFileMeta(l);
     return l;
   }
 
+  /**
+   * Image Pixel module (PS3.3 C.7.6.3) of {@code rgb}: RGB, 8 bits, planar configuration 0, and its Pixel Data;
+   * shared with {@link DerivedImageWriter}.
+   */
+  static void putRgbImagePixel(AttributeList l, BufferedImage rgb) throws DicomException {
+    put(l, TagFromName.SamplesPerPixel, "3");
+    put(l, TagFromName.PhotometricInterpretation, "RGB");
+    put(l, TagFromName.PlanarConfiguration, "0");
+    put(l, TagFromName.Rows, Integer.toString(rgb.getHeight()));
+    put(l, TagFromName.Columns, Integer.toString(rgb.getWidth()));
+    put(l, TagFromName.BitsAllocated, "8");
+    put(l, TagFromName.BitsStored, "8");
+    put(l, TagFromName.HighBit, "7");
+    put(l, TagFromName.PixelRepresentation, "0");
+    OtherByteAttribute pixels = new OtherByteAttribute(TagFromName.PixelData);
+    pixels.setValues(interleavedRgb(rgb));
+    l.put(pixels);
+  }
+
+  /** RGB bytes of {@code image}, row by row, padded to even length (OB). */
   private static byte[] interleavedRgb(BufferedImage image) {
     int w = image.getWidth();
     int h = image.getHeight();

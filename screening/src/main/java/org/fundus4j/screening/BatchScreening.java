@@ -63,6 +63,7 @@ public final class BatchScreening implements AutoCloseable {
   private final Screener screener;
   private final ScreeningReportWriter reports;
   private final int decodeThreads;
+  private final GradCamOverlays overlays;
   private org.fundus4j.dicom.sr.ResultWriter results;
   private Path resultsDir;
 
@@ -89,8 +90,21 @@ public final class BatchScreening implements AutoCloseable {
    */
   public BatchScreening(SavedModel model, Path modelDir, UidGenerator uids, InferenceEngine engine,
       org.fundus4j.networks.inference.Precision precision, int threads, int batchSize) throws IOException {
-    this.screener = new Screener(model, modelDir, engine, precision, threads, batchSize);
+    this(model, modelDir, uids, engine, precision, threads, batchSize, false);
+  }
+
+  /**
+   * Screens as above and, with {@code gradCam}, also writes per image and finding a Grad-CAM overlay into
+   * {@code outDir/gradcam}: a PNG and a DICOM Secondary Capture in the source's study, which the image's SR
+   * references ({@link GradCamOverlays}; maps from the fast path of
+   * {@link Screener#Screener(SavedModel, Path, InferenceEngine, org.fundus4j.networks.inference.Precision, int, int, boolean)}).
+   */
+  public BatchScreening(SavedModel model, Path modelDir, UidGenerator uids, InferenceEngine engine,
+      org.fundus4j.networks.inference.Precision precision, int threads, int batchSize, boolean gradCam)
+      throws IOException {
+    this.screener = new Screener(model, modelDir, engine, precision, threads, batchSize, gradCam);
     this.reports = new ScreeningReportWriter(screener.algorithm(), uids);
+    this.overlays = gradCam ? new GradCamOverlays(uids, screener.normalization(), screener.gradCamLayer()) : null;
     this.decodeThreads = threads;
   }
 
@@ -237,8 +251,16 @@ public final class BatchScreening implements AutoCloseable {
 
   private void screenBatch(List<Decoded> batch, Path target, ScreeningRow[] rows, int[] done, IntConsumer progress) {
     INDArray output;
+    INDArray activations = null;
     try {
-      output = screener.predict(Nd4j.concat(0, batch.stream().map(Decoded::input).toArray(INDArray[]::new)));
+      INDArray inputs = Nd4j.concat(0, batch.stream().map(Decoded::input).toArray(INDArray[]::new));
+      if (overlays != null) {
+        Screener.Prediction p = screener.predictWithGradCam(inputs);
+        output = p.output();
+        activations = p.activations();
+      } else {
+        output = screener.predict(inputs);
+      }
     } catch (RuntimeException e) {
       for (Decoded d : batch) {
         finish(rows, d.index(), ScreeningRow.error(d.file(), d.uid(), "model failed on " + d.file() + ": " + e),
@@ -248,11 +270,11 @@ public final class BatchScreening implements AutoCloseable {
     }
     for (int i = 0; i < batch.size(); i++) {
       Decoded d = batch.get(i);
-      finish(rows, d.index(), write(d, output, i, target), done, progress);
+      finish(rows, d.index(), write(d, output, activations, i, target), done, progress);
     }
   }
 
-  private ScreeningRow write(Decoded d, INDArray output, int row, Path target) {
+  private ScreeningRow write(Decoded d, INDArray output, INDArray activations, int row, Path target) {
     ScreeningResult result;
     try {
       result = screener.outputs().result(d.uid(), output, row);
@@ -268,7 +290,12 @@ public final class BatchScreening implements AutoCloseable {
         }
         return new ScreeningRow(d.file(), d.uid(), ScreeningRow.Status.SCREENED, result, png, null);
       }
-      SrResult sr = reports.write(d.file(), result.findings(), target.resolve(name + ".dcm"));
+      List<org.fundus4j.dicom.DerivedImage> derived = List.of();
+      if (overlays != null) {
+        derived = overlays.write(d.file(), d.input(), 0, result.findings(), screener.heatMaps(activations, row),
+            target.resolveSibling("gradcam"), name);
+      }
+      SrResult sr = reports.write(d.file(), result.findings(), derived, target.resolve(name + ".dcm"));
       if (results != null) {
         Files.createDirectories(resultsDir);
         java.util.Map<org.fundus4j.dicom.sr.CodedConcept, Boolean> calls = new java.util.LinkedHashMap<>();

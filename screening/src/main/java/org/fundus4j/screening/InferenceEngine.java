@@ -46,6 +46,21 @@ public enum InferenceEngine {
   }
 
   /**
+   * Opens ONNX Runtime on fundus4j's export of {@code graph} with the vertices {@code extraOutputs} as further
+   * outputs (e.g. the last bottleneck's activations for Grad-CAM), whatever this engine is: DL4J cannot hand back
+   * an inner activation from its inference call.
+   */
+  static OnnxRuntimeBackend openOnnxWithOutputs(ComputationGraph graph, int threads, int batchSize,
+      String... extraOutputs) throws IOException {
+    Path onnx = Files.createTempFile("fundus4j-screening-", ".onnx");
+    onnx.toFile().deleteOnExit();
+    OnnxExporter.export(graph, onnx, org.fundus4j.networks.onnx.OnnxExportOptions.defaults()
+        .withAdditionalOutputs(extraOutputs));
+    return new OnnxRuntimeBackend(onnx, OnnxRuntimeBackend.Options.defaults().withIntraOpThreads(threads)
+        .withBatchSize(batchSize));
+  }
+
+  /**
    * Opens a backend for the model saved in {@code modelDir} at {@code precision}: {@link Precision#FP32} as
    * {@link #open(ComputationGraph, int, int)}, {@link Precision#INT8} the folder's int8 ONNX model
    * ({@link SavedModel#quantize}) in ONNX Runtime.

@@ -97,6 +97,11 @@ public final class ModelOutputs {
     return concepts;
   }
 
+  /** The output column of each reported label. */
+  int[] columns() {
+    return columns.clone();
+  }
+
   /** The findings of row {@code row} of a classifier's output {@code [N, labels]}. */
   List<Finding> findings(INDArray output, int row) {
     List<Finding> out = new ArrayList<>(columns.length);

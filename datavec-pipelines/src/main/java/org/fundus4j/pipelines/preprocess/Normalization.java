@@ -48,6 +48,33 @@ public record Normalization(double[] mean, double[] std) {
     return std.clone();
   }
 
+  /**
+   * The RGB picture a model sees: undoes this normalisation of row {@code row} of an input {@code [N, 3, H, W]}
+   * ({@code v = round(clamp(x std + mean, 0, 1) 255)}), for overlays a person looks at.
+   */
+  public java.awt.image.BufferedImage toImage(org.nd4j.linalg.api.ndarray.INDArray input, int row) {
+    if (input.rank() != 4 || input.size(1) != 3) {
+      throw new IllegalArgumentException("Expected an input [N, 3, H, W], got " + Arrays.toString(input.shape()));
+    }
+    int h = (int) input.size(2);
+    int w = (int) input.size(3);
+    // one bulk copy of the row instead of a getDouble call per value
+    float[] v = input.get(org.nd4j.linalg.indexing.NDArrayIndex.point(row)).dup('c').data().asFloat();
+    int[] pixels = new int[h * w];
+    for (int i = 0; i < pixels.length; i++) {
+      int rgb = 0;
+      for (int c = 0; c < 3; c++) {
+        double x = v[c * pixels.length + i] * std[c] + mean[c];
+        rgb = (rgb << 8) | (int) Math.round(Math.max(0, Math.min(1, x)) * 255);
+      }
+      pixels[i] = rgb;
+    }
+    java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(w, h,
+        java.awt.image.BufferedImage.TYPE_INT_RGB);
+    image.setRGB(0, 0, w, h, pixels, 0, w);
+    return image;
+  }
+
   /** Channel {@code c}'s mean as a float (R = 0). */
   float meanOf(int c) {
     return (float) mean[c];

@@ -52,6 +52,60 @@ public final class Attributes {
   }
 
   /**
+   * Reads {@code file}'s header (everything before Pixel Data, without decompressing).
+   *
+   * @throws org.fundus4j.dicom.DicomReadException naming the file when it cannot be read
+   */
+  public static AttributeList readHeader(java.nio.file.Path file) throws org.fundus4j.dicom.DicomReadException {
+    AttributeList list = new AttributeList();
+    try {
+      list.setDecompressPixelData(false);
+      list.read(file.toString(), TagFromName.PixelData);
+    } catch (DicomException | IOException | RuntimeException e) {
+      throw new org.fundus4j.dicom.DicomReadException(file, "header cannot be read: " + e, e);
+    }
+    return list;
+  }
+
+  /** Copies {@code tag} from {@code from} when it is there with a value. */
+  public static void copy(AttributeList from, AttributeList to, AttributeTag tag) {
+    Attribute a = from.get(tag);
+    if (a != null && a.getVM() > 0) {
+      to.put(a);
+    }
+  }
+
+  /** Copies {@code tag} from {@code from}, or puts it empty (a type 2 attribute the source lacks). */
+  public static void copyOrEmpty(AttributeList from, AttributeList to, AttributeTag tag) throws DicomException {
+    Attribute a = from.get(tag);
+    if (a != null) {
+      to.put(a);
+    } else {
+      put(to, tag);
+    }
+  }
+
+  /**
+   * Copies Patient (PS3.3 C.7.1.1: name, ID, issuer, birth date, sex) and General Study (C.7.2.1) from
+   * {@code source}, so a derived object (SR, Secondary Capture) sits in the source's patient and study.
+   */
+  public static void copyPatientAndStudy(AttributeList source, AttributeList to, String studyUid)
+      throws DicomException {
+    copyOrEmpty(source, to, TagFromName.PatientName);
+    copyOrEmpty(source, to, TagFromName.PatientID);
+    copy(source, to, TagFromName.IssuerOfPatientID);
+    copyOrEmpty(source, to, TagFromName.PatientBirthDate);
+    copyOrEmpty(source, to, TagFromName.PatientSex);
+    put(to, TagFromName.StudyInstanceUID, studyUid);
+    copyOrEmpty(source, to, TagFromName.StudyDate);
+    copyOrEmpty(source, to, TagFromName.StudyTime);
+    copyOrEmpty(source, to, TagFromName.ReferringPhysicianName);
+    copyOrEmpty(source, to, TagFromName.StudyID);
+    copyOrEmpty(source, to, TagFromName.AccessionNumber);
+    copy(source, to, TagFromName.StudyDescription);
+  }
+
+  /**
    * Adds group 0002 for Explicit VR Little Endian with fundus4j's implementation class UID and version name,
    * and a group length recomputed over what was added.
    */

@@ -18,6 +18,7 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.fundus4j.dicom.DerivedImage;
 import org.fundus4j.dicom.DicomImages;
 import org.fundus4j.dicom.DicomReadException;
 import org.fundus4j.dicom.InstanceInfo;
@@ -100,6 +101,8 @@ public final class ScreeningReportWriter {
 
   /** Contribution DateTime (0018,A002), missing from PixelMed's dictionary. */
   private static final AttributeTag CONTRIBUTION_DATE_TIME = new AttributeTag(0x0018, 0xA002);
+  /** Pertinent Other Evidence Sequence (0040,A385), missing from PixelMed's TagFromName. */
+  private static final AttributeTag PERTINENT_OTHER_EVIDENCE_SEQUENCE = new AttributeTag(0x0040, 0xA385);
   private static final String MANUFACTURER = "fundus4j";
 
   private final AlgorithmId algorithm;
@@ -147,6 +150,21 @@ public final class ScreeningReportWriter {
    * @throws IOException if the report cannot be written
    */
   public SrResult write(Path sourceImage, List<Finding> findings, Path outFile) throws IOException {
+    return write(sourceImage, findings, List.of(), outFile);
+  }
+
+  /**
+   * Writes one SR for {@code sourceImage} holding {@code findings} that also references {@code derived}, images
+   * derived from the source (e.g. Grad-CAM overlays, {@link org.fundus4j.dicom.DerivedImageWriter}): each is an
+   * IMAGE entry of the Image Library (PS3.16 TID 1600 / TID 1601) and is listed in Pertinent Other Evidence
+   * Sequence (0040,A385), since PS3.3 C.17.2.3 asks every instance the content tree references to be listed in
+   * one of the two evidence sequences, and it is not evidence the report was made from.
+   *
+   * @param derived images of the source's study, written before the report
+   * @see #write(Path, List, Path)
+   */
+  public SrResult write(Path sourceImage, List<Finding> findings, List<DerivedImage> derived, Path outFile)
+      throws IOException {
     Objects.requireNonNull(sourceImage, "sourceImage");
     Objects.requireNonNull(outFile, "outFile");
     List<Finding> results = List.copyOf(findings);
@@ -161,10 +179,10 @@ public final class ScreeningReportWriter {
     if (info.studyInstanceUid().isEmpty()) {
       throw new DicomReadException(sourceImage, "missing Study Instance UID (0020,000D)");
     }
-    AttributeList source = readHeader(sourceImage);
+    AttributeList source = Attributes.readHeader(sourceImage);
     String sopInstanceUid = uids.next();
     try {
-      AttributeList sr = build(source, info, results, sopInstanceUid);
+      AttributeList sr = build(source, info, results, List.copyOf(derived), sopInstanceUid);
       Attributes.writePart10(sr, outFile);
     } catch (DicomException e) {
       throw new IOException(outFile + ": cannot build the SR for " + sourceImage + ": " + e.getMessage(), e);
@@ -174,19 +192,8 @@ public final class ScreeningReportWriter {
     return new SrResult(sopInstanceUid, outFile);
   }
 
-  private static AttributeList readHeader(Path file) throws DicomReadException {
-    AttributeList list = new AttributeList();
-    try {
-      list.setDecompressPixelData(false);
-      list.read(file.toString(), TagFromName.PixelData);
-    } catch (DicomException | IOException | RuntimeException e) {
-      throw new DicomReadException(file, "header cannot be read: " + e, e);
-    }
-    return list;
-  }
-
   private AttributeList build(AttributeList source, InstanceInfo info, List<Finding> findings,
-      String sopInstanceUid) throws DicomException {
+      List<DerivedImage> derived, String sopInstanceUid) throws DicomException {
     LocalDateTime now = LocalDateTime.now();
     String date = now.format(DA);
     String time = now.format(TM);
@@ -195,7 +202,7 @@ public final class ScreeningReportWriter {
     AttributeList l = new AttributeList();
 
     // SOP Common
-    copy(source, l, TagFromName.SpecificCharacterSet);
+    Attributes.copy(source, l, TagFromName.SpecificCharacterSet);
     ContentItem.put(l, TagFromName.SOPClassUID, SOP_CLASS_UID);
     ContentItem.put(l, TagFromName.SOPInstanceUID, sopInstanceUid);
     ContentItem.put(l, TagFromName.InstanceCreationDate, date);
@@ -210,20 +217,8 @@ public final class ScreeningReportWriter {
       schemes.addItem(item);
       l.put(schemes);
     }
-    // Patient (type 2: copied, empty when the source has none)
-    copyOrEmpty(source, l, TagFromName.PatientName);
-    copyOrEmpty(source, l, TagFromName.PatientID);
-    copy(source, l, TagFromName.IssuerOfPatientID);
-    copyOrEmpty(source, l, TagFromName.PatientBirthDate);
-    copyOrEmpty(source, l, TagFromName.PatientSex);
-    // General Study
-    ContentItem.put(l, TagFromName.StudyInstanceUID, studyUid);
-    copyOrEmpty(source, l, TagFromName.StudyDate);
-    copyOrEmpty(source, l, TagFromName.StudyTime);
-    copyOrEmpty(source, l, TagFromName.ReferringPhysicianName);
-    copyOrEmpty(source, l, TagFromName.StudyID);
-    copyOrEmpty(source, l, TagFromName.AccessionNumber);
-    copy(source, l, TagFromName.StudyDescription);
+    // Patient and General Study (type 2: copied, empty when the source has none)
+    Attributes.copyPatientAndStudy(source, l, studyUid);
     // SR Document Series
     ContentItem.put(l, TagFromName.Modality, "SR");
     ContentItem.put(l, TagFromName.SeriesInstanceUID, seriesUid);
@@ -256,6 +251,9 @@ public final class ScreeningReportWriter {
     ContentItem.put(l, TagFromName.VerificationFlag, "UNVERIFIED");
     l.put(new SequenceAttribute(TagFromName.PerformedProcedureCodeSequence));
     l.put(evidence(studyUid, info));
+    if (!derived.isEmpty()) {
+      l.put(pertinentOtherEvidence(studyUid, derived));
+    }
 
     // SR Document Content: TID 1500
     ContentItem root = ContentItem.container(null, IMAGING_MEASUREMENT_REPORT);
@@ -272,9 +270,16 @@ public final class ScreeningReportWriter {
     root.add(ContentItem.text("HAS OBS CONTEXT", DEVICE_OBSERVER_MANUFACTURER, MANUFACTURER));
     root.add(ContentItem.text("HAS OBS CONTEXT", DEVICE_OBSERVER_MODEL_NAME, algorithm.name()));
     root.add(ContentItem.code("HAS CONCEPT MOD", PROCEDURE_REPORTED, IMAGING_PROCEDURE)); // TID 1500 row 4, CID 100
-    root.add(ContentItem.container("CONTAINS", IMAGE_LIBRARY)
-        .add(ContentItem.container("CONTAINS", IMAGE_LIBRARY_GROUP)
-            .add(ContentItem.image("CONTAINS", null, info.sopClassUid(), info.sopInstanceUid()))));
+    ContentItem libraryGroup = ContentItem.container("CONTAINS", IMAGE_LIBRARY_GROUP)
+        .add(ContentItem.image("CONTAINS", null, info.sopClassUid(), info.sopInstanceUid()));
+    for (DerivedImage image : derived) {
+      if (!image.studyInstanceUid().equals(studyUid)) {
+        throw new IllegalArgumentException("Derived image " + image.file() + " is in study "
+            + image.studyInstanceUid() + ", not the source's study " + studyUid);
+      }
+      libraryGroup.add(ContentItem.image("CONTAINS", null, image.sopClassUid(), image.sopInstanceUid()));
+    }
+    root.add(ContentItem.container("CONTAINS", IMAGE_LIBRARY).add(libraryGroup));
     ContentItem measurements = ContentItem.container("CONTAINS", IMAGING_MEASUREMENTS);
     for (Finding finding : findings) {
       measurements.add(group(finding, info));
@@ -320,39 +325,48 @@ public final class ScreeningReportWriter {
     return group;
   }
 
+  /** Current Requested Procedure Evidence Sequence (0040,A375): the source image. */
   private static SequenceAttribute evidence(String studyUid, InstanceInfo info) throws DicomException {
-    SequenceAttribute evidence = new SequenceAttribute(TagFromName.CurrentRequestedProcedureEvidenceSequence);
+    return hierarchicalReferences(TagFromName.CurrentRequestedProcedureEvidenceSequence, studyUid,
+        List.<String[]>of(new String[] {info.seriesInstanceUid(), info.sopClassUid(), info.sopInstanceUid()}));
+  }
+
+  /** Pertinent Other Evidence Sequence (0040,A385) of {@code derived}. */
+  private static SequenceAttribute pertinentOtherEvidence(String studyUid, List<DerivedImage> derived)
+      throws DicomException {
+    return hierarchicalReferences(PERTINENT_OTHER_EVIDENCE_SEQUENCE, studyUid, derived.stream()
+        .map(d -> new String[] {d.seriesInstanceUid(), d.sopClassUid(), d.sopInstanceUid()}).toList());
+  }
+
+  /**
+   * A Hierarchical SOP Instance Reference Macro (PS3.3 Table C.17-3) sequence of one study: one item per series,
+   * each listing its instances; {@code refs} are {series UID, SOP class UID, SOP instance UID}.
+   */
+  private static SequenceAttribute hierarchicalReferences(AttributeTag tag, String studyUid, List<String[]> refs)
+      throws DicomException {
+    SequenceAttribute evidence = new SequenceAttribute(tag);
     AttributeList study = new AttributeList();
     ContentItem.put(study, TagFromName.StudyInstanceUID, studyUid);
     SequenceAttribute seriesSeq = new SequenceAttribute(TagFromName.ReferencedSeriesSequence);
-    AttributeList series = new AttributeList();
-    ContentItem.put(series, TagFromName.SeriesInstanceUID, info.seriesInstanceUid());
-    SequenceAttribute sops = new SequenceAttribute(TagFromName.ReferencedSOPSequence);
-    AttributeList sop = new AttributeList();
-    ContentItem.put(sop, TagFromName.ReferencedSOPClassUID, info.sopClassUid());
-    ContentItem.put(sop, TagFromName.ReferencedSOPInstanceUID, info.sopInstanceUid());
-    sops.addItem(sop);
-    series.put(sops);
-    seriesSeq.addItem(series);
+    Map<String, SequenceAttribute> bySeries = new java.util.LinkedHashMap<>();
+    for (String[] ref : refs) {
+      SequenceAttribute sops = bySeries.get(ref[0]);
+      if (sops == null) {
+        AttributeList series = new AttributeList();
+        ContentItem.put(series, TagFromName.SeriesInstanceUID, ref[0]);
+        sops = new SequenceAttribute(TagFromName.ReferencedSOPSequence);
+        series.put(sops);
+        seriesSeq.addItem(series);
+        bySeries.put(ref[0], sops);
+      }
+      AttributeList sop = new AttributeList();
+      ContentItem.put(sop, TagFromName.ReferencedSOPClassUID, ref[1]);
+      ContentItem.put(sop, TagFromName.ReferencedSOPInstanceUID, ref[2]);
+      sops.addItem(sop);
+    }
     study.put(seriesSeq);
     evidence.addItem(study);
     return evidence;
-  }
-
-  private static void copy(AttributeList from, AttributeList to, AttributeTag tag) {
-    Attribute a = from.get(tag);
-    if (a != null && a.getVM() > 0) {
-      to.put(a);
-    }
-  }
-
-  private static void copyOrEmpty(AttributeList from, AttributeList to, AttributeTag tag) throws DicomException {
-    Attribute a = from.get(tag);
-    if (a != null) {
-      to.put(a);
-    } else {
-      ContentItem.put(to, tag);
-    }
   }
 
   private static CodedConcept dcm(String value, String meaning) {
