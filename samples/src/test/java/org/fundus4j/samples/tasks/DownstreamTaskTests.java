@@ -68,6 +68,7 @@ class DownstreamTaskTests {
     INDArray positives = Nd4j.vstack(labels).sum(0);
     String measured = "macro AUC " + macro + ", per label " + Arrays.toString(perLabel) + ", held-out positives "
         + positives;
+    close(trainData, testData);
     assertEquals(0, skips.count());
     assertTrue(macro > 0.7, measured);
     // A label with fewer than 5 held-out positives has an AUC too noisy to judge alone (each positive moves it
@@ -92,8 +93,18 @@ class DownstreamTaskTests {
     FineTune.train(unet, data, 30, EpochListener.none());
 
     double after = dice(unet, data);
+    close(data);
     assertEquals(0, skips.count());
     assertTrue(after > before + 0.1, "Dice " + before + " -> " + after);
+  }
+
+  /** Stops the iterators' decoding threads (they would outlive the test in the shared surefire JVM). */
+  private static void close(DataSetIterator... iterators) throws Exception {
+    for (DataSetIterator it : iterators) {
+      if (it instanceof AutoCloseable c) {
+        c.close();
+      }
+    }
   }
 
   private static double dice(ComputationGraph net, DataSetIterator data) {
