@@ -68,9 +68,6 @@ final class TrainingData {
     if (!Files.exists(data)) {
       throw new IllegalArgumentException("--data " + data + ": no such file or folder");
     }
-    if (!(validationFraction > 0 && validationFraction <= 0.5)) {
-      throw new IllegalArgumentException("--val-fraction must be in (0, 0.5], got " + validationFraction);
-    }
     if (workers != null && (workers < 1 || workers > 64)) {
       throw new IllegalArgumentException("--workers must be 1-64, got " + workers);
     }
