@@ -30,8 +30,7 @@ class ExperimentTasksTests {
     String rfmidCsv = dir.relativize(rfmid).toString();
     GridSpec grid = new GridSpec("every task (SYNTHETIC DATA)", List.of("binary", "multilabel", "segmentation"),
         GridSpec.DataSpec.of("rfmid", rfmidCsv, null, true),
-        Map.of("multilabel", GridSpec.DataSpec.of("rfmid", rfmidCsv, Map.of("AMD", List.of("ARMD"),
-                "DR", List.of("DR"), "RVO", List.of("BRVO", "CRVO")), true),
+        Map.of("multilabel", GridSpec.DataSpec.of("rfmid", rfmidCsv, sevenOfThree(), true),
             "segmentation", GridSpec.DataSpec.of("fives", "FIVES/train", null, true)),
         List.of(new GridSpec.ExternalSpec("JSIEC", "binary", GridSpec.DataSpec.of("jsiec", "JSIEC", null, true))),
         List.of("scratch", "fundus"), Map.of(), new GridSpec.UpstreamSpec(16, 1, 3e-4), List.of(64),
@@ -83,5 +82,14 @@ class ExperimentTasksTests {
   private static List<String> decodingThreads() {
     return new java.util.ArrayList<>(Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
         .filter(n -> n.startsWith("fundus-data-")).toList());
+  }
+
+  /** A label map in a fixed order (Map.of's iteration order changes from one JVM to the next). */
+  private static Map<String, List<String>> sevenOfThree() {
+    Map<String, List<String>> map = new java.util.LinkedHashMap<>();
+    map.put("AMD", List.of("ARMD"));
+    map.put("DR", List.of("DR"));
+    map.put("RVO", List.of("BRVO", "CRVO"));
+    return map;
   }
 }
