@@ -5,7 +5,6 @@ import java.util.concurrent.Callable;
 import org.fundus4j.transfer.Mode;
 import org.fundus4j.transfer.Start;
 import org.fundus4j.transfer.Task;
-import org.fundus4j.transfer.TransferRun;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -28,9 +27,8 @@ final class PretrainCommand implements Callable<Integer> {
   @Mixin
   TrainingData data;
 
-  @Option(names = "--size", defaultValue = "512", paramLabel = "PX",
-      description = "Input side in pixels, a multiple of 32; the paper: 256, 512 or 1024 (default: ${DEFAULT-VALUE})")
-  int size;
+  @Mixin
+  TrainingOptions run;
 
   @Option(names = "--start", defaultValue = "scratch", paramLabel = "scratch|imagenet",
       description = "Initial weights: random, or torchvision's ImageNet ResNet-50 from --weights "
@@ -40,35 +38,9 @@ final class PretrainCommand implements Callable<Integer> {
   @Option(names = "--weights", paramLabel = "FILE", description = "ImageNet weights (.pth) for --start imagenet")
   Path weights;
 
-  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder, new or empty "
-      + "(or the folder of the run to --resume)")
-  Path out;
-
-  @Option(names = "--epochs", defaultValue = "100", paramLabel = "N",
-      description = "At most N epochs (default: ${DEFAULT-VALUE})")
-  int epochs;
-
-  @Option(names = "--patience", defaultValue = "10", paramLabel = "N",
-      description = "Stop after N epochs without a better validation AUC (default: ${DEFAULT-VALUE})")
-  int patience;
-
-  @Option(names = "--batch", defaultValue = "32", paramLabel = "N", description = "Batch size (default: ${DEFAULT-VALUE})")
-  int batch;
-
   @Option(names = "--lr", defaultValue = "1e-5", paramLabel = "RATE",
       description = "Adam learning rate (default: ${DEFAULT-VALUE})")
   double lr;
-
-  @Option(names = "--seed", defaultValue = "42", paramLabel = "S",
-      description = "Seed of weights, split, shuffling and augmentation (default: ${DEFAULT-VALUE})")
-  long seed;
-
-  @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint")
-  boolean resume;
-
-  @Option(names = "--devices", paramLabel = "N", description = "Train data-parallel on N devices (ParallelWrapper, "
-      + "parameter averaging): GPUs with the CUDA build, CPU workers otherwise (default: 1)")
-  Integer devices;
 
   @Override
   public Integer call() throws Exception {
@@ -82,9 +54,7 @@ final class PretrainCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--start must be scratch or imagenet for upstream pretraining, got '"
           + start + "'");
     }
-    TransferRun.Plan plan = new TransferRun.Plan(Task.BINARY, Mode.UPSTREAM, s, weights, size, epochs, patience,
-        batch, lr, seed, data.validationFraction);
-    TrainingCommands.run(plan, data, devices, out, resume, System.out);
+    TrainingCommands.run(run.plan(Task.BINARY, Mode.UPSTREAM, s, weights, lr, data), data, run, System.out);
     return 0;
   }
 }

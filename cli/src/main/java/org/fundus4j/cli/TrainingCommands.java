@@ -2,7 +2,6 @@ package org.fundus4j.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.fundus4j.pipelines.sources.LabelledSet;
@@ -14,8 +13,9 @@ final class TrainingCommands {
   private TrainingCommands() {}
 
   /** Reads the data for the plan's task and runs it in {@code out}, showing progress on {@code stdout}. */
-  static TransferRun.Result run(TransferRun.Plan plan, TrainingData data, Integer devices, Path out, boolean resume,
+  static TransferRun.Result run(TransferRun.Plan plan, TrainingData data, TrainingOptions options,
       PrintStream stdout) throws IOException {
+    Integer devices = options.devices;
     if (devices != null && (devices < 1 || devices > 64)) {
       throw new IllegalArgumentException("--devices must be 1-64, got " + devices);
     }
@@ -23,7 +23,7 @@ final class TrainingCommands {
     try (TrainingBar bar = new TrainingBar(plan.task().metric(), plan.maxEpochs(), plan.batchSize(), stdout)) {
       TransferRun.Settings settings = TransferRun.Settings.defaults().withThreads(data.threads())
           .withDevices(devices == null ? 1 : devices).withSyntheticData(data.synthetic).withListener(bar);
-      return TransferRun.run(plan, set, describe(data), out, resume, settings);
+      return TransferRun.run(plan, set, describe(data), options.out, options.resume, settings);
     }
   }
 

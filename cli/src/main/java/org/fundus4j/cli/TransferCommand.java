@@ -30,6 +30,9 @@ final class TransferCommand implements Callable<Integer> {
   @Mixin
   TrainingData data;
 
+  @Mixin
+  TrainingOptions run;
+
   @Option(names = "--start", required = true, paramLabel = "scratch|imagenet|fundus|imagenet+fundus",
       description = "The backbone's initial weights")
   String start;
@@ -45,39 +48,9 @@ final class TransferCommand implements Callable<Integer> {
       description = "What the model predicts (default: ${DEFAULT-VALUE})")
   String task;
 
-  @Option(names = "--size", defaultValue = "512", paramLabel = "PX",
-      description = "Input side in pixels, a multiple of 32; the paper: 256, 512 or 1024 (default: ${DEFAULT-VALUE})")
-  int size;
-
-  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder, new or empty "
-      + "(or the folder of the run to --resume)")
-  Path out;
-
-  @Option(names = "--epochs", defaultValue = "100", paramLabel = "N",
-      description = "At most N epochs (default: ${DEFAULT-VALUE})")
-  int epochs;
-
-  @Option(names = "--patience", defaultValue = "10", paramLabel = "N",
-      description = "Stop after N epochs without a better validation score (default: ${DEFAULT-VALUE})")
-  int patience;
-
-  @Option(names = "--batch", defaultValue = "32", paramLabel = "N", description = "Batch size (default: ${DEFAULT-VALUE})")
-  int batch;
-
   @Option(names = "--lr", paramLabel = "RATE", description = "Adam learning rate (default: the paper's 1e-5 for "
       + "ft, 1e-3 for lp and for segmentation)")
   Double lr;
-
-  @Option(names = "--seed", defaultValue = "42", paramLabel = "S",
-      description = "Seed of weights, split, shuffling and augmentation (default: ${DEFAULT-VALUE})")
-  long seed;
-
-  @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint")
-  boolean resume;
-
-  @Option(names = "--devices", paramLabel = "N", description = "Train data-parallel on N devices (ParallelWrapper, "
-      + "parameter averaging): GPUs with the CUDA build, CPU workers otherwise (default: 1)")
-  Integer devices;
 
   @Override
   public Integer call() throws Exception {
@@ -88,9 +61,7 @@ final class TransferCommand implements Callable<Integer> {
     };
     Task t = Task.parse(task);
     double rate = lr != null ? lr : TransferRun.Plan.defaultLearningRate(t, m);
-    TransferRun.Plan plan = new TransferRun.Plan(t, m, parseStart(start), weights, size, epochs, patience, batch,
-        rate, seed, data.validationFraction);
-    TrainingCommands.run(plan, data, devices, out, resume, System.out);
+    TrainingCommands.run(run.plan(t, m, parseStart(start), weights, rate, data), data, run, System.out);
     return 0;
   }
 
