@@ -96,8 +96,9 @@ class ServeTlsCommandTests {
       List<String> plain = new ArrayList<>(List.of("storescu", "-xy", "-aet", "FUNDUSCAM", "-aec", "FUNDUSNODE",
           "127.0.0.1", String.valueOf(node.port()), study.files().get(0).toString()));
       assertNotEquals(0, exitCode(plain));
-      assertNotEquals(0, exitCode(storescuTls(null, null, node.port(), study.files().subList(0, 1))));
-      assertNotEquals(0, exitCode(storescuTls(certs.otherKey, certs.otherPem, node.port(), study.files().subList(0, 1))));
+      List<Path> one = study.files().subList(0, 1);
+      assertNotEquals(0, exitCode(storescuTls(null, null, node.port(), one)));
+      assertNotEquals(0, exitCode(storescuTls(certs.otherKey, certs.otherPem, node.port(), one)));
       assertEquals(0, node.status().received(), node.status().toString()); // a failed handshake is no association
 
       FundusStudyFixture.run(storescuTls(certs.clientKey, certs.clientPem, node.port(), study.files()));

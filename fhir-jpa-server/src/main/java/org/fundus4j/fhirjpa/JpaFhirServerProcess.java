@@ -51,10 +51,11 @@ public final class JpaFhirServerProcess implements AutoCloseable {
     Instant deadline = Instant.now().plus(startTimeout);
     while (!Files.exists(ready)) {
       if (!p.isAlive() || Instant.now().isAfter(deadline)) {
+        String what = p.isAlive() ? "not serving after " + startTimeout.toSeconds() + " s"
+            : "exited with status " + p.exitValue();
         p.toHandle().destroyForcibly();
         p.waitFor(30, TimeUnit.SECONDS);
-        throw new IOException("HAPI FHIR JPA server " + (p.isAlive() ? "still starting" : "exited")
-            + " after " + startTimeout.toSeconds() + " s (log " + log + "):\n" + tail(log));
+        throw new IOException("HAPI FHIR JPA server " + what + " (log " + log + "):\n" + tail(log));
       }
       p.waitFor(200, TimeUnit.MILLISECONDS); // returns at once when the child exits
     }
@@ -89,7 +90,8 @@ public final class JpaFhirServerProcess implements AutoCloseable {
   static String classPath() throws IOException {
     try (InputStream in = JpaFhirServerProcess.class.getResourceAsStream("/jpa-server.classpath")) {
       if (in == null) {
-        throw new IOException("resource jpa-server.classpath missing: build module fundus4j-fhir-jpa-server with Maven");
+        throw new IOException("resource jpa-server.classpath missing: build module fundus4j-fhir-jpa-server"
+            + " with Maven");
       }
       String deps = new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
       Path own = Path.of(JpaFhirServerProcess.class.getProtectionDomain().getCodeSource().getLocation().toURI());
