@@ -6,7 +6,6 @@ import ca.uhn.fhir.jpa.api.config.ThreadPoolFactoryConfig;
 import ca.uhn.fhir.jpa.batch2.JpaBatch2Config;
 import ca.uhn.fhir.jpa.subscription.channel.config.SubscriptionChannelConfig;
 import ca.uhn.fhir.jpa.api.config.JpaStorageSettings;
-import ca.uhn.fhir.jpa.api.dao.IFhirSystemDao;
 import ca.uhn.fhir.jpa.config.HapiJpaConfig;
 import ca.uhn.fhir.jpa.config.r4.JpaR4Config;
 import ca.uhn.fhir.jpa.config.util.HapiEntityManagerFactoryUtil;
@@ -56,7 +55,7 @@ public final class JpaFhirServer {
       Batch2JobsConfig.class, SubscriptionChannelConfig.class})
   public static class Config {
 
-    /** Storage settings: HAPI's defaults (conditional creates, identifier search) with client ids allowed. */
+    /** Storage settings: HAPI's defaults (conditional creates, identifier search), external references allowed. */
     @Bean
     public JpaStorageSettings storageSettings() {
       JpaStorageSettings s = new JpaStorageSettings();
@@ -132,7 +131,6 @@ public final class JpaFhirServer {
     fhir.registerProviders(spring.getBean(ResourceProviderFactory.class).createProviders());
     fhir.registerProvider(spring.getBean(JpaSystemProvider.class));
     fhir.setPagingProvider(spring.getBean(DatabaseBackedPagingProvider.class));
-    spring.getBean(IFhirSystemDao.class);
 
     Server jetty = new Server();
     ServerConnector http = new ServerConnector(jetty);
