@@ -28,8 +28,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * DICOMweb over HTTPS with a private trust anchor. Orthanc 1.10 with the DICOMweb plugin crashes
- * (SIGSEGV at start-up) when {@code SslEnabled} is set, so the server here is the JDK's own
+ * DICOMweb over HTTPS with a private trust anchor. Orthanc 1.10.1 (Debian 12) crashes (SIGSEGV in a
+ * civetweb worker, with or without the DICOMweb plugin) on its first HTTPS request when {@code SslEnabled} is
+ * set (see {@code dicom/docs/pacs-networking.md}), so the server here is the JDK's own
  * {@link HttpsServer} with a certificate for IP 127.0.0.1 made by {@code keytool}, serving a real
  * img2dcm file as a WADO-RS multipart response.
  */
