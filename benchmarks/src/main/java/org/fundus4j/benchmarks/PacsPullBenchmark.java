@@ -153,6 +153,7 @@ public final class PacsPullBenchmark {
           "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + study, "-od", dir.toString(), "127.0.0.1",
           String.valueOf(dicomPort)))));
       methods.removeIf(m -> !ONLY.isEmpty() && !(m.method() + " " + m.tool()).contains(ONLY));
+      String fsync = fsyncProbe(work.resolve("fsync-probe"));
       String loadBefore = loadAverage();
       // round -1 is an untimed warm-up of every method; then rounds interleave the methods, so a busy spell of
       // the shared machine hits every method alike instead of whichever ran during it
@@ -172,6 +173,8 @@ public final class PacsPullBenchmark {
               + " round(s) after one warm-up round; %d processors, Java %s, Orthanc on 127.0.0.1; load average"
               + " before %s, after %s%n%n", n, size, size, bytes / 1e6, repeats,
           Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), loadBefore, loadAverage()));
+      md.append("Disk flushes in the work folder (what `LocalStore`'s group commit saves): ").append(fsync)
+          .append("\n\n");
       md.append("| method | client | median s | best s | worst s | instances/s (median) | instances/s (best) | received"
           + " | CPU ms/instance, our JVM (median) | CPU ms/instance, Orthanc (median) | transfer syntax received |\n");
       md.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -274,6 +277,41 @@ public final class PacsPullBenchmark {
       }
       return new Row(method, tool, seconds, instances, name(ts), ourCpu, orthancCpu);
     }
+  }
+
+  /**
+   * The cost of one fsync in {@code dir}: 32 files of 20 KB (one instance's size here) forced one after the
+   * other, each followed by a force of the folder (a store without group commit), then 32 more forced from 4
+   * threads at once with one folder force (the group commit's way).
+   */
+  static String fsyncProbe(Path dir) throws Exception {
+    Files.createDirectories(dir);
+    byte[] bytes = new byte[20_000];
+    new java.util.Random(1).nextBytes(bytes);
+    int n = 32;
+    long t0 = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      Path f = Files.write(dir.resolve("one-" + i), bytes);
+      org.fundus4j.io.AtomicFiles.fsync(f);
+      org.fundus4j.io.AtomicFiles.fsyncDirectory(dir);
+    }
+    long t1 = System.nanoTime();
+    java.util.Map<Path, Path> moves = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < n; i++) {
+      moves.put(Files.write(dir.resolve("rx-" + i), bytes), dir.resolve("group").resolve("g-" + i));
+    }
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    long t2 = System.nanoTime();
+    try {
+      org.fundus4j.io.AtomicFiles.moveAll(moves, pool);
+    } finally {
+      pool.shutdownNow();
+    }
+    long t3 = System.nanoTime();
+    deleteTree(dir);
+    return String.format(Locale.ROOT, "file + folder force one after the other %.1f ms per file; `AtomicFiles.moveAll`"
+        + " of %d files (forced from 4 threads, one folder force) %.1f ms per file", (t1 - t0) / 1e6 / n, n,
+        (t3 - t2) / 1e6 / n);
   }
 
   static String loadAverage() {

@@ -187,7 +187,7 @@ public final class PacsClient implements AutoCloseable {
     return find(query, false);
   }
 
-  /** C-FIND; {@code uidsOnly} asks an IMAGE-level query for its UIDs alone (see {@link #findInstances(String, boolean)}). */
+  /** C-FIND; {@code uidsOnly} asks an IMAGE-level query for its UIDs alone (see {@link #findInstances}). */
   private List<QueryMatch> find(DicomQuery query, boolean uidsOnly) throws PacsException {
     AttributeList identifier = identifier(query, uidsOnly);
     List<QueryMatch> matches = Collections.synchronizedList(new ArrayList<>());
