@@ -5,11 +5,12 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-# reactor build (no install: ~/.m2 may be shared); the dicom module's classes come first on the class path
-mvn -q -B -pl dicom package -Dmaven.test.skip=true
+# reactor build (no install: ~/.m2 may be shared); this tree's io and dicom classes come first on the class path
+# (the class path Maven prints names whatever fundus4j-io jar ~/.m2 holds)
+mvn -q -B -pl dicom -am package -Dmaven.test.skip=true
 mvn -q -B -pl dicom dependency:build-classpath -Dmdep.outputFile=target/pacs-classpath.txt
+CP="io/target/classes:dicom/target/classes:$(cat dicom/target/pacs-classpath.txt)"
 mkdir -p benchmarks/target/pacs-classes
-javac -d benchmarks/target/pacs-classes -cp "dicom/target/classes:$(cat dicom/target/pacs-classpath.txt)" \
-  benchmarks/src/main/java/org/fundus4j/benchmarks/PacsPullBenchmark.java
-exec java -cp "benchmarks/target/pacs-classes:dicom/target/classes:$(cat dicom/target/pacs-classpath.txt)" \
+javac -d benchmarks/target/pacs-classes -cp "$CP" benchmarks/src/main/java/org/fundus4j/benchmarks/PacsPullBenchmark.java
+exec java -cp "benchmarks/target/pacs-classes:$CP" \
   -Dorg.slf4j.simpleLogger.defaultLogLevel=warn org.fundus4j.benchmarks.PacsPullBenchmark "$@"

@@ -71,8 +71,44 @@ public final class PacsPullBenchmark {
   }
 
   /** One measured method. */
-  record Row(String method, String tool, List<Double> seconds, int instances, String transferSyntax) {
+  record Row(String method, String tool, List<Double> seconds, int instances, String transferSyntax,
+      List<Double> ourCpuMs, List<Double> orthancCpuMs) {
   }
+
+  static double median(List<Double> values) {
+    if (values.isEmpty()) {
+      return Double.NaN;
+    }
+    List<Double> sorted = values.stream().sorted().toList();
+    return sorted.get(sorted.size() / 2);
+  }
+
+  /** CPU time (user + system) this JVM has used, in ms. */
+  static double ourCpuMs() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime() / 1e6;
+  }
+
+  /** CPU time (user + system) of process {@code pid} so far, in ms, from {@code /proc/<pid>/stat} (Linux). */
+  static double cpuMsOf(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 1000.0 / 100; // utime + stime, USER_HZ = 100
+    } catch (IOException | RuntimeException e) {
+      return Double.NaN;
+    }
+  }
+
+  /** The IMAGE-level listing of the study as {@code StudyPuller} makes it (its row counts matches). */
+  static void list(PacsAddress pacs, String study, boolean sopClasses) throws Exception {
+    try (PacsClient client = new PacsClient(pacs, AeTitle.of("FUNDUS4J"))) {
+      LIST_COUNT.set(client.findInstances(study, sopClasses).size());
+    }
+  }
+
+  /** Matches of the last listing round (a listing writes no files). */
+  static final java.util.concurrent.atomic.AtomicInteger LIST_COUNT = new java.util.concurrent.atomic.AtomicInteger();
 
   /** Runs the benchmark and returns the Markdown table. */
   public static String run(int n, int size, int repeats, String only) throws Exception {
@@ -99,6 +135,9 @@ public final class PacsPullBenchmark {
           RetrieveMethod.C_MOVE)));
       methods.add(new Method("WADO-RS", "fundus4j", dir -> ours(dir, pacs, ourMovePort, web, study,
           RetrieveMethod.WADO_RS)));
+      // the listing alone, as StudyPuller asks for it (UIDs only) and with the SOP class and laterality keys
+      methods.add(new Method("C-FIND IMAGE", "fundus4j, UIDs only", dir -> list(pacs, study, false)));
+      methods.add(new Method("C-FIND IMAGE", "fundus4j, + SOP class, laterality", dir -> list(pacs, study, true)));
       methods.add(new Method("C-GET", "getscu +xy", dir -> dcmtk(dir, List.of("getscu", "+xy", "-aet",
           "GETSCU", "-aec", "ORTHANC", "-S", "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + study,
           "-od", dir.toString(), "127.0.0.1", String.valueOf(dicomPort)))));
@@ -114,12 +153,13 @@ public final class PacsPullBenchmark {
           "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=" + study, "-od", dir.toString(), "127.0.0.1",
           String.valueOf(dicomPort)))));
       methods.removeIf(m -> !ONLY.isEmpty() && !(m.method() + " " + m.tool()).contains(ONLY));
+      String fsync = fsyncProbe(work.resolve("fsync-probe"));
       String loadBefore = loadAverage();
       // round -1 is an untimed warm-up of every method; then rounds interleave the methods, so a busy spell of
       // the shared machine hits every method alike instead of whichever ran during it
       for (int round = -1; round < repeats; round++) {
         for (Method m : methods) {
-          m.runOnce(work, round >= 0);
+          m.runOnce(work, round >= 0, orthanc.pid());
         }
       }
       List<Row> rows = new ArrayList<>();
@@ -133,15 +173,20 @@ public final class PacsPullBenchmark {
               + " round(s) after one warm-up round; %d processors, Java %s, Orthanc on 127.0.0.1; load average"
               + " before %s, after %s%n%n", n, size, size, bytes / 1e6, repeats,
           Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), loadBefore, loadAverage()));
+      md.append("Disk flushes in the work folder (what `LocalStore`'s group commit saves): ").append(fsync)
+          .append("\n\n");
       md.append("| method | client | median s | best s | worst s | instances/s (median) | instances/s (best) | received"
-          + " | transfer syntax received |\n");
-      md.append("|---|---|---|---|---|---|---|---|---|\n");
+          + " | CPU ms/instance, our JVM (median) | CPU ms/instance, Orthanc (median) | transfer syntax received |\n");
+      md.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
       for (Row r : rows) {
         List<Double> sorted = r.seconds().stream().sorted().toList();
         double median = sorted.get(sorted.size() / 2);
-        md.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.2f | %.0f | %.0f | %d | %s |%n", r.method(),
-            r.tool(), median, sorted.get(0), sorted.get(sorted.size() - 1), r.instances() / median,
-            r.instances() / sorted.get(0), r.instances(), r.transferSyntax()));
+        String ours = r.tool().startsWith("fundus4j") ? String.format(Locale.ROOT, "%.2f",
+            median(r.ourCpuMs()) / Math.max(1, r.instances())) : "-";
+        md.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.2f | %.0f | %.0f | %d | %s | %.2f | %s |%n",
+            r.method(), r.tool(), median, sorted.get(0), sorted.get(sorted.size() - 1), r.instances() / median,
+            r.instances() / sorted.get(0), r.instances(), ours, median(r.orthancCpuMs()) / Math.max(1, r.instances()),
+            r.transferSyntax()));
       }
       return md.toString();
     } finally {
@@ -165,6 +210,8 @@ public final class PacsPullBenchmark {
     private final String tool;
     private final Pull pull;
     final List<Double> seconds = new ArrayList<>();
+    final List<Double> ourCpu = new ArrayList<>();
+    final List<Double> orthancCpu = new ArrayList<>();
     private int instances;
     private String ts = "-";
     private String failure;
@@ -183,12 +230,15 @@ public final class PacsPullBenchmark {
       return tool;
     }
 
-    void runOnce(Path work, boolean timed) throws Exception {
+    void runOnce(Path work, boolean timed, long orthancPid) throws Exception {
       if (failure != null) {
         return;
       }
       Path dir = work.resolve("out-" + UUID.randomUUID());
       Files.createDirectories(dir);
+      LIST_COUNT.set(-1);
+      double cpu0 = ourCpuMs();
+      double orthanc0 = cpuMsOf(orthancPid);
       long t0 = System.nanoTime();
       try {
         pull.into(dir);
@@ -201,6 +251,14 @@ public final class PacsPullBenchmark {
       }
       if (timed) {
         seconds.add((System.nanoTime() - t0) / 1e9);
+        ourCpu.add(ourCpuMs() - cpu0);
+        orthancCpu.add(cpuMsOf(orthancPid) - orthanc0);
+      }
+      if (LIST_COUNT.get() >= 0) {
+        instances = LIST_COUNT.get();
+        ts = "-";
+        deleteTree(dir);
+        return;
       }
       List<Path> files;
       try (Stream<Path> s = Files.walk(dir)) {
@@ -214,10 +272,46 @@ public final class PacsPullBenchmark {
 
     Row row() {
       if (failure != null || seconds.isEmpty()) {
-        return new Row(method, tool, List.of(Double.NaN), 0, failure == null ? "not run" : failure);
+        return new Row(method, tool, List.of(Double.NaN), 0, failure == null ? "not run" : failure, List.of(),
+            List.of());
       }
-      return new Row(method, tool, seconds, instances, name(ts));
+      return new Row(method, tool, seconds, instances, name(ts), ourCpu, orthancCpu);
     }
+  }
+
+  /**
+   * The cost of one fsync in {@code dir}: 32 files of 20 KB (one instance's size here) forced one after the
+   * other, each followed by a force of the folder (a store without group commit), then 32 more forced from 4
+   * threads at once with one folder force (the group commit's way).
+   */
+  static String fsyncProbe(Path dir) throws Exception {
+    Files.createDirectories(dir);
+    byte[] bytes = new byte[20_000];
+    new java.util.Random(1).nextBytes(bytes);
+    int n = 32;
+    long t0 = System.nanoTime();
+    for (int i = 0; i < n; i++) {
+      Path f = Files.write(dir.resolve("one-" + i), bytes);
+      org.fundus4j.io.AtomicFiles.fsync(f);
+      org.fundus4j.io.AtomicFiles.fsyncDirectory(dir);
+    }
+    long t1 = System.nanoTime();
+    java.util.Map<Path, Path> moves = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < n; i++) {
+      moves.put(Files.write(dir.resolve("rx-" + i), bytes), dir.resolve("group").resolve("g-" + i));
+    }
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    long t2 = System.nanoTime();
+    try {
+      org.fundus4j.io.AtomicFiles.moveAll(moves, pool);
+    } finally {
+      pool.shutdownNow();
+    }
+    long t3 = System.nanoTime();
+    deleteTree(dir);
+    return String.format(Locale.ROOT, "file + folder force one after the other %.1f ms per file; `AtomicFiles.moveAll`"
+        + " of %d files (forced from 4 threads, one folder force) %.1f ms per file", (t1 - t0) / 1e6 / n, n,
+        (t3 - t2) / 1e6 / n);
   }
 
   static String loadAverage() {
@@ -234,6 +328,7 @@ public final class PacsPullBenchmark {
       case "1.2.840.10008.1.2.4.50" -> "JPEG baseline (as stored)";
       case "1.2.840.10008.1.2.1" -> "Explicit VR LE (transcoded)";
       case "1.2.840.10008.1.2" -> "Implicit VR LE (transcoded)";
+      case "-" -> "- (matches, not instances)";
       default -> ts;
     };
   }

@@ -51,4 +51,32 @@ class AtomicFilesTests {
     assertEquals("Cannot write " + file.resolve("summary.csv") + ": " + file.toAbsolutePath()
         + " exists and is not a folder", e.getMessage());
   }
+
+  @Test
+  void moveAllMovesEveryFileAndNamesTheTargetWhoseSourceIsMissing() throws IOException {
+    Path a = Files.writeString(dir.resolve("rx-a"), "a");
+    Path b = Files.writeString(dir.resolve("rx-b"), "b");
+    Path ta = dir.resolve("store/s1/a.dcm");
+    Path tb = dir.resolve("store/s2/b.dcm");
+    Files.createDirectories(tb.getParent());
+    Files.writeString(tb, "old b");
+    java.util.Map<Path, Path> moves = new java.util.LinkedHashMap<>();
+    moves.put(a, ta);
+    moves.put(b, tb);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try {
+      AtomicFiles.moveAll(moves, pool);
+      assertEquals("a", Files.readString(ta));
+      assertEquals("b", Files.readString(tb), "an existing target is replaced");
+      assertEquals(false, Files.exists(a) || Files.exists(b));
+      Path missing = dir.resolve("rx-gone");
+      Path target = dir.resolve("store/s1/gone.dcm");
+      IOException e = assertThrows(IOException.class, () -> AtomicFiles.moveAll(java.util.Map.of(missing, target),
+          pool));
+      assertEquals("Cannot write " + target + ": " + missing + " does not exist", e.getMessage());
+      assertEquals(false, Files.exists(target));
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }

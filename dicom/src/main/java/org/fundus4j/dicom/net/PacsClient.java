@@ -184,7 +184,12 @@ public final class PacsClient implements AutoCloseable {
 
   /** C-FIND (Study Root) returning every match; see {@link DicomQuery} for the attribute mapping. */
   public List<QueryMatch> find(DicomQuery query) throws PacsException {
-    AttributeList identifier = identifier(query);
+    return find(query, false);
+  }
+
+  /** C-FIND; {@code uidsOnly} asks an IMAGE-level query for its UIDs alone (see {@link #findInstances}). */
+  private List<QueryMatch> find(DicomQuery query, boolean uidsOnly) throws PacsException {
+    AttributeList identifier = identifier(query, uidsOnly);
     List<QueryMatch> matches = Collections.synchronizedList(new ArrayList<>());
     Activity activity = new Activity();
     String sopClass = SOPClass.StudyRootQueryRetrieveInformationModelFind;
@@ -208,9 +213,19 @@ public final class PacsClient implements AutoCloseable {
 
   /** Every instance of a study, by a SERIES-level C-FIND then an IMAGE-level C-FIND per series. */
   public List<QueryMatch> findInstances(String studyInstanceUid) throws PacsException {
+    return findInstances(studyInstanceUid, true);
+  }
+
+  /**
+   * Every instance of a study; with {@code sopClasses} false the IMAGE-level C-FIND asks only for the
+   * instances' UIDs (no SOP Class UID, no Image Laterality: the matches then have them empty). A PACS may
+   * answer that much faster: Orthanc 1.10 keeps neither key in its index and reads every instance's file to
+   * return them (see {@code PacsPullBenchmark}'s listing rows).
+   */
+  public List<QueryMatch> findInstances(String studyInstanceUid, boolean sopClasses) throws PacsException {
     List<QueryMatch> instances = new ArrayList<>();
     for (QueryMatch series : find(DicomQuery.series(studyInstanceUid))) {
-      instances.addAll(find(DicomQuery.images(studyInstanceUid, series.seriesInstanceUid())));
+      instances.addAll(find(DicomQuery.images(studyInstanceUid, series.seriesInstanceUid()), !sopClasses));
     }
     return instances;
   }
@@ -548,7 +563,7 @@ public final class PacsClient implements AutoCloseable {
 
   // --- identifiers -----------------------------------------------------------------------------
 
-  private static AttributeList identifier(DicomQuery q) throws PacsException {
+  private static AttributeList identifier(DicomQuery q, boolean uidsOnly) throws PacsException {
     try {
       AttributeList id = new AttributeList();
       put(id, TagFromName.QueryRetrieveLevel, q.level().name());
@@ -570,8 +585,12 @@ public final class PacsClient implements AutoCloseable {
         case IMAGE -> {
           put(id, TagFromName.SeriesInstanceUID, q.seriesInstanceUid());
           put(id, TagFromName.SOPInstanceUID, "");
-          put(id, TagFromName.SOPClassUID, q.sopClassUid());
-          put(id, TagFromName.ImageLaterality, q.laterality());
+          if (!uidsOnly || !q.sopClassUid().isEmpty()) {
+            put(id, TagFromName.SOPClassUID, q.sopClassUid());
+          }
+          if (!uidsOnly || !q.laterality().isEmpty()) {
+            put(id, TagFromName.ImageLaterality, q.laterality());
+          }
         }
       }
       return id;

@@ -111,6 +111,13 @@ class PacsClientTest {
       assertEquals(0, c.find(DicomQuery.images(left.studyInstanceUid(), left.seriesInstanceUid())
           .withSopClassUid("1.2.840.10008.5.1.4.1.1.77.1.4")).size());
       assertEquals(5, c.findInstances(left.studyInstanceUid()).size());
+      assertTrue(c.findInstances(left.studyInstanceUid(), true).stream()
+          .allMatch(m -> m.sopClassUid().equals(FundusStudyFixture.OP_8BIT)));
+      List<QueryMatch> uidsOnly = c.findInstances(left.studyInstanceUid(), false);
+      assertEquals(leftImages.stream().map(QueryMatch::sopInstanceUid).sorted().toList(),
+          uidsOnly.stream().map(QueryMatch::sopInstanceUid).sorted().toList());
+      assertTrue(uidsOnly.stream().allMatch(m -> m.sopClassUid().isEmpty() && m.laterality().isEmpty()
+          && m.seriesInstanceUid().equals(left.seriesInstanceUid())), "only the UIDs were asked for");
     }
   }
 

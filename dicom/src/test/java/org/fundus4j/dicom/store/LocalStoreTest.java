@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.fundus4j.dicom.net.QueryLevel;
 import org.fundus4j.dicom.net.QueryMatch;
 import org.fundus4j.dicom.net.ReceivedInstance;
@@ -79,6 +80,47 @@ class LocalStoreTest {
       assertEquals("first", Files.readString(tmp.resolve("instances/1.2/1.2.3/1.2.3.4.dcm")));
       assertEquals(InstanceState.RETRIEVED, store.manifest().get("1.2.3.4").orElseThrow().state());
       assertEquals(2, store.manifest().journalLines()); // FOUND, RETRIEVED
+    }
+  }
+
+  @Test
+  void acceptAllCommitsABatchWithOneManifestAppendAndSaysWhatBecameOfEach() throws IOException {
+    String sc = "1.2.840.10008.5.1.4.1.1.7";
+    String ts = "1.2.840.10008.1.2.1";
+    try (LocalStore store = LocalStore.open(tmp)) {
+      Path known = Files.writeString(store.incomingDir().resolve("k"), "known");
+      assertTrue(store.accept(new ReceivedInstance(known, sc, "1.2.3.1", "1.2", "1.2.3", ts, "ORTHANC")));
+      List<ReceivedInstance> batch = List.of(
+          new ReceivedInstance(Files.writeString(store.incomingDir().resolve("a"), "a"), sc, "1.2.3.2", "1.2",
+              "1.2.3", ts, "ORTHANC"),
+          new ReceivedInstance(Files.writeString(store.incomingDir().resolve("b"), "b"), sc, "1.2.3.1", "1.2",
+              "1.2.3", ts, "ORTHANC"), // already on disk
+          new ReceivedInstance(Files.writeString(store.incomingDir().resolve("c"), "c"), sc, "1.2.3\n9", "1.2",
+              "1.2.3", ts, "ORTHANC"), // invalid UID
+          new ReceivedInstance(Files.writeString(store.incomingDir().resolve("d"), "d"), sc, "1.2.4.1", "1.2",
+              "1.2.4", ts, "ORTHANC"), // another series folder
+          new ReceivedInstance(Files.writeString(store.incomingDir().resolve("e"), "e"), sc, "1.2.3.2", "1.2",
+              "1.2.3", ts, "ORTHANC")); // twice in the batch
+      AtomicInteger forced = new AtomicInteger();
+      List<LocalStore.Accepted> out = store.acceptAll(batch, task -> {
+        forced.incrementAndGet();
+        task.run();
+      });
+      assertEquals(List.of(LocalStore.Outcome.STORED, LocalStore.Outcome.DUPLICATE, LocalStore.Outcome.REFUSED,
+          LocalStore.Outcome.STORED, LocalStore.Outcome.DUPLICATE), out.stream().map(LocalStore.Accepted::outcome)
+          .toList());
+      assertEquals(2, forced.get(), "one force per new file, on the given executor");
+      assertTrue(out.get(2).refusal().startsWith("SOP Instance UID uid#"), out.get(2).refusal());
+      assertEquals("a", Files.readString(tmp.resolve("instances/1.2/1.2.3/1.2.3.2.dcm")));
+      assertEquals("d", Files.readString(tmp.resolve("instances/1.2/1.2.4/1.2.4.1.dcm")));
+      assertEquals("known", Files.readString(tmp.resolve("instances/1.2/1.2.3/1.2.3.1.dcm")));
+      try (var left = Files.list(store.incomingDir())) {
+        assertEquals(0, left.count(), "moved or deleted, nothing left in incoming/");
+      }
+      assertEquals(3, store.manifest().journalLines()); // 1.2.3.1, then 1.2.3.2 and 1.2.4.1
+    }
+    try (LocalStore store = LocalStore.open(tmp)) {
+      assertTrue(store.isOnDisk("1.2.3.2") && store.isOnDisk("1.2.4.1"), "recorded durably");
     }
   }
 
