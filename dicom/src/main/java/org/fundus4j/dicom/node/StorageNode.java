@@ -34,7 +34,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The listening DICOM node behind {@code fundus serve}: receives images, screens them and sends one
- * SR per image to a PACS.
+ * SR per image to a PACS, with the images derived from it that the SR references (Grad-CAM overlays from
+ * {@link ImageScreener#screen(Path, Path, org.fundus4j.dicom.sr.UidGenerator)}, written into the SR's
+ * {@link ScreeningReportWriter#derivedImagesFolder} and sent first, in the same association or request).
  *
  * <p>Guarantees, each backed by an fsynced journal in {@link NodeConfig#workDir()}:
  * <ul>
@@ -42,7 +44,8 @@ import org.slf4j.LoggerFactory;
  *   <li>an image is on disk and in the queue manifest before the sender is told "success";</li>
  *   <li>a restart resumes the queue: received but unsent images are screened and sent;</li>
  *   <li>never a second SR for the same image SOP Instance UID and algorithm version
- *       ({@link SrLedger}), even if the modality sends the image again or the node crashed mid-send.</li>
+ *       ({@link SrLedger}), even if the modality sends the image again or the node crashed mid-send; the
+ *       SR's derived images are written before its WRITTEN line and resent with it as the same files.</li>
  * </ul>
  * One worker thread screens and sends in arrival order; when the destination is down it waits
  * {@link NodeConfig#retryDelay()} and tries again, keeping the image queued.
