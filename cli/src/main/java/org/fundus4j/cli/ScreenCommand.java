@@ -69,8 +69,9 @@ final class ScreenCommand implements Callable<Integer> {
   int batch;
 
   @Option(names = "--gradcam",
-      description = "Also write per image and finding a Grad-CAM overlay into OUT/gradcam: a PNG and a DICOM"
-          + " Secondary Capture in the source's study, referenced from the SR (ONNX Runtime, fp32)")
+      description = "Also write per image and finding a Grad-CAM overlay into OUT/gradcam/<SR name>: a PNG and a"
+          + " DICOM Secondary Capture in the source's study, referenced from the SR and, with --study, sent back with"
+          + " it (ONNX Runtime, fp32)")
   boolean gradCam;
 
   @Option(names = "--fhir", paramLabel = "DIR",
