@@ -9,8 +9,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.fundus4j.dicom.net.DicomWebClient;
 import org.fundus4j.dicom.net.PacsClient;
-import org.fundus4j.dicom.net.PacsException;
-import org.fundus4j.dicom.net.StoreSummary;
+import org.fundus4j.dicom.net.ProgressListener;
 import org.fundus4j.dicom.sr.UidGenerator;
 import org.fundus4j.dicom.store.LocalStore;
 import org.fundus4j.dicom.store.RetrieveMethod;
@@ -70,8 +69,9 @@ final class ScreenCommand implements Callable<Integer> {
   int batch;
 
   @Option(names = "--gradcam",
-      description = "Also write per image and finding a Grad-CAM overlay into OUT/gradcam: a PNG and a DICOM"
-          + " Secondary Capture in the source's study, referenced from the SR (ONNX Runtime, fp32)")
+      description = "Also write per image and finding a Grad-CAM overlay into OUT/gradcam/<SR name>: a PNG and a"
+          + " DICOM Secondary Capture in the source's study, referenced from the SR and, with --study, sent back with"
+          + " it (ONNX Runtime, fp32)")
   boolean gradCam;
 
   @Option(names = "--fhir", paramLabel = "DIR",
@@ -174,16 +174,14 @@ final class ScreenCommand implements Callable<Integer> {
         PacsCommand.LazyBar bar = new PacsCommand.LazyBar("pull", System.err)) {
       if (how == RetrieveMethod.WADO_RS) {
         try (DicomWebClient web = peer.webClient(timeout)) {
-          return new StudyScreening(new StudyPuller(store, web), store, screening, sr -> {
-            StoreSummary s = web.store(List.of(sr), (done, total) -> {});
-            if (s.failed() > 0) {
-              throw new PacsException("STOW-RS refused " + sr.getFileName() + ": " + s.failures(), null);
-            }
-          }, out).run(studies, bar);
+          return new StudyScreening(new StudyPuller(store, web), store, screening,
+              files -> web.store(files, ProgressListener.NONE).requireAll(files.size(), "STOW-RS"), out)
+              .run(studies, bar);
         }
       }
       try (PacsClient pacs = retrieval.receiving(peer.dimseClient(timeout))) {
-        return new StudyScreening(new StudyPuller(store, pacs, how), store, screening, pacs::store, out)
+        return new StudyScreening(new StudyPuller(store, pacs, how), store, screening,
+            files -> pacs.store(files, ProgressListener.NONE).requireAll(files.size(), "C-STORE"), out)
             .run(studies, bar);
       }
     }

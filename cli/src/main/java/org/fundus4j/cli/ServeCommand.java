@@ -80,6 +80,10 @@ final class ServeCommand implements Callable<Integer> {
       description = "Inference engine: ONNX Runtime on fundus4j's export, or DL4J (default: ${DEFAULT-VALUE})")
   String engine;
 
+  @Option(names = "--gradcam", description = "Also send per image and finding a Grad-CAM overlay (a DICOM Secondary"
+      + " Capture in the image's study, referenced from its SR) with the SR, as fundus screen --gradcam writes it")
+  boolean gradCam;
+
   @ArgGroup(exclusive = true, multiplicity = "1")
   Destination destination;
 
@@ -224,7 +228,8 @@ final class ServeCommand implements Callable<Integer> {
     }
     AeTitle self = AeTitle.of(aet);
     SavedModel saved = SavedModel.load(model);
-    screener = new Screener(saved, InferenceEngine.parse(engine));
+    screener = new Screener(saved, null, InferenceEngine.parse(engine),
+        org.fundus4j.networks.inference.Precision.FP32, 2, 1, gradCam);
     NodeConfig config = NodeConfig.of(self, port, allowed, work, screener, srDestination(self))
         .withBindAddress(InetAddress.getByName(bind))
         .withRetryDelay(Duration.ofSeconds(retryDelaySeconds));

@@ -103,8 +103,8 @@ class ScreenCommandTests {
       assertEquals("screened", row.get("status"), row.toString());
       Path sr = Path.of(row.get("output"));
       String name = sr.getFileName().toString().replaceFirst("\\.dcm$", "");
-      Path png = out.resolve("gradcam").resolve(name + "-0-imaging_result_abnormal.png");
-      Path sc = out.resolve("gradcam").resolve(name + "-0-imaging_result_abnormal.dcm");
+      Path png = out.resolve("gradcam").resolve(name).resolve("0-imaging_result_abnormal.png");
+      Path sc = out.resolve("gradcam").resolve(name).resolve("0-imaging_result_abnormal.dcm");
       java.awt.image.BufferedImage overlay = javax.imageio.ImageIO.read(png.toFile());
       assertEquals(64, overlay.getWidth(), png.toString());
       assertEquals(64, overlay.getHeight(), png.toString());

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.fundus4j.dicom.net.AeTitle;
 import org.fundus4j.dicom.net.PacsClient;
 import org.fundus4j.dicom.net.QueryMatch;
@@ -145,6 +146,68 @@ class ServeCommandTests {
     List<QueryMatch> after = instancesInOrthanc(study.studyInstanceUid());
     assertEquals(new HashSet<>(srs.stream().map(QueryMatch::sopInstanceUid).toList()),
         new HashSet<>(after.stream().map(QueryMatch::sopInstanceUid).toList()));
+  }
+
+  @Test
+  void serveGradCamSendsEachOverlayWithItsSrAndAfterARestartTheSameFiles() throws Exception {
+    FundusStudyFixture.Study study = FundusStudyFixture.make(tmp.resolve("cam-images"), 2, "PAT-SERVE-CAM", "R",
+        "20240803", 64);
+    Path work = tmp.resolve("cam-node");
+    String down = orthanc.dicom().withPort(OrthancServer.freePort()).toString(); // nothing listens there
+    List<String> common = List.of("--aet", "FUNDUSNODE", "--port", "0", "--bind", "127.0.0.1", "--allow",
+        "FUNDUSCAM", "--work", work.toString(), "--model", model.toString(), "--calling-aet", "FUNDUS4J",
+        "--retry-delay", "1", "--gradcam");
+
+    // the destination is down: both images are screened, their overlays and SRs written and journalled, unsent
+    try (StorageNode node = parse(with(common, "--send-to", down)).start()) {
+      String out = storescu("FUNDUSCAM", node.port(), study.files());
+      assertTrue(out.startsWith("exit=0"), out);
+      long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+      while (files(work.resolve("sr")).size() < 2 || node.lastSendError().isEmpty()) {
+        assertTrue(System.nanoTime() < deadline, "node did not write 2 SRs: " + node.status());
+        Thread.sleep(50);
+      }
+      assertEquals(0, node.status().srSent());
+    }
+    List<Path> overlays = files(work.resolve("gradcam"));
+    assertEquals(2, overlays.stream().filter(f -> f.toString().endsWith(".dcm")).count(), overlays.toString());
+    Set<String> written = new HashSet<>();
+    for (Path f : files(work.resolve("sr"))) {
+      written.add(org.fundus4j.dicom.DicomImages.readInfo(f).sopInstanceUid());
+      List<Path> sent = org.fundus4j.dicom.sr.ScreeningReportWriter.filesToSend(f);
+      assertEquals(2, sent.size(), "one overlay, then the SR: " + sent);
+      String overlayUid = org.fundus4j.dicom.DicomImages.readInfo(sent.get(0)).sopInstanceUid();
+      written.add(overlayUid);
+      assertEquals(List.of(), org.fundus4j.dicom.testing.Validators.dciodvfyErrors(sent.get(0)), sent.get(0).toString());
+      String report = org.fundus4j.dicom.testing.Validators.run(List.of("dsrdump", "+Pu", f.toString()), 30).text();
+      assertTrue(report.contains(overlayUid), "the SR references its overlay\n" + report);
+    }
+
+    // restarted with the destination up: the same files (same UIDs) are sent, no new overlay or SR is made
+    try (StorageNode node = parse(with(common, "--send-to", orthanc.dicom().toString())).start()) {
+      assertTrue(node.awaitIdle(Duration.ofSeconds(120)), "node did not finish: " + node.status());
+      assertEquals(2, node.status().srSent(), node.status().toString());
+    }
+    List<QueryMatch> inOrthanc = instancesInOrthanc(study.studyInstanceUid());
+    assertEquals(written, new HashSet<>(inOrthanc.stream().map(QueryMatch::sopInstanceUid).toList()),
+        "Orthanc holds the 2 SRs and 2 overlays written before the restart, in the source study: " + inOrthanc);
+    assertEquals(2, inOrthanc.stream().filter(m -> m.sopClassUid().equals(SR_COMPREHENSIVE_3D)).count());
+    assertEquals(2, inOrthanc.stream().filter(m -> m.sopClassUid().equals("1.2.840.10008.5.1.4.1.1.7")).count());
+  }
+
+  private static String[] with(List<String> common, String... more) {
+    List<String> all = new ArrayList<>(common);
+    all.addAll(List.of(more));
+    return all.toArray(String[]::new);
+  }
+
+  private static List<Path> files(Path dir) throws java.io.IOException {
+    if (!java.nio.file.Files.isDirectory(dir)) {
+      return List.of();
+    }
+    try (var walk = java.nio.file.Files.walk(dir)) {
+      return walk.filter(java.nio.file.Files::isRegularFile).sorted().toList();
+    }
   }
 
   @Test

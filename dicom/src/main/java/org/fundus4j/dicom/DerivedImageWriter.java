@@ -61,6 +61,22 @@ public final class DerivedImageWriter {
   }
 
   /**
+   * Whether {@code file} is an image this writer made: a Secondary Capture, Image Type {@code DERIVED}, Manufacturer
+   * {@code fundus4j}. Screening from a PACS skips those (they are in the source's study, and screening a heat map
+   * would be screening our own output).
+   *
+   * @throws DicomReadException when the header cannot be read
+   */
+  public static boolean isWrittenByFundus4j(Path file) throws DicomReadException {
+    AttributeList l = Attributes.readHeader(file);
+    return SOP_CLASS_UID.equals(com.pixelmed.dicom.Attribute.getSingleStringValueOrEmptyString(l,
+            TagFromName.SOPClassUID))
+        && "fundus4j".equals(com.pixelmed.dicom.Attribute.getSingleStringValueOrEmptyString(l, TagFromName.Manufacturer))
+        && com.pixelmed.dicom.Attribute.getDelimitedStringValuesOrEmptyString(l, TagFromName.ImageType)
+            .startsWith("DERIVED");
+  }
+
+  /**
    * Writes {@code rgb}, derived from {@code sourceImage}, to {@code out}.
    *
    * @param derivationDescription what was done (Derivation Description (0008,2111), at most 1024 characters)

@@ -95,7 +95,7 @@ public final class BatchScreening implements AutoCloseable {
 
   /**
    * Screens as above and, with {@code gradCam}, also writes per image and finding a Grad-CAM overlay into
-   * {@code outDir/gradcam}: a PNG and a DICOM Secondary Capture in the source's study, which the image's SR
+   * {@code outDir/gradcam/<SR name>/} ({@link ScreeningReportWriter#derivedImagesFolder}): a PNG and a DICOM Secondary Capture in the source's study, which the image's SR
    * references ({@link GradCamOverlays}; maps from the fast path of
    * {@link Screener#Screener(SavedModel, Path, InferenceEngine, org.fundus4j.networks.inference.Precision, int, int, boolean)}).
    */
@@ -293,7 +293,7 @@ public final class BatchScreening implements AutoCloseable {
       List<org.fundus4j.dicom.DerivedImage> derived = List.of();
       if (overlays != null) {
         derived = overlays.write(d.file(), d.input(), 0, result.findings(), screener.heatMaps(activations, row),
-            target.resolveSibling("gradcam"), name);
+            ScreeningReportWriter.derivedImagesFolder(target.resolve(name + ".dcm")));
       }
       SrResult sr = reports.write(d.file(), result.findings(), derived, target.resolve(name + ".dcm"));
       if (results != null) {

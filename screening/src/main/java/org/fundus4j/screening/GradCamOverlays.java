@@ -20,9 +20,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Writes the Grad-CAM overlays of one screened image, one per finding: the heat map blended over the model's
  * input picture ({@link GradCam#overlay}, jet colour map, bilinear upsampling of the {@code [h, w]} map) as
- * {@code <name>-<k>-<label>.png} and the same picture as a DICOM Secondary Capture derived from the source
+ * {@code <k>-<label>.png} and the same picture as a DICOM Secondary Capture derived from the source
  * ({@link DerivedImageWriter}: same patient and study, a new series, Source Image Sequence) as
- * {@code <name>-<k>-<label>.dcm}. The caller references the DICOM images from the image's SR.
+ * {@code <k>-<label>.dcm}, in the SR's {@link org.fundus4j.dicom.sr.ScreeningReportWriter#derivedImagesFolder}.
+ * The caller references the DICOM images from the image's SR.
  *
  * <p>Every label gets an overlay, called present or not (a reader can see what an "absent" rests on too).
  */
@@ -45,7 +46,7 @@ final class GradCamOverlays {
    * @return the DICOM images written, in findings order
    */
   List<DerivedImage> write(Path source, INDArray input, int row, List<Finding> findings, List<INDArray> maps,
-      Path dir, String name) throws IOException {
+      Path dir) throws IOException {
     if (maps.size() != findings.size()) {
       throw new IllegalArgumentException(maps.size() + " Grad-CAM maps for " + findings.size() + " findings");
     }
@@ -55,7 +56,7 @@ final class GradCamOverlays {
     for (int k = 0; k < findings.size(); k++) {
       Finding f = findings.get(k);
       BufferedImage overlay = GradCam.overlay(picture, maps.get(k));
-      String base = name + "-" + k + "-" + f.concept().meaning().replaceAll("[^A-Za-z0-9]+", "_")
+      String base = k + "-" + f.concept().meaning().replaceAll("[^A-Za-z0-9]+", "_")
           .toLowerCase(Locale.ROOT);
       Path png = dir.resolve(base + ".png");
       AtomicFiles.write(png, out -> {

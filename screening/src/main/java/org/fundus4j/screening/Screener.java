@@ -11,6 +11,7 @@ import org.fundus4j.dicom.FirstFrame;
 import org.fundus4j.dicom.node.ImageScreener;
 import org.fundus4j.dicom.sr.AlgorithmId;
 import org.fundus4j.dicom.sr.Finding;
+import org.fundus4j.dicom.sr.UidGenerator;
 import org.fundus4j.networks.inference.InferenceBackend;
 import org.fundus4j.pipelines.FundusPipeline;
 import org.fundus4j.pipelines.Pipelines;
@@ -56,6 +57,9 @@ public final class Screener implements ImageScreener, AutoCloseable {
   private final InferenceBackend backend;
   private final String camLayer;
   private final INDArray headWeights;
+  /** The node's overlay writer (one Grad-CAM series per study), made on first use with the node's UIDs. */
+  private GradCamOverlays overlays;
+  private UidGenerator overlayUids;
 
   /** A screener on ONNX Runtime, 2 threads, one image per call. */
   public Screener(SavedModel model) throws IOException {
@@ -237,6 +241,25 @@ public final class Screener implements ImageScreener, AutoCloseable {
           + " no findings for an SR");
     }
     return result.findings();
+  }
+
+  /**
+   * {@inheritDoc} With Grad-CAM, one overlay per finding ({@link GradCamOverlays}, as {@code fundus screen --gradcam}
+   * writes them) in {@code derivedDir}; without, none.
+   */
+  @Override
+  public ImageScreener.Screening screen(Path dicomFile, Path derivedDir, UidGenerator uids) throws Exception {
+    if (camLayer == null) {
+      return new ImageScreener.Screening(screen(dicomFile), List.of());
+    }
+    WithGradCam cam = screenWithGradCam(dicomFile);
+    if (overlays == null || overlayUids != uids) {
+      overlays = new GradCamOverlays(uids, normalization(), camLayer);
+      overlayUids = uids;
+    }
+    List<Finding> findings = cam.result().findings();
+    return new ImageScreener.Screening(findings,
+        overlays.write(dicomFile, cam.input(), 0, findings, cam.maps(), derivedDir));
   }
 
   /** The image as the model's input {@code [1, 3, size, size]}. */

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.fundus4j.dicom.DerivedImageWriter;
 import org.fundus4j.dicom.DicomImages;
 import org.fundus4j.dicom.LogSafe;
 import org.fundus4j.dicom.net.PacsClient;
@@ -13,6 +14,7 @@ import org.fundus4j.dicom.net.PacsException;
 import org.fundus4j.dicom.net.ProgressListener;
 import org.fundus4j.dicom.node.SrLedger;
 import org.fundus4j.dicom.sr.AlgorithmId;
+import org.fundus4j.dicom.sr.ScreeningReportWriter;
 import org.fundus4j.dicom.store.LocalStore;
 import org.fundus4j.dicom.store.ManifestEntry;
 import org.fundus4j.dicom.store.PullSummary;
@@ -22,7 +24,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * From a PACS study to SRs back in the PACS: pull the study (resumable, through the {@link LocalStore}), screen
- * its images, and send each new SR back; re-running sends nothing twice.
+ * its images, and send each new SR back with the images it references (Grad-CAM overlays, sent first, in the
+ * same association or request); re-running sends nothing twice. Overlays an earlier run sent are in the study
+ * too; they are pulled but never screened ({@link Summary#ownImages()}).
  *
  * <p>The promise is the listening node's, kept by the same {@link SrLedger}: one SR per (image, model name and
  * version). An SR is recorded WRITTEN before it is sent and SENT once the destination accepted it; images with a
@@ -33,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * try (LocalStore store = LocalStore.open(out.resolve("store")); PacsClient pacs = ...;
  *     BatchScreening screening = new BatchScreening(model, uids)) {
  *   List<StudyScreening.Summary> done = new StudyScreening(new StudyPuller(store, pacs, RetrieveMethod.C_GET),
- *       store, screening, sr -> pacs.store(sr), out).run(List.of(studyUid), (d, t) -> {});
+ *       store, screening, files -> pacs.store(files, ProgressListener.NONE).requireAll(files.size(), "PACS"), out).run(List.of(studyUid), (d, t) -> {});
  * }
  * }</pre>
  */
@@ -41,10 +45,13 @@ public final class StudyScreening {
 
   private static final Logger LOG = LoggerFactory.getLogger(StudyScreening.class);
 
-  /** Sends one SR to the destination; throws when it was not accepted. */
+  /**
+   * Sends files to the destination (C-STORE on one association, or one STOW-RS request): an SR and the images it
+   * references ({@link ScreeningReportWriter#filesToSend}); throws unless every file was accepted.
+   */
   @FunctionalInterface
   public interface SrSender {
-    void send(Path sr) throws PacsException;
+    void send(List<Path> files) throws PacsException;
   }
 
   /**
@@ -55,8 +62,11 @@ public final class StudyScreening {
    * @param alreadySent images skipped because their SR was sent by an earlier run
    * @param sent SRs the destination accepted in this run
    * @param failedToSend SRs the destination refused or never answered (sent again by the next run)
+   * @param ownImages images of the study that fundus4j derived (Grad-CAM overlays of an earlier run,
+   *     {@link DerivedImageWriter#isWrittenByFundus4j}), not screened
    */
-  public record Summary(PullSummary pull, List<ScreeningRow> rows, int alreadySent, int sent, int failedToSend) {
+  public record Summary(PullSummary pull, List<ScreeningRow> rows, int alreadySent, int sent, int failedToSend,
+      int ownImages) {
     public Summary {
       rows = List.copyOf(rows);
     }
@@ -102,9 +112,14 @@ public final class StudyScreening {
         List<Path> toSend = new ArrayList<>();
         List<String> toSendFor = new ArrayList<>();
         int alreadySent = 0;
+        int own = 0;
         for (ManifestEntry e : store.manifest().entries()) {
           Optional<Path> file = store.file(e.sopInstanceUid());
           if (!e.studyInstanceUid().equals(study) || file.isEmpty()) {
+            continue;
+          }
+          if (writtenByFundus4j(file.get())) {
+            own++; // an overlay we sent back: our output, not a photograph to screen
             continue;
           }
           Optional<SrLedger.Entry> known = ledger.get(e.sopInstanceUid(), algorithm);
@@ -133,7 +148,7 @@ public final class StudyScreening {
           Path sr = toSend.get(i);
           SrLedger.Entry written = ledger.get(toSendFor.get(i), algorithm).orElseThrow();
           try {
-            sender.send(sr);
+            sender.send(ScreeningReportWriter.filesToSend(sr));
             ledger.record(new SrLedger.Entry(written.imageSopInstanceUid(), algorithm, written.srSopInstanceUid(),
                 written.srFile(), SrLedger.State.SENT));
             sent++;
@@ -142,11 +157,20 @@ public final class StudyScreening {
             LOG.warn("SR for source {} not accepted: {}", LogSafe.shortHash(toSendFor.get(i)), e.getMessage());
           }
         }
-        LOG.info("study {}: {} screened, {} SRs sent, {} already sent, {} not accepted", LogSafe.shortHash(study),
-            rows.size(), sent, alreadySent, failed);
-        out.add(new Summary(pull, rows, alreadySent, sent, failed));
+        LOG.info("study {}: {} screened, {} SRs sent, {} already sent, {} not accepted, {} fundus4j images skipped",
+            LogSafe.shortHash(study), rows.size(), sent, alreadySent, failed, own);
+        out.add(new Summary(pull, rows, alreadySent, sent, failed, own));
       }
     }
     return out;
+  }
+
+  /** Whether a pulled file is a fundus4j overlay; an unreadable one is not (screening names its error). */
+  private static boolean writtenByFundus4j(Path file) {
+    try {
+      return DerivedImageWriter.isWrittenByFundus4j(file);
+    } catch (org.fundus4j.dicom.DicomReadException e) {
+      return false;
+    }
   }
 }

@@ -79,12 +79,16 @@ public final class DimseConformance {
     for (String storage : PacsClient.FUNDUS_STORAGE_SOP_CLASSES) {
       rows.add(new Row(storage, "SCP (C-GET sub-operations)", "C-STORE", List.copyOf(get.get(storage))));
     }
-    // C-STORE of SRs: StorageSOPClassSCU with compression level 0 on an Explicit VR LE file
+    // C-STORE of SRs and of the Grad-CAM Secondary Captures sent with them (serve/screen --gradcam):
+    // StorageSOPClassSCU with compression level 0 on Explicit VR LE files, one context list per SOP class
     try {
-      Map<String, Set<String>> store = bySopClass(PresentationContextListFactory.createNewPresentationContextList(
-          ScreeningReportWriter.SOP_CLASS_UID, SR_TRANSFER_SYNTAX, 0));
-      for (Map.Entry<String, Set<String>> e : store.entrySet()) {
-        rows.add(new Row(e.getKey(), "SCU", "C-STORE", List.copyOf(e.getValue())));
+      for (String sopClass : List.of(ScreeningReportWriter.SOP_CLASS_UID,
+          org.fundus4j.dicom.DerivedImageWriter.SOP_CLASS_UID)) {
+        Map<String, Set<String>> store = bySopClass(PresentationContextListFactory.createNewPresentationContextList(
+            sopClass, SR_TRANSFER_SYNTAX, 0));
+        for (Map.Entry<String, Set<String>> e : store.entrySet()) {
+          rows.add(new Row(e.getKey(), "SCU", "C-STORE", List.copyOf(e.getValue())));
+        }
       }
     } catch (DicomNetworkException e) {
       throw new IllegalStateException("PixelMed cannot build the C-STORE proposal: " + e.getMessage(), e);

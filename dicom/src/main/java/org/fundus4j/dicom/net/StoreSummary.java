@@ -18,4 +18,15 @@ public record StoreSummary(int stored, int failed, List<String> failures) {
     }
     failures = List.copyOf(failures);
   }
+
+  /**
+   * This summary when the peer accepted all {@code files} instances sent; otherwise a {@link PacsException} saying
+   * how many of them {@code peer} accepted and why the others were not.
+   */
+  public StoreSummary requireAll(int files, String peer) throws PacsException {
+    if (stored != files || failed > 0) {
+      throw new PacsException(peer + " accepted " + stored + " of " + files + " instance(s): " + failures, null);
+    }
+    return this;
+  }
 }

@@ -12,6 +12,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.time.Duration;
+import org.fundus4j.dicom.DerivedImage;
 import org.fundus4j.dicom.LogSafe;
 import org.fundus4j.dicom.net.DicomWebClient;
 import org.fundus4j.dicom.net.PacsClient;
@@ -33,7 +34,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The listening DICOM node behind {@code fundus serve}: receives images, screens them and sends one
- * SR per image to a PACS.
+ * SR per image to a PACS, with the images derived from it that the SR references (Grad-CAM overlays from
+ * {@link ImageScreener#screen(Path, Path, org.fundus4j.dicom.sr.UidGenerator)}, written into the SR's
+ * {@link ScreeningReportWriter#derivedImagesFolder} and sent first, in the same association or request).
  *
  * <p>Guarantees, each backed by an fsynced journal in {@link NodeConfig#workDir()}:
  * <ul>
@@ -41,7 +44,8 @@ import org.slf4j.LoggerFactory;
  *   <li>an image is on disk and in the queue manifest before the sender is told "success";</li>
  *   <li>a restart resumes the queue: received but unsent images are screened and sent;</li>
  *   <li>never a second SR for the same image SOP Instance UID and algorithm version
- *       ({@link SrLedger}), even if the modality sends the image again or the node crashed mid-send.</li>
+ *       ({@link SrLedger}), even if the modality sends the image again or the node crashed mid-send; the
+ *       SR's derived images are written before its WRITTEN line and resent with it as the same files.</li>
  * </ul>
  * One worker thread screens and sends in arrival order; when the destination is down it waits
  * {@link NodeConfig#retryDelay()} and tries again, keeping the image queued.
@@ -273,10 +277,23 @@ public final class StorageNode implements AutoCloseable {
           fail(sop, "image_missing", "image file missing from the node store");
           return true;
         }
+        boolean writeSr = !(srSent || srOnDisk);
+        String srRel = "sr/" + srFileName(sop, algorithm);
+        Path derivedFolder = ScreeningReportWriter.derivedImagesFolder(config.workDir().resolve(srRel));
+        if (writeSr) {
+          clear(derivedFolder);
+        }
         List<Finding> findings;
+        List<DerivedImage> derived = List.of();
         long started = System.nanoTime();
         try {
-          findings = config.screener().screen(image.get());
+          if (writeSr) {
+            ImageScreener.Screening screening = config.screener().screen(image.get(), derivedFolder, config.uids());
+            findings = screening.findings();
+            derived = screening.derived();
+          } else {
+            findings = config.screener().screen(image.get()); // the SR and its derived images are on disk
+          }
         } catch (Exception e) {
           fail(sop, "screening", "screening failed: " + e.getMessage());
           LOG.warn("Screening {} failed: {}", LogSafe.shortHash(sop), LogSafe.withoutUids(e.toString()));
@@ -286,12 +303,13 @@ public final class StorageNode implements AutoCloseable {
         metrics.screened(sop, (System.nanoTime() - started) / 1e9, first.concept().meaning(), first.probability(),
             config.screener().call(first).map(c -> c ? "positive" : "negative").orElse(""));
         store.mark(sop, InstanceState.SCREENED, algorithm.name() + " " + algorithm.version());
-        if (srSent || srOnDisk) {
+        if (!writeSr) {
           entry = known.get(); // only the result file is missing: screen again (the model is deterministic)
         } else {
-          String rel = "sr/" + srFileName(sop, algorithm);
-          SrResult sr = writer.write(image.get(), findings, config.workDir().resolve(rel));
-          entry = new SrLedger.Entry(sop, algorithm, sr.sopInstanceUid(), rel, SrLedger.State.WRITTEN);
+          // the derived images are written before the SR that references them, and journalled with it: the
+          // WRITTEN line covers the SR and its derived images folder, which are sent together
+          SrResult sr = writer.write(image.get(), findings, derived, config.workDir().resolve(srRel));
+          entry = new SrLedger.Entry(sop, algorithm, sr.sopInstanceUid(), srRel, SrLedger.State.WRITTEN);
           ledger.record(entry);
         }
         if (publisher.isPresent()) {
@@ -384,18 +402,34 @@ public final class StorageNode implements AutoCloseable {
     }
   }
 
-  private void send(Path srFile) throws PacsException {
+  /**
+   * Sends the SR and its derived images ({@link ScreeningReportWriter#filesToSend}: the derived images first) on
+   * one association or in one STOW-RS request; throws unless the destination accepted every file.
+   */
+  private void send(Path srFile) throws PacsException, IOException {
+    List<Path> files = ScreeningReportWriter.filesToSend(srFile);
     SrDestination d = config.destination();
+    StoreSummary summary;
     if (d instanceof SrDestination.CStore c) {
       try (PacsClient pacs = c.tls() == null ? new PacsClient(c.pacs(), c.callingAe())
           : new PacsClient(c.pacs(), c.callingAe()).withTls(c.tls())) {
-        pacs.store(srFile);
+        summary = pacs.store(files, org.fundus4j.dicom.net.ProgressListener.NONE);
       }
-    } else if (d instanceof SrDestination.StowRs s) {
-      StoreSummary summary = new DicomWebClient(s.root(), s.auth()).store(List.of(srFile),
-          org.fundus4j.dicom.net.ProgressListener.NONE);
-      if (summary.stored() != 1) {
-        throw new PacsException("STOW-RS to " + s.root() + " did not accept the SR: " + summary.failures(), null);
+    } else {
+      SrDestination.StowRs s = (SrDestination.StowRs) d;
+      summary = new DicomWebClient(s.root(), s.auth()).store(files, org.fundus4j.dicom.net.ProgressListener.NONE);
+    }
+    summary.requireAll(files.size(), d + " (the SR and its derived images)");
+  }
+
+  /** Empties {@code folder} of derived images a run that stopped before journalling their SR left (never sent). */
+  private static void clear(Path folder) throws IOException {
+    if (!Files.isDirectory(folder)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> files = Files.list(folder)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        Files.delete(f);
       }
     }
   }

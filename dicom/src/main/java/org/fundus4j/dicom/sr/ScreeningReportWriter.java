@@ -139,6 +139,40 @@ public final class ScreeningReportWriter {
   }
 
   /**
+   * The folder of the derived images (e.g. Grad-CAM overlays) that the report {@code report} references:
+   * {@code <parent of the report's folder>/gradcam/<report file name without .dcm>}, e.g. {@code out/sr/x.dcm}
+   * has its overlays in {@code out/gradcam/x/}. Every writer of overlays ({@code fundus screen --gradcam}, the
+   * listening node) puts them there, and every sender finds them there ({@link #filesToSend}).
+   */
+  public static Path derivedImagesFolder(Path report) {
+    String name = report.getFileName().toString();
+    String base = name.endsWith(".dcm") ? name.substring(0, name.length() - 4) : name;
+    Path parent = report.toAbsolutePath().getParent();
+    return parent.resolveSibling("gradcam").resolve(base);
+  }
+
+  /**
+   * What goes to the PACS for {@code report}: the DICOM files of its {@link #derivedImagesFolder} in name order,
+   * then the report itself, so that the images the report references are in the PACS when the report arrives.
+   * Sending the list again sends the same files with the same SOP Instance UIDs.
+   *
+   * @throws IOException when the folder exists but cannot be listed
+   */
+  public static List<Path> filesToSend(Path report) throws IOException {
+    Path folder = derivedImagesFolder(report);
+    List<Path> files = new java.util.ArrayList<>();
+    if (java.nio.file.Files.isDirectory(folder)) {
+      try (java.util.stream.Stream<Path> list = java.nio.file.Files.list(folder)) {
+        list.filter(f -> f.getFileName().toString().endsWith(".dcm")).sorted().forEach(files::add);
+      } catch (java.io.UncheckedIOException e) {
+        throw new IOException("cannot list the derived images in " + folder + ": " + e.getMessage(), e);
+      }
+    }
+    files.add(report);
+    return List.copyOf(files);
+  }
+
+  /**
    * Writes one SR for {@code sourceImage} holding {@code findings}, atomically, to {@code outFile}.
    *
    * @param sourceImage the DICOM image that was screened (its header is read again here)

@@ -23,6 +23,31 @@ class ScreeningReportWriterTests {
   private static final AlgorithmId ALGORITHM = new AlgorithmId("fundus4j ResNet-50 test", "0.1.0");
 
   @Test
+  void derivedImagesLiveBesideTheReportAndAreSentBeforeItAndRecognisedAsOurs(@TempDir Path dir) throws Exception {
+    Path source = Fixtures.committed("op-jpeg-baseline.dcm");
+    Path report = dir.resolve("out").resolve("sr").resolve("1.2.3-abc.dcm");
+    Path folder = ScreeningReportWriter.derivedImagesFolder(report);
+    assertEquals(dir.resolve("out").resolve("gradcam").resolve("1.2.3-abc").toAbsolutePath(), folder);
+    assertEquals(List.of(report), ScreeningReportWriter.filesToSend(report), "no folder: the report alone");
+
+    java.nio.file.Files.createDirectories(folder);
+    java.nio.file.Files.createDirectories(report.getParent());
+    org.fundus4j.dicom.DerivedImageWriter images = new org.fundus4j.dicom.DerivedImageWriter(UidGenerator.uuidDerived());
+    java.awt.image.BufferedImage rgb = new java.awt.image.BufferedImage(8, 8, java.awt.image.BufferedImage.TYPE_INT_RGB);
+    org.fundus4j.dicom.DerivedImage second = images.write(source, rgb, "test overlay 1", folder.resolve("1-b.dcm"));
+    org.fundus4j.dicom.DerivedImage first = images.write(source, rgb, "test overlay 0", folder.resolve("0-a.dcm"));
+    java.nio.file.Files.writeString(folder.resolve("0-a.png"), "not sent");
+    new ScreeningReportWriter(new AlgorithmId("folder test", "1"), UidGenerator.uuidDerived())
+        .write(source, List.of(new Finding(Findings.GLAUCOMA, 0.3)), List.of(first, second), report);
+
+    assertEquals(List.of(first.file(), second.file(), report), ScreeningReportWriter.filesToSend(report),
+        "the derived images in name order, then the report; never the PNGs");
+    assertTrue(org.fundus4j.dicom.DerivedImageWriter.isWrittenByFundus4j(first.file()));
+    assertFalse(org.fundus4j.dicom.DerivedImageWriter.isWrittenByFundus4j(source), "the camera's photograph");
+    assertFalse(org.fundus4j.dicom.DerivedImageWriter.isWrittenByFundus4j(report), "an SR");
+  }
+
+  @Test
   void srForTheRealOpPassesDciodvfyAndShowsFindingAndProbability(@TempDir Path dir) throws Exception {
     ScreeningReportWriter writer = new ScreeningReportWriter(ALGORITHM, UidGenerator.uuidDerived());
     Path out = dir.resolve("sr.dcm");
