@@ -133,7 +133,7 @@ public final class OnnxExporter {
       throw new IllegalArgumentException("ComputationGraph must be initialised (call init()) before export");
     }
     long start = System.nanoTime();
-    Translation t = new Translation(graph, options.additionalOutputs(), options.int8());
+    Translation t = new Translation(graph, options.additionalOutputs(), options.int8(), options.int8Float());
     t.translate();
     Path absolute = out.toAbsolutePath();
     try {
@@ -220,15 +220,28 @@ public final class OnnxExporter {
     private final List<String> outputNames;
     /** Activation ranges of an int8 export, or {@code null}. */
     private final ActivationRanges int8;
+    /** Tensors an int8 export leaves in float32. */
+    private final java.util.Set<String> keepFloat;
     /** Convolution vertex to the BatchNorm vertex folded into it (int8 exports). */
     private final Map<String, String> foldedInto = new HashMap<>();
     /** DequantizeLinear output per quantised source vertex, shared by all its consumers. */
     private final Map<String, Tensor> dequantized = new HashMap<>();
 
-    Translation(ComputationGraph graph, List<String> additionalOutputs, ActivationRanges int8) {
+    Translation(ComputationGraph graph, List<String> additionalOutputs, ActivationRanges int8,
+        java.util.Set<String> keepFloat) {
       this.graph = graph;
       this.int8 = int8;
+      this.keepFloat = keepFloat;
       this.conf = graph.getConfiguration();
+      if (!keepFloat.isEmpty()) {
+        List<String> quantized = quantizedTensors(graph);
+        for (String k : keepFloat) {
+          if (!quantized.contains(k)) {
+            throw new IllegalArgumentException("Tensor '" + k + "' kept in float32 is not one an int8 export "
+                + "quantises; expected one of OnnxExporter.quantizedTensors (" + quantized.size() + " tensors)");
+          }
+        }
+      }
       this.order = conf.getTopologicalOrderStr();
       this.inputNames = List.copyOf(conf.getNetworkInputs());
       List<String> outputs = new ArrayList<>(conf.getNetworkOutputs());
@@ -319,7 +332,7 @@ public final class OnnxExporter {
         List<Tensor> in = new ArrayList<>();
         for (String src : conf.getVertexInputs().get(name)) {
           Tensor t = Objects.requireNonNull(produced.get(src), () -> "vertex " + src + " not yet produced");
-          in.add(quantize ? dequantized(src, t) : t);
+          in.add(quantize && !keepFloat.contains(src) ? dequantized(src, t) : t);
         }
         produced.put(name, vertex(name, vertex, in));
       }

@@ -27,7 +27,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * Static int8 export (QDQ) of the project's ResNet-50: the file passes {@code onnx.checker}, ONNX Runtime
  * turns all 53 convolutions into integer {@code QLinearConv} kernels, and the probabilities of a linear
  * head stay within 0.03 of the float32 export's on a fixed set of 16 images (64 px, calibrated on 32
- * other images).
+ * other images); a tensor kept in float32 leaves its convolution in float32, and the accuracy-driven
+ * fallback keeps the fewest tensors in float32 that meet its bound.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class Int8ExportTests {
@@ -136,6 +137,67 @@ class Int8ExportTests {
     assertTrue(spread > 0.15, "probabilities must spread for the bound to mean anything: std " + spread);
     assertTrue(diff > 1e-6, "int8 probabilities identical to fp32: nothing was quantised");
     assertTrue(diff <= 0.03, "max |p_int8 - p_fp32| = " + diff + " > 0.03");
+  }
+
+  @Test
+  void aTensorKeptInFloat32LeavesItsConvolutionInFloat32() throws Exception {
+    Path int8 = dir.resolve("int8-input-float.onnx");
+    OnnxExporter.export(net, int8, OnnxExportOptions.defaults().withInt8(ranges, List.of(ResNet50.INPUT)));
+    Path optimized = dir.resolve("int8-input-float-optimized.onnx");
+    try (ai.onnxruntime.OrtSession.SessionOptions so = new ai.onnxruntime.OrtSession.SessionOptions()) {
+      so.setOptimizedModelFilePath(optimized.toString());
+      so.setIntraOpNumThreads(1);
+      ai.onnxruntime.OrtEnvironment.getEnvironment().createSession(int8.toString(), so).close();
+    }
+    String ops = python("import sys, collections, onnx\n"
+        + "m = onnx.load(sys.argv[1])\n"
+        + "c = collections.Counter(n.op_type for n in m.graph.node)\n"
+        + "print(c['QLinearConv'], c['Conv'] + c['FusedConv'])", optimized);
+    assertEquals("52 1", ops, "only the stem convolution, whose input stays float32, should run in float32");
+  }
+
+  @Test
+  void fallbackKeepsTheFewestNoisiestTensorsInFloat32ThatMeetTheBound() throws Exception {
+    List<INDArray> calibration = List.of(test);
+    StaticQuantization.Choice loose = StaticQuantization.quantize(net, calibration,
+        new StaticQuantization.Fallback(0.03, 8), 2);
+    // the all-int8 model already meets 0.03 on these images (see the test above): one export, nothing kept
+    assertEquals(List.of(), loose.floatTensors());
+    assertEquals(1, loose.exportsTried());
+    assertTrue(loose.withinBound() && loose.maxDifference() > 1e-6, "difference " + loose.maxDifference());
+
+    // half the all-int8 difference: some tensors must stay float32, and one fewer must miss the bound
+    double bound = loose.maxDifference() / 2;
+    StaticQuantization.Choice tight = StaticQuantization.quantize(net, calibration,
+        new StaticQuantization.Fallback(bound, 16), 2);
+    System.out.printf("fallback: all int8 %.4f; bound %.4f met=%s with %d tensors in float32 (%.4f), %d exports%n",
+        loose.maxDifference(), bound, tight.withinBound(), tight.floatTensors().size(), tight.maxDifference(),
+        tight.exportsTried());
+    assertTrue(tight.withinBound(), "16 float32 tensors should halve the difference: " + tight.maxDifference());
+    int k = tight.floatTensors().size();
+    assertTrue(k >= 1, "a bound below the all-int8 difference needs a float32 tensor");
+    assertEquals(tight.maxDifference(), maxDifference(tight.ranges(), tight.floatTensors(), test), 1e-6,
+        "the reported difference is the chosen model's");
+    assertTrue(maxDifference(tight.ranges(), tight.floatTensors().subList(0, k - 1), test) > bound,
+        "one tensor fewer in float32 should miss the bound");
+  }
+
+  @Test
+  void aFloat32TensorThatIsNotQuantisedIsRefusedByName() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OnnxExporter.export(net,
+        dir.resolve("bad.onnx"), OnnxExportOptions.defaults().withInt8(ranges, List.of(ResNet50.OUTPUT))));
+    assertTrue(e.getMessage().contains("'" + ResNet50.OUTPUT + "'"), e.getMessage());
+  }
+
+  /** max |p_int8 - p_fp32| on {@code images} with {@code keepFloat} in float32, exported and run here. */
+  private double maxDifference(ActivationRanges calibrated, List<String> keepFloat, INDArray images) {
+    Path fp32 = dir.resolve("fp32-reference.onnx");
+    Path int8 = dir.resolve("int8-reference.onnx");
+    OnnxExporter.export(net, fp32);
+    OnnxExporter.export(net, int8, OnnxExportOptions.defaults().withInt8(calibrated, keepFloat));
+    try (OnnxRuntimeBackend a = new OnnxRuntimeBackend(fp32, 2); OnnxRuntimeBackend b = new OnnxRuntimeBackend(int8, 2)) {
+      return OnnxExporterTests.Transforms.maxAbsDiff(a.predict(images), b.predict(images));
+    }
   }
 
   @Test
