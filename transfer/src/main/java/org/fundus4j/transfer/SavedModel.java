@@ -82,7 +82,7 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
       throw new IllegalStateException("SHA-256 is missing from this JVM", e);
     }
     ModelCard card = model.card().withQuantization(new ModelCard.Quantization(INT8,
-        "ONNX QDQ; BatchNorm folded; convolution weights int8 per output channel, symmetric; biases int32; "
+        "ONNX QDQ; BatchNorm folded; convolution weights 8-bit per output channel, symmetric (uint8, zero point 128); biases int32; "
             + "inputs of convolutions, residual adds and pooling uint8 per tensor, asymmetric, except the tensors "
             + "kept in float32; dense layers float32",
         ranges.method(), ranges.images(), ranges.ranges().size(), calibrationData, sha256, choice.floatTensors(),

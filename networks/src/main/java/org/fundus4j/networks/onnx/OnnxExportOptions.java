@@ -133,7 +133,7 @@ public record OnnxExportOptions(int opset, String graphName, String docString,
    * {@code quantize_static(..., QuantFormat.QDQ, per_channel=True)} writes it: BatchNorm folded into the
    * preceding convolution; every input of a convolution, residual {@code Add}, max pooling and global
    * average pooling passes {@code QuantizeLinear -> DequantizeLinear} (uint8, per tensor, from
-   * {@code ranges}); convolution weights are int8 symmetric per output channel and biases int32 with
+   * {@code ranges}); convolution weights are symmetric per output channel (stored uint8 around zero point 128) and biases int32 with
    * scale {@code input scale x weight scale}. Dense layers stay float32. ONNX Runtime fuses the pattern
    * into integer kernels (QLinearConv, QLinearAdd) and drops a ReLU in front of a zero-point-0
    * {@code QuantizeLinear}.

@@ -552,7 +552,7 @@ public final class OnnxExporter {
     /**
      * Weight and bias inputs of a convolution whose BatchNorm {@code bnName} (may be {@code null}) is
      * folded in ({@code W' = W gamma / sqrt(var + eps)}, {@code b' = (b - mean) gamma / sqrt(var + eps)
-     * + beta}) and, if its input {@code x} is quantised, the weights int8 per output channel
+     * + beta}) and, if its input {@code x} is quantised, the weights 8-bit per output channel (uint8 around 128)
      * ({@code scale = max|W'| / 127}, stored uint8 around zero point 128: {@link #WEIGHT_ZERO_POINT}) and the bias int32 with scale {@code x.scale * weight scale}.
      */
     private List<String> foldedQuantizedWeights(String name, ConvolutionLayer c, Map<String, INDArray> p,
