@@ -546,6 +546,6 @@ public final class Dl4jTrainingProfile {
   }
 
   private static double median(List<Double> v) {
-    return InferenceBackendBenchmark.median(v);
+    return InterleavedRounds.median(v);
   }
 }

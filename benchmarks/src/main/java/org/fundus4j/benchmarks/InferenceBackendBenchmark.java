@@ -3,17 +3,12 @@ package org.fundus4j.benchmarks;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -34,17 +29,19 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@link OnnxExporter} export, ONNX Runtime on torchvision's own {@code torch.onnx.export}, and
  * PyTorch; plus one training step DL4J vs PyTorch.
  *
- * <p>Each engine does {@code warmup} untimed steps, then the median of {@code repeats} timed ones
- * is reported as seconds per batch and images/s. PyTorch runs in a child {@code /usr/bin/python3}
- * ({@code torch_backends_bench.py}) with the same thread count, before the JVM engines start, so
- * the engines never compete for the cores. ND4J's thread count is its own (set
- * {@code OMP_NUM_THREADS} to pin it). The markdown table and the machine description go to
- * {@code inference-backends.md} in the output folder and to standard output.
+ * <p>The engines are interleaved round by round ({@link InterleavedRounds}): for each task and shape, every
+ * round runs one step of each engine in turn, so a burst of load from other jobs on a shared machine hits
+ * all of them alike. PyTorch runs in one child {@code /usr/bin/python3} ({@code torch_backends_bench.py})
+ * that does one step per request, so it takes its turn like the JVM engines and never runs beside them.
+ * Reported: the median seconds per batch with the fastest and slowest round, ratios of medians with the
+ * range of per-round ratios, and the load average before and after each row. ND4J's thread count is its
+ * own (set {@code OMP_NUM_THREADS} to pin it). The table goes to {@code inference-backends.md} in the
+ * output folder, with the command, and to standard output.
  *
  * <pre>{@code
- * mvn -B -q -pl networks,benchmarks install -DskipTests
- * java -Xmx2g -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" \
- *   org.fundus4j.benchmarks.InferenceBackendBenchmark --threads 2 --repeats 5 --out benchmarks/results
+ * mvn -B -q -pl benchmarks -am package -DskipTests
+ * OMP_NUM_THREADS=2 java -Xmx3g -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" \
+ *   org.fundus4j.benchmarks.InferenceBackendBenchmark --threads 2 --rounds 5 --out benchmarks/results
  * }</pre>
  * This is a benchmark, not a test: nothing here runs during {@code mvn install}.
  */
@@ -74,170 +71,158 @@ public final class InferenceBackendBenchmark {
     }
   }
 
-  /** Benchmark settings; {@code trainRepeats = 0} skips the training step. */
-  public record Config(List<Shape> shapes, int threads, int warmup, int repeats, int trainRepeats,
+  /** Benchmark settings; {@code trainRounds = 0} skips the training step. */
+  public record Config(List<Shape> shapes, int threads, int warmup, int rounds, int trainRounds,
       boolean torch, Path outDir) {
     public Config {
       shapes = List.copyOf(shapes);
-      if (threads < 1 || warmup < 0 || repeats < 1 || trainRepeats < 0) {
-        throw new IllegalArgumentException("Need threads >= 1, warmup >= 0, repeats >= 1, trainRepeats >= 0; got "
-            + threads + ", " + warmup + ", " + repeats + ", " + trainRepeats);
+      if (threads < 1 || warmup < 0 || rounds < 1 || trainRounds < 0) {
+        throw new IllegalArgumentException("Need threads >= 1, warmup >= 0, rounds >= 1, trainRounds >= 0; got "
+            + threads + ", " + warmup + ", " + rounds + ", " + trainRounds);
       }
     }
 
-    /** The issue's shapes (224 px batch 8, 512 px batch 2), 2 threads, median of 5 (training: of 3). */
+    /** The issue's shapes (224 px batch 8, 512 px batch 2), 2 threads, 1 warm-up, 5 rounds (training: 3). */
     public static Config standard(Path outDir) {
       return new Config(List.of(new Shape(224, 8), new Shape(512, 2)), 2, 1, 5, 3, true, outDir);
     }
   }
 
-  /** Median seconds per batch of one engine on one shape (NaN if not measured). */
-  public record Timing(String engine, String task, Shape shape, double seconds) {
-    public double imagesPerSecond() {
-      return shape.batch() / seconds;
-    }
-  }
+  /** One table row: a task at one shape, the engines' interleaved rounds. */
+  public record Row(String task, Shape shape, InterleavedRounds.Result rounds) {}
 
   static final String DL4J = "DL4J";
   static final String ORT_OURS = "ONNX Runtime (fundus4j export)";
   static final String ORT_TORCHVISION = "ONNX Runtime (torchvision export)";
   static final String TORCH = "PyTorch";
 
-  private static final Pattern JSON_SECONDS = Pattern.compile(
-      "\"mode\": \"(\\w+)\", \"size\": (\\d+), \"batch\": (\\d+).*\"seconds\": \\[([^\\]]*)\\], \"torch\": \"([^\"]*)\"");
+  private static final Pattern JSON_SECONDS = Pattern.compile("\"seconds\": ([0-9.eE+-]+)");
+  private static final Pattern JSON_TORCH = Pattern.compile("\"torch\": \"([^\"]*)\"");
 
   private InferenceBackendBenchmark() {}
 
-  /** Runs the benchmark and writes {@code inference-backends.md}; returns every timing. */
-  public static List<Timing> run(Config config) throws IOException, InterruptedException {
-    double loadAtStart = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+  /** Runs the benchmark and writes {@code inference-backends.md}; returns every row. */
+  public static List<Row> run(Config config, String command) throws IOException {
     Files.createDirectories(config.outDir());
-    List<Timing> timings = new ArrayList<>();
+    List<Row> rows = new ArrayList<>();
     Path torchvisionOnnx = config.outDir().resolve("resnet50-torchvision.onnx");
-    String torchVersion = "not run";
-    if (config.torch()) {
-      torchVersion = runTorch(config, torchvisionOnnx, timings);
-    }
-
     ComputationGraph net = ResNet50.build(Head.linear(2), 0);
     Path oursOnnx = config.outDir().resolve("resnet50-fundus4j.onnx");
     OnnxExporter.export(net, oursOnnx);
-
-    for (Shape s : config.shapes()) {
-      INDArray x = Nd4j.randn(DataType.FLOAT, s.batch(), 3, s.size(), s.size());
-      OnnxRuntimeBackend.Options ort = OnnxRuntimeBackend.Options.defaults()
-          .withIntraOpThreads(config.threads()).withBatchSize(s.batch());
-      try (InferenceBackend b = new OnnxRuntimeBackend(oursOnnx, ort)) {
-        timings.add(time(ORT_OURS, "inference", s, config.warmup(), config.repeats(), () -> b.predict(x)));
-      }
-      if (config.torch() && Files.exists(torchvisionOnnx)) {
-        try (InferenceBackend b = new OnnxRuntimeBackend(torchvisionOnnx, ort)) {
-          timings.add(time(ORT_TORCHVISION, "inference", s, config.warmup(), config.repeats(), () -> b.predict(x)));
-        }
-      }
-      try (InferenceBackend b = new Dl4jBackend(net, s.batch())) {
-        timings.add(time(DL4J, "inference", s, config.warmup(), config.repeats(), () -> b.predict(x)));
-      }
-    }
-    if (config.trainRepeats() > 0) {
+    try (TorchChild torch = config.torch() ? new TorchChild(config.threads(), torchvisionOnnx) : null) {
       for (Shape s : config.shapes()) {
         INDArray x = Nd4j.randn(DataType.FLOAT, s.batch(), 3, s.size(), s.size());
-        INDArray y = Nd4j.zeros(DataType.FLOAT, s.batch(), 2);
-        for (int i = 0; i < s.batch(); i++) {
-          y.putScalar(i, i % 2, 1.0);
+        OnnxRuntimeBackend.Options ort = OnnxRuntimeBackend.Options.defaults()
+            .withIntraOpThreads(config.threads()).withBatchSize(s.batch());
+        try (InferenceBackend ours = new OnnxRuntimeBackend(oursOnnx, ort);
+             InferenceBackend theirs = torch != null ? new OnnxRuntimeBackend(torchvisionOnnx, ort) : null;
+             InferenceBackend dl4j = new Dl4jBackend(net, s.batch())) {
+          List<InterleavedRounds.Engine> engines = new ArrayList<>();
+          engines.add(engine(DL4J, s, () -> dl4j.predict(x)));
+          engines.add(engine(ORT_OURS, s, () -> ours.predict(x)));
+          if (torch != null) {
+            engines.add(engine(ORT_TORCHVISION, s, () -> theirs.predict(x)));
+            engines.add(engine(TORCH, s, () -> torch.step("infer", s)));
+          }
+          System.out.println("inference, " + s);
+          rows.add(new Row("inference", s, InterleavedRounds.run(engines, config.warmup(), config.rounds())));
         }
-        DataSet batch = new DataSet(x, y);
-        timings.add(time(DL4J, "training step", s, config.warmup(), config.trainRepeats(), () -> net.fit(batch)));
       }
+      if (config.trainRounds() > 0) {
+        for (Shape s : config.shapes()) {
+          INDArray x = Nd4j.randn(DataType.FLOAT, s.batch(), 3, s.size(), s.size());
+          INDArray y = Nd4j.zeros(DataType.FLOAT, s.batch(), 2);
+          for (int i = 0; i < s.batch(); i++) {
+            y.putScalar(i, i % 2, 1.0);
+          }
+          DataSet batch = new DataSet(x, y);
+          List<InterleavedRounds.Engine> engines = new ArrayList<>();
+          engines.add(engine(DL4J, s, () -> net.fit(batch)));
+          if (torch != null) {
+            engines.add(engine(TORCH, s, () -> torch.step("train", s)));
+          }
+          System.out.println("training step, " + s);
+          rows.add(new Row("training step", s, InterleavedRounds.run(engines, config.warmup(), config.trainRounds())));
+        }
+      }
+      String md = markdown(rows, config, torch == null ? "not run" : torch.version, command);
+      Files.writeString(config.outDir().resolve("inference-backends.md"), md);
     }
-    String md = markdown(timings, config, torchVersion, loadAtStart);
-    Files.writeString(config.outDir().resolve("inference-backends.md"), md);
-    return timings;
+    return rows;
   }
 
-  /** {@code --threads N --warmup N --repeats N --train-repeats N --shapes 224:8,512:2 --no-torch --out DIR}. */
+  private static InterleavedRounds.Engine engine(String name, Shape s, Runnable step) {
+    return new InterleavedRounds.Engine(name, () -> {
+      step.run();
+      return s.batch();
+    });
+  }
+
+  /** {@code --threads N --warmup N --rounds N --train-rounds N --shapes 224:8,512:2 --no-torch --out DIR}. */
   public static void main(String[] args) throws Exception {
     Config d = Config.standard(Path.of("benchmarks", "results"));
-    List<Shape> shapes = d.shapes();
-    int threads = d.threads();
-    int warmup = d.warmup();
-    int repeats = d.repeats();
-    int trainRepeats = d.trainRepeats();
-    boolean torch = d.torch();
-    Path out = d.outDir();
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--threads" -> threads = Integer.parseInt(args[++i]);
-        case "--warmup" -> warmup = Integer.parseInt(args[++i]);
-        case "--repeats" -> repeats = Integer.parseInt(args[++i]);
-        case "--train-repeats" -> trainRepeats = Integer.parseInt(args[++i]);
-        case "--shapes" -> shapes = Arrays.stream(args[++i].split(",")).map(Shape::parse).toList();
-        case "--no-torch" -> torch = false;
-        case "--out" -> out = Path.of(args[++i]);
-        default -> throw new IllegalArgumentException("Unknown option " + args[i]
-            + "; use --threads --warmup --repeats --train-repeats --shapes --no-torch --out");
-      }
-    }
-    Config config = new Config(shapes, threads, warmup, repeats, trainRepeats, torch, out);
-    List<Timing> timings = run(config);
+    BenchmarkArgs a = BenchmarkArgs.parse(InferenceBackendBenchmark.class, args, "threads=" + d.threads(),
+        "warmup=" + d.warmup(), "rounds=" + d.rounds(), "train-rounds=" + d.trainRounds(), "shapes=224:8,512:2",
+        "out=" + d.outDir(), "no-torch");
+    Config config = new Config(a.list("shapes").stream().map(Shape::parse).toList(), a.integer("threads"),
+        a.integer("warmup"), a.integer("rounds"), a.integer("train-rounds"), !a.flag("no-torch"), a.path("out"));
+    List<Row> rows = run(config, "OMP_NUM_THREADS=" + System.getenv().getOrDefault("OMP_NUM_THREADS", "(unset)")
+        + " " + a.command("-Xmx3g"));
     System.out.print(Files.readString(config.outDir().resolve("inference-backends.md")));
     System.out.flush();
-    System.exit(timings.isEmpty() ? 1 : 0);
+    System.exit(rows.isEmpty() ? 1 : 0);
   }
 
-  private static Timing time(String engine, String task, Shape s, int warmup, int repeats, Runnable step) {
-    for (int i = 0; i < warmup; i++) {
-      step.run();
-    }
-    List<Double> seconds = new ArrayList<>();
-    for (int i = 0; i < repeats; i++) {
-      long t0 = System.nanoTime();
-      step.run();
-      seconds.add((System.nanoTime() - t0) / 1e9);
-    }
-    Timing t = new Timing(engine, task, s, median(seconds));
-    System.err.printf(Locale.ROOT, "%-34s %-13s %-16s median %.3f s of %s%n", engine, task, s, t.seconds(),
-        seconds.stream().map(v -> String.format(Locale.ROOT, "%.3f", v)).toList());
-    return t;
-  }
+  /** torchvision's ResNet-50 in one {@code /usr/bin/python3} child that runs one step per request. */
+  private static final class TorchChild implements AutoCloseable {
+    private final Process process;
+    private final BufferedReader out;
+    private final java.io.Writer in;
+    private final String version;
 
-  private static String runTorch(Config config, Path onnxOut, List<Timing> timings)
-      throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of("/usr/bin/python3", script().toString(),
-        String.valueOf(config.threads()), String.valueOf(config.warmup()), String.valueOf(config.repeats()),
-        String.valueOf(Math.max(1, config.trainRepeats())), onnxOut.toString()));
-    for (Shape s : config.shapes()) {
-      cmd.add("infer:" + s.size() + ":" + s.batch());
+    TorchChild(int threads, Path onnxOut) throws IOException {
+      process = new ProcessBuilder("/usr/bin/python3", script().toString(), String.valueOf(threads),
+          onnxOut.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+      in = new java.io.OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+      String line = reply();
+      Matcher m = JSON_TORCH.matcher(line);
+      version = m.find() ? m.group(1) : "?";
     }
-    if (config.trainRepeats() > 0) {
-      for (Shape s : config.shapes()) {
-        cmd.add("train:" + s.size() + ":" + s.batch());
-      }
-    }
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-    StringBuilder all = new StringBuilder();
-    String version = "?";
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      for (String line; (line = r.readLine()) != null; ) {
-        all.append(line).append('\n');
-        Matcher m = JSON_SECONDS.matcher(line);
-        if (m.find()) {
-          List<Double> seconds = Arrays.stream(m.group(4).split(",")).map(String::trim)
-              .map(Double::parseDouble).toList();
-          Shape s = new Shape(Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)));
-          String task = m.group(1).equals("infer") ? "inference" : "training step";
-          timings.add(new Timing(TORCH, task, s, median(seconds)));
-          System.err.printf(Locale.ROOT, "%-34s %-13s %-16s median %.3f s of %s%n", TORCH, task, s,
-              median(seconds), seconds);
-          version = m.group(5);
+
+    void step(String mode, Shape s) {
+      try {
+        in.write(mode + ":" + s.size() + ":" + s.batch() + "\n");
+        in.flush();
+        String line = reply();
+        if (!JSON_SECONDS.matcher(line).find()) {
+          throw new IllegalStateException("PyTorch child answered '" + line + "'");
         }
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException("PyTorch child failed on " + mode + " " + s, e);
       }
     }
-    if (!p.waitFor(60, TimeUnit.MINUTES) || p.exitValue() != 0) {
-      p.destroyForcibly();
-      throw new IOException("PyTorch benchmark failed (" + String.join(" ", cmd) + "):\n" + all);
+
+    private String reply() throws IOException {
+      String line = out.readLine();
+      if (line == null) {
+        throw new IOException("PyTorch child (" + script() + ") ended; see its messages above");
+      }
+      return line;
     }
-    return version;
+
+    @Override
+    public void close() throws IOException {
+      in.close();
+      try {
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+          process.destroyForcibly();
+        }
+      } catch (InterruptedException e) {
+        process.destroyForcibly();
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   static Path script() {
@@ -245,80 +230,54 @@ public final class InferenceBackendBenchmark {
     return Files.exists(fromRoot) ? fromRoot : Path.of("src", "main", "python", "torch_backends_bench.py");
   }
 
-  static double median(List<Double> values) {
-    double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-  }
-
-  static String markdown(List<Timing> timings, Config config, String torchVersion, double loadAtStart) {
-    Map<String, Map<String, Timing>> rows = new LinkedHashMap<>();
+  static String markdown(List<Row> rows, Config config, String torchVersion, String command) {
     List<String> columns = new ArrayList<>();
-    for (Timing t : timings) {
-      String row = t.task() + ", " + t.shape();
-      rows.computeIfAbsent(row, k -> new LinkedHashMap<>()).put(t.engine(), t);
-    }
     for (String e : List.of(DL4J, ORT_OURS, ORT_TORCHVISION, TORCH)) {
-      if (timings.stream().anyMatch(t -> t.engine().equals(e))) {
+      if (rows.stream().anyMatch(r -> r.rounds().rates().containsKey(e))) {
         columns.add(e);
       }
     }
     StringBuilder sb = new StringBuilder();
-    sb.append("ResNet-50 (torchvision layout, 2 classes), ").append(Instant.now()).append("\n\n")
+    sb.append("# ResNet-50 (torchvision layout, 2 classes) in every engine, interleaved round by round (")
+        .append(Instant.now()).append(")\n\n")
+        .append("Command: `").append(command).append("` (after `mvn -B -q -pl benchmarks -am package -DskipTests`).\n\n")
         .append("Machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, ")
-        .append(cpuModel()).append(", 1-min load average at start ")
-        .append(String.format(Locale.ROOT, "%.1f at end %.1f", loadAtStart,
-            ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage()))
-        .append("; Java ").append(System.getProperty("java.version")).append(", DL4J/ND4J 1.0.0-M2.1 (")
-        .append(Nd4j.getBackend().getClass().getSimpleName()).append("), ONNX Runtime ")
-        .append(ortVersion()).append(", PyTorch ").append(torchVersion).append(".\n")
+        .append(cpuModel()).append("; Java ").append(System.getProperty("java.version"))
+        .append(", DL4J/ND4J 1.0.0-M2.1 (").append(Nd4j.getBackend().getClass().getSimpleName())
+        .append("), ONNX Runtime ").append(ortVersion()).append(", PyTorch ").append(torchVersion).append(".\n")
         .append("Threads ").append(config.threads()).append(" (ONNX Runtime intra-op, PyTorch set_num_threads; ND4J: ")
-        .append(System.getenv().getOrDefault("OMP_NUM_THREADS", "default")).append("), warmup ")
-        .append(config.warmup()).append(", median of ").append(config.repeats()).append(" (training: ")
-        .append(config.trainRepeats()).append("). Cells: seconds per batch (images/s).\n\n");
+        .append(System.getenv().getOrDefault("OMP_NUM_THREADS", "its default")).append("). Per row: ")
+        .append(config.warmup()).append(" warm-up step(s) per engine, then ").append(config.rounds())
+        .append(" rounds (training: ").append(config.trainRounds()).append("), each running every engine once in")
+        .append(" turn, the order rotated. Cells: median seconds per batch (fastest-slowest round); ratios: of the")
+        .append(" medians (range of the per-round ratios).\n\n");
     sb.append("| task |");
     columns.forEach(c -> sb.append(' ').append(c).append(" |"));
+    List<String[]> ratios = new ArrayList<>();
     if (columns.contains(ORT_OURS) && columns.contains(ORT_TORCHVISION)) {
-      sb.append(" ours / torchvision export |");
+      ratios.add(new String[] {"ours / torchvision export, images/s", ORT_OURS, ORT_TORCHVISION});
     }
     if (columns.contains(ORT_OURS) && columns.contains(TORCH)) {
-      sb.append(" ORT (ours) vs PyTorch |");
+      ratios.add(new String[] {"ORT (ours) / PyTorch, images/s", ORT_OURS, TORCH});
     }
     if (columns.contains(DL4J) && columns.contains(TORCH)) {
-      sb.append(" DL4J / PyTorch time |");
+      ratios.add(new String[] {"DL4J / PyTorch, time", TORCH, DL4J});
     }
-    sb.append("\n|---|");
-    int extra = (columns.contains(ORT_OURS) && columns.contains(ORT_TORCHVISION) ? 1 : 0)
-        + (columns.contains(ORT_OURS) && columns.contains(TORCH) ? 1 : 0)
-        + (columns.contains(DL4J) && columns.contains(TORCH) ? 1 : 0);
-    sb.append("---|".repeat(columns.size() + extra)).append('\n');
-    for (Map.Entry<String, Map<String, Timing>> row : rows.entrySet()) {
-      Map<String, Timing> cells = row.getValue();
-      sb.append("| ").append(row.getKey()).append(" |");
+    ratios.forEach(r -> sb.append(' ').append(r[0]).append(" |"));
+    sb.append(" load average before / after |\n|---|");
+    sb.append("---|".repeat(columns.size() + ratios.size() + 1)).append('\n');
+    for (Row row : rows) {
+      InterleavedRounds.Result r = row.rounds();
+      sb.append("| ").append(row.task()).append(", ").append(row.shape()).append(" |");
       for (String c : columns) {
-        Timing t = cells.get(c);
-        sb.append(t == null ? " — |" : String.format(Locale.ROOT, " %.3f s (%.1f img/s) |", t.seconds(),
-            t.imagesPerSecond()));
+        sb.append(r.rates().containsKey(c) ? " " + r.secondsSummary(c, row.shape().batch()) + " |" : " — |");
       }
-      if (columns.contains(ORT_OURS) && columns.contains(ORT_TORCHVISION)) {
-        sb.append(ratio(cells.get(ORT_TORCHVISION), cells.get(ORT_OURS), "%.0f %% of throughput", 100));
+      for (String[] q : ratios) {
+        sb.append(r.rates().containsKey(q[1]) && r.rates().containsKey(q[2]) ? " " + r.ratio(q[1], q[2]) + " |" : " — |");
       }
-      if (columns.contains(ORT_OURS) && columns.contains(TORCH)) {
-        sb.append(ratio(cells.get(TORCH), cells.get(ORT_OURS), "%.2fx faster", 1));
-      }
-      if (columns.contains(DL4J) && columns.contains(TORCH)) {
-        sb.append(ratio(cells.get(DL4J), cells.get(TORCH), "%.2f", 1));
-      }
-      sb.append('\n');
+      sb.append(' ').append(r.loadBefore()).append(" / ").append(r.loadAfter()).append(" |\n");
     }
     return sb.toString();
-  }
-
-  /** {@code a.seconds / b.seconds} formatted, or a dash if either is missing. */
-  private static String ratio(Timing a, Timing b, String format, double factor) {
-    if (a == null || b == null) {
-      return " — |";
-    }
-    return " " + String.format(Locale.ROOT, format, factor * a.seconds() / b.seconds()) + " |";
   }
 
   private static String cpuModel() {

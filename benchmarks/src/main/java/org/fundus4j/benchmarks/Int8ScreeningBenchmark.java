@@ -50,51 +50,36 @@ import org.nd4j.linalg.learning.config.Adam;
  * re-estimated on 2 training batches, linear probe for 30 epochs at 128 px). Calibration: the first
  * {@code --calibration} training images through the evaluation pipeline. Probabilities are compared on the
  * held-out images and the CC0 photographs of {@code data/cc0}. Speed: the same weights at
- * {@code --speed-size} px, batch {@code --speed-batch}, fp32 and int8 sessions in interleaved rounds.
+ * {@code --speed-size} px, batch {@code --speed-batch}, fp32, int8 and int8 with the accuracy-driven fallback
+ * ({@link StaticQuantization#quantize}: at most {@code --max-float} tensors in float32 to stay within
+ * {@code --bound}) in interleaved rounds. {@code --model} re-uses the {@code probe.zip} an earlier run wrote.
  *
  * <pre>
  * java -Xmx3g -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" \
- *   org.fundus4j.benchmarks.Int8ScreeningBenchmark --work /tmp/int8-bench --out benchmarks/results
+ *   org.fundus4j.benchmarks.Int8ScreeningBenchmark --work /tmp/int8-bench --out benchmarks/results \
+ *   [--model /tmp/int8-bench/probe.zip] [--bound 0.03] [--max-float 8]
  * </pre>
  */
 public final class Int8ScreeningBenchmark {
   private Int8ScreeningBenchmark() {}
 
   public static void main(String[] args) throws IOException {
-    int images = 120;
-    int size = 128;
-    int epochs = 30;
+    BenchmarkArgs a = BenchmarkArgs.parse(Int8ScreeningBenchmark.class, args, "images=120", "size=128", "epochs=30",
+        "calibration=64", "speed-size=512", "speed-batch=2", "rounds=7", "warmup=2", "threads=2", "bound=0.03",
+        "max-float=8", "work=/tmp/fundus4j-int8-benchmark", "cc0=data/cc0", "model=", "out=");
+    int images = a.integer("images");
+    int size = a.integer("size");
+    int epochs = a.integer("epochs");
     int batch = 16;
-    int calibrationImages = 64;
-    int speedSize = 512;
-    int speedBatch = 2;
-    int rounds = 7;
-    int warmup = 2;
-    int threads = 2;
+    int calibrationImages = a.integer("calibration");
+    int speedSize = a.integer("speed-size");
+    int speedBatch = a.integer("speed-batch");
+    int threads = a.integer("threads");
     long seed = 20240816L;
-    Path work = Path.of("/tmp/fundus4j-int8-benchmark");
-    Path cc0 = Path.of("data/cc0");
-    Path out = null;
-    for (int k = 0; k < args.length; k++) {
-      switch (args[k]) {
-        case "--images" -> images = Integer.parseInt(args[++k]);
-        case "--size" -> size = Integer.parseInt(args[++k]);
-        case "--epochs" -> epochs = Integer.parseInt(args[++k]);
-        case "--calibration" -> calibrationImages = Integer.parseInt(args[++k]);
-        case "--speed-size" -> speedSize = Integer.parseInt(args[++k]);
-        case "--speed-batch" -> speedBatch = Integer.parseInt(args[++k]);
-        case "--rounds" -> rounds = Integer.parseInt(args[++k]);
-        case "--warmup" -> warmup = Integer.parseInt(args[++k]);
-        case "--threads" -> threads = Integer.parseInt(args[++k]);
-        case "--work" -> work = Path.of(args[++k]);
-        case "--cc0" -> cc0 = Path.of(args[++k]);
-        case "--out" -> out = Path.of(args[++k]);
-        default -> throw new IllegalArgumentException("Unknown option " + args[k] + "; expected --images --size "
-            + "--epochs --calibration --speed-size --speed-batch --rounds --warmup --threads --work --cc0 --out");
-      }
-    }
-    String command = String.join(" ", "java -Xmx3g -cp \"benchmarks/target/classes:$(cat",
-        "benchmarks/target/runtime-classpath.txt)\" org.fundus4j.benchmarks.Int8ScreeningBenchmark", String.join(" ", args));
+    Path work = a.path("work");
+    Path out = a.path("out");
+    StaticQuantization.Fallback fallback = new StaticQuantization.Fallback(a.real("bound"), a.integer("max-float"));
+    String command = a.command("-Xmx3g");
     Nd4j.getEnvironment().setMaxThreads(threads);
 
     // The demo's screening model (Demo.run, steps 1, 3 and 4).
@@ -105,69 +90,82 @@ public final class Int8ScreeningBenchmark {
     SkipReport skips = new SkipReport();
     DataSetIterator trainEval = FundusDataSets.iterator(heldOut.train(), eval, LabelKind.BINARY, 2, batch, skips);
     DataSetIterator test = FundusDataSets.iterator(heldOut.test(), eval, LabelKind.BINARY, 2, batch, skips);
-    // trained as the demo trains it: the one recipe, TransferRun
-    TransferRun.Plan plan = new TransferRun.Plan(Task.BINARY, Mode.LP, Start.SCRATCH, null, size, epochs, epochs,
-        batch, 1e-3, seed, 0.25);
-    ComputationGraph probe = TransferRun.run(plan, new LabelledSet("int8 benchmark", heldOut.train(),
-        List.of("normal", "abnormal"), LabelKind.BINARY), java.util.Map.of("benchmark", "int8"),
-        work.resolve("model"), false, TransferRun.Settings.defaults().withSyntheticData(true)).model().graph();
-    org.deeplearning4j.util.ModelSerializer.writeModel(probe, work.resolve("probe.zip").toFile(), false);
+    ComputationGraph probe;
+    if (a.path("model") != null) {
+      // a probe.zip this benchmark wrote before, from the same images and settings
+      probe = org.deeplearning4j.util.ModelSerializer.restoreComputationGraph(a.path("model").toFile(), false);
+    } else {
+      // trained as the demo trains it: the one recipe, TransferRun
+      TransferRun.Plan plan = new TransferRun.Plan(Task.BINARY, Mode.LP, Start.SCRATCH, null, size, epochs, epochs,
+          batch, 1e-3, seed, 0.25);
+      probe = TransferRun.run(plan, new LabelledSet("int8 benchmark", heldOut.train(),
+          List.of("normal", "abnormal"), LabelKind.BINARY), java.util.Map.of("benchmark", "int8"),
+          work.resolve("model"), false, TransferRun.Settings.defaults().withSyntheticData(true)).model().graph();
+      org.deeplearning4j.util.ModelSerializer.writeModel(probe, work.resolve("probe.zip").toFile(), false);
+    }
 
-    // Calibration on training images, then both exports.
+    // Calibration and the accuracy-driven fallback on training images, then the exports.
     List<INDArray> calibration = firstImages(trainEval, calibrationImages);
     long t0 = System.nanoTime();
-    ActivationRanges ranges = StaticQuantization.calibrate(probe, calibration, threads);
-    double calibrationSeconds = (System.nanoTime() - t0) / 1e9;
+    StaticQuantization.Choice choice = StaticQuantization.quantize(probe, calibration, fallback, threads);
+    double chooseSeconds = (System.nanoTime() - t0) / 1e9;
+    ActivationRanges ranges = choice.ranges();
     Path fp32File = work.resolve("model.onnx");
     Path int8File = work.resolve("model-int8.onnx");
+    Path fallbackFile = work.resolve("model-int8-fallback.onnx");
     long fp32Bytes = OnnxExporter.export(probe, fp32File).fileBytes();
     long int8Bytes = OnnxExporter.export(probe, int8File, OnnxExportOptions.defaults().withInt8(ranges)).fileBytes();
+    long fallbackBytes = OnnxExporter.export(probe, fallbackFile,
+        choice.exportOptions(OnnxExportOptions.defaults())).fileBytes();
 
     String report;
     OnnxRuntimeBackend.Options options = OnnxRuntimeBackend.Options.defaults().withIntraOpThreads(threads);
     try (OnnxRuntimeBackend fp32 = new OnnxRuntimeBackend(fp32File, options.withBatchSize(batch));
-         OnnxRuntimeBackend int8 = new OnnxRuntimeBackend(int8File, options.withBatchSize(batch))) {
+         OnnxRuntimeBackend int8 = new OnnxRuntimeBackend(int8File, options.withBatchSize(batch));
+         OnnxRuntimeBackend mixed = new OnnxRuntimeBackend(fallbackFile, options.withBatchSize(batch))) {
       // Held-out probabilities and AUC.
       List<Double> p32 = new ArrayList<>();
       List<Double> p8 = new ArrayList<>();
+      List<Double> pMixed = new ArrayList<>();
       List<Double> pRounded = new ArrayList<>();
       ActivationRanges.Range inputRange = ranges.get(ResNet50.INPUT);
       List<Integer> truth = new ArrayList<>();
       test.reset();
       while (test.hasNext()) {
         DataSet d = test.next();
-        INDArray a = fp32.predict(d.getFeatures());
-        INDArray b = int8.predict(d.getFeatures());
-        INDArray c = fp32.predict(roundToUint8Grid(d.getFeatures(), inputRange));
-        for (int i = 0; i < a.size(0); i++) {
-          p32.add(a.getDouble(i, 1));
-          p8.add(b.getDouble(i, 1));
-          pRounded.add(c.getDouble(i, 1));
+        INDArray x = d.getFeatures();
+        add(p32, fp32.predict(x));
+        add(p8, int8.predict(x));
+        add(pMixed, mixed.predict(x));
+        add(pRounded, fp32.predict(roundToUint8Grid(x, inputRange)));
+        for (int i = 0; i < x.size(0); i++) {
           truth.add(d.getLabels().getDouble(i, 1) > 0.5 ? 1 : 0);
         }
       }
       int[] y = truth.stream().mapToInt(Integer::intValue).toArray();
       double auc32 = RocAuc.compute(p32.stream().mapToDouble(Double::doubleValue).toArray(), y);
       double auc8 = RocAuc.compute(p8.stream().mapToDouble(Double::doubleValue).toArray(), y);
-      double maxHeldOut = 0;
-      double maxRounded = 0;
-      for (int i = 0; i < p32.size(); i++) {
-        maxHeldOut = Math.max(maxHeldOut, Math.abs(p32.get(i) - p8.get(i)));
-        maxRounded = Math.max(maxRounded, Math.abs(p32.get(i) - pRounded.get(i)));
-      }
+      double aucMixed = RocAuc.compute(pMixed.stream().mapToDouble(Double::doubleValue).toArray(), y);
+      double maxHeldOut = maxDiff(p32, p8);
+      double maxMixed = maxDiff(p32, pMixed);
+      double maxRounded = maxDiff(p32, pRounded);
       // The CC0 photographs.
       StringBuilder photos = new StringBuilder();
-      double maxCc0 = 0;
+      List<Double> c32 = new ArrayList<>();
+      List<Double> c8 = new ArrayList<>();
+      List<Double> cMixed = new ArrayList<>();
       List<Path> files;
-      try (var stream = Files.list(cc0)) {
+      try (var stream = Files.list(a.path("cc0"))) {
         files = stream.filter(f -> f.toString().matches(".*\\.(png|jpg|jpeg)$")).sorted().toList();
       }
       for (Path f : files) {
         INDArray x = eval.apply(ImageFiles.open(f), 0);
-        double a = fp32.predict(x).getDouble(0, 1);
-        double b = int8.predict(x).getDouble(0, 1);
-        maxCc0 = Math.max(maxCc0, Math.abs(a - b));
-        photos.append(String.format(Locale.ROOT, "| %s | %.4f | %.4f | %.4f |%n", f.getFileName(), a, b, Math.abs(a - b)));
+        add(c32, fp32.predict(x));
+        add(c8, int8.predict(x));
+        add(cMixed, mixed.predict(x));
+        int k = c32.size() - 1;
+        photos.append(String.format(Locale.ROOT, "| %s | %.4f | %.4f | %.4f |%n", f.getFileName(), c32.get(k),
+            c8.get(k), cMixed.get(k)));
       }
       double spread = stdev(p32);
 
@@ -177,40 +175,54 @@ public final class Int8ScreeningBenchmark {
       final int n = speedBatch;
       InterleavedRounds.Result r = InterleavedRounds.run(List.of(
           new InterleavedRounds.Engine("fp32", () -> { fp32.predict(speedInput); return n; }),
-          new InterleavedRounds.Engine("int8", () -> { int8.predict(speedInput); return n; })), warmup, rounds);
+          new InterleavedRounds.Engine("int8", () -> { int8.predict(speedInput); return n; }),
+          new InterleavedRounds.Engine("fallback", () -> { mixed.predict(speedInput); return n; })),
+          a.integer("warmup"), a.integer("rounds"));
 
       report = String.format(Locale.ROOT, String.join("\n",
           "# int8 vs fp32 screening in ONNX Runtime (%s)",
           "",
-          "Command: `%s` (after `mvn -o -q -pl benchmarks -am package -Dmaven.test.skip=true`).",
+          "Command: `%s` (after `mvn -B -q -pl benchmarks -am package -DskipTests`).",
           "",
           "Model: the demo's screening model (%d synthetic images, patient-level fold 0 held out: %d training, %d",
           "held-out; Scratch ResNet-50, BatchNorm re-estimated, LP %d epochs at %d px). int8: fundus4j's QDQ export",
           "(`OnnxExportOptions.withInt8`), BatchNorm folded, int8 per-channel weights, uint8 per-tensor activations,",
-          "min/max ranges of %d tensors calibrated on %d training images in %.1f s. Files: fp32 %.1f MB, int8 %.1f MB.",
+          "min/max ranges of %d tensors calibrated on %d training images. \"int8 + fallback\":",
+          "`StaticQuantization.quantize` with bound %.3f and at most %d tensors in float32, chosen on the calibration",
+          "images in %.1f s (%d int8 exports tried): **%d tensors kept in float32, max difference %.4f on the calibration",
+          "images, bound %s**. Files: fp32 %.1f MB, int8 %.1f MB, int8 + fallback %.1f MB.",
           "",
-          "| what | fp32 | int8 | int8 vs fp32 | target |",
+          "| what | fp32 | int8 | int8 + fallback | target |",
           "|---|---|---|---|---|",
-          "| images/s at %d px, batch %d, %d threads: median (min-max) of %d interleaved rounds | %s | %s | **%s** | >= 1.8x |",
-          "| held-out AUC (%d images) | %.4f | %.4f | %+.4f | within 0.005 |",
-          "| max abs P(abnormal) difference, held-out | | | %.4f | <= 0.03 |",
-          "| max abs P(abnormal) difference, CC0 photographs | | | %.4f | <= 0.03 |",
+          "| images/s at %d px, batch %d, %d threads: median (min-max) of %d interleaved rounds | %s | %s | %s | |",
+          "| images/s vs fp32: ratio of medians (range of per-round ratios) | | **%s** | **%s** | >= 1.8x |",
+          "| held-out AUC (%d images) | %.4f | %.4f | %.4f | |",
+          "| held-out AUC difference vs fp32 | | %+.4f | %+.4f | within 0.005 |",
+          "| max abs P(abnormal) difference, held-out | | %.4f | %.4f | <= 0.03 |",
+          "| max abs P(abnormal) difference, CC0 photographs | | %.4f | %.4f | <= 0.03 |",
           "",
-          "Sensitivity of the float32 model itself: rounding only its input to the int8 model's input grid (uint8,",
+          "Conditioning of the float32 model itself: rounding only its input to the int8 model's input grid (uint8,",
           "scale %.4f, the first `QuantizeLinear`; a change below one 8-bit pixel step) moves held-out P(abnormal) by",
           "up to %.4f in float32.",
+          "",
+          "Tensors kept in float32 by the fallback (noisiest first): %s",
           "",
           "Held-out fp32 probabilities: standard deviation %.3f. Load average (1/5/15 min) %s at the start of the",
           "speed rounds, %s at the end; %d warm-up batches per engine.",
           "",
-          "| CC0 photograph | P fp32 | P int8 | difference |",
+          "| CC0 photograph | P fp32 | P int8 | P int8 + fallback |",
           "|---|---|---|---|",
           "%s"),
           Instant.now(), command, images, heldOut.train().size(), heldOut.test().size(), epochs, size,
-          ranges.ranges().size(), ranges.images(), calibrationSeconds, fp32Bytes / 1e6, int8Bytes / 1e6,
-          speedSize, speedBatch, threads, rounds, r.summary("fp32"), r.summary("int8"), r.ratio("int8", "fp32"),
-          y.length, auc32, auc8, auc8 - auc32, maxHeldOut, maxCc0, inputRange.uint8Scale(), maxRounded, spread, r.loadBefore(), r.loadAfter(), warmup,
-          photos);
+          ranges.ranges().size(), ranges.images(), fallback.bound(), fallback.maxFloatTensors(), chooseSeconds,
+          choice.exportsTried(), choice.floatTensors().size(), choice.maxDifference(),
+          choice.withinBound() ? "met" : "NOT met", fp32Bytes / 1e6, int8Bytes / 1e6, fallbackBytes / 1e6,
+          speedSize, speedBatch, threads, a.integer("rounds"), r.summary("fp32"), r.summary("int8"),
+          r.summary("fallback"), r.ratio("int8", "fp32"), r.ratio("fallback", "fp32"),
+          y.length, auc32, auc8, aucMixed, auc8 - auc32, aucMixed - auc32, maxHeldOut, maxMixed,
+          maxDiff(c32, c8), maxDiff(c32, cMixed), inputRange.uint8Scale(), maxRounded,
+          choice.floatTensors().isEmpty() ? "none" : String.join(", ", choice.floatTensors()),
+          spread, r.loadBefore(), r.loadAfter(), a.integer("warmup"), photos);
     }
     System.out.println(report);
     if (out != null) {
@@ -219,6 +231,21 @@ public final class Int8ScreeningBenchmark {
       Files.writeString(file, report);
       System.out.println("wrote " + file);
     }
+  }
+
+  /** Appends column 1, P(abnormal), of every row of {@code p}. */
+  private static void add(List<Double> to, INDArray p) {
+    for (int i = 0; i < p.size(0); i++) {
+      to.add(p.getDouble(i, 1));
+    }
+  }
+
+  private static double maxDiff(List<Double> a, List<Double> b) {
+    double max = 0;
+    for (int i = 0; i < a.size(); i++) {
+      max = Math.max(max, Math.abs(a.get(i) - b.get(i)));
+    }
+    return max;
   }
 
   /** Whole batches from the start of {@code data} holding at least {@code images} images. */

@@ -32,6 +32,14 @@ final class InterleavedRounds {
       return median(rates.get(engine));
     }
 
+    /** {@code "median (min-max)"} seconds per step of {@code images} images, e.g. {@code "0.412 s (0.398-0.533)"}. */
+    String secondsSummary(String engine, int images) {
+      List<Double> r = rates.get(engine);
+      return String.format(Locale.ROOT, "%.3f s (%.3f-%.3f)", images / median(r),
+          images / r.stream().mapToDouble(Double::doubleValue).max().orElseThrow(),
+          images / r.stream().mapToDouble(Double::doubleValue).min().orElseThrow());
+    }
+
     /** {@code "median (min-max)"} images/s. */
     String summary(String engine) {
       List<Double> r = rates.get(engine);
@@ -92,6 +100,10 @@ final class InterleavedRounds {
   }
 
   static double median(List<Double> values) {
-    return InferenceBackendBenchmark.median(values);
+    double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    if (v.length == 0) {
+      throw new IllegalArgumentException("No values");
+    }
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
 }

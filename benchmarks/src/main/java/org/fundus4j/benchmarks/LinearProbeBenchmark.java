@@ -143,7 +143,7 @@ public final class LinearProbeBenchmark {
         lp.add(seconds(t0));
       }
     }
-    return new Result(images, size, batch, ftEpoch, featurize, InferenceBackendBenchmark.median(lp));
+    return new Result(images, size, batch, ftEpoch, featurize, InterleavedRounds.median(lp));
   }
 
   private static List<DataSet> loadImages(List<Sample> samples, int size, int batch) throws IOException {

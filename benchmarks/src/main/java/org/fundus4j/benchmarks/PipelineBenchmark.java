@@ -68,16 +68,17 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Measured, single thread, CPU time of that thread per image (OpenCV limited to 1 thread so that the thread
  * sees all of its work): every stage of the previous path (PixelMed decode to a {@code BufferedImage}) and of the
  * current one ({@code ImageFiles.open} keeps the JPEG frame, OpenCV decodes it at a reduced size); then
- * {@code FundusDataSets.iterator} for each thread count: wall-clock images/s and process CPU time per image
- * (all threads, GC included; load-independent, so images/s on {@code n} idle cores is about
- * {@code n / CPU seconds per image}); then a ResNet-50 ({@code ResNet50.build(Head.linear(2))}) {@code fit} step
+ * {@code FundusDataSets.iterator} on each thread count, one epoch per thread count per round, the thread counts
+ * interleaved round by round ({@link InterleavedRounds}): wall-clock images/s (median, fastest and slowest round)
+ * beside process CPU time per image (all threads, GC included; less sensitive to load, so images/s on {@code n}
+ * idle cores is about {@code n / CPU seconds per image}), with the load average around the rounds; then a ResNet-50 ({@code ResNet50.build(Head.linear(2))}) {@code fit} step
  * on {@code modelBatch} random images at {@code size} px, per image.
  *
  * <p>Run from the repository root after {@code mvn -B -q -pl benchmarks -am package -DskipTests}:
  * <pre>
  * java -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" \
  *     org.fundus4j.benchmarks.PipelineBenchmark [--count 64] [--width 2000] [--height 1500] [--noise 3] \
- *     [--size 512] [--threads 1,2] [--model-batch 2] [--work DIR]
+ *     [--size 512] [--threads 1,2] [--rounds 5] [--model-batch 2] [--work DIR] [--out benchmarks/results]
  * </pre>
  * {@code --model-batch 0} skips the ResNet-50 step; {@code --work} keeps (and re-uses) the generated files.
  * Needs dcmtk.
@@ -85,26 +86,34 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class PipelineBenchmark {
 
   /** Benchmark settings; see the class comment. */
-  public record Options(int count, int width, int height, double noise, int size, int[] threads, int modelBatch,
-      Path work) {
+  public record Options(int count, int width, int height, double noise, int size, int[] threads, int rounds,
+      int modelBatch, Path work) {
 
     /** Checks the ranges. */
     public Options {
-      if (count < 1 || width < 64 || height < 64 || height > width || noise < 0 || size < 32 || modelBatch < 0) {
+      if (count < 1 || width < 64 || height < 64 || height > width || noise < 0 || size < 32 || modelBatch < 0
+          || rounds < 1) {
         throw new IllegalArgumentException("Need count >= 1, 64 <= height <= width, noise >= 0, size >= 32,"
-            + " model batch >= 0");
+            + " rounds >= 1, model batch >= 0");
       }
       threads = threads.clone();
     }
 
-    /** The defaults: 64 files of 2000x1500 px, noise 3, 512 px, 1 and 2 threads, model batch 2, temporary work. */
+    /**
+     * The defaults: 64 files of 2000x1500 px, noise 3, 512 px, 1 and 2 threads in 5 interleaved rounds, model
+     * batch 2, temporary work.
+     */
     public static Options defaults() {
-      return new Options(64, 2000, 1500, 3.0, 512, new int[] {1, 2}, 2, null);
+      return new Options(64, 2000, 1500, 3.0, 512, new int[] {1, 2}, 5, 2, null);
     }
   }
 
-  /** One iterator run: worker threads, images per wall-clock second, process CPU milliseconds per image. */
-  public record IteratorRun(int threads, double imagesPerSecond, double cpuMsPerImage) {}
+  /**
+   * Iterator epochs on {@code threads} worker threads: median wall-clock images/s, its {@code "median (min-max)"}
+   * text, median process CPU milliseconds per image, and the load average around the rounds.
+   */
+  public record IteratorRun(int threads, double imagesPerSecond, String imagesPerSecondRange, double cpuMsPerImage,
+      String loadBefore, String loadAfter) {}
 
   /** One row of the per-stage table: thread CPU ms per image on the previous and the current path (NaN: n/a). */
   public record StageRow(String stage, double previousMs, double currentMs) {}
@@ -174,10 +183,7 @@ public final class PipelineBenchmark {
       samples.add(new Sample(files.get(i), "P" + i / 2, new int[] {i % 2}, null));
     }
     SkipReport skips = new SkipReport();
-    List<IteratorRun> runs = new ArrayList<>();
-    for (int t : o.threads()) {
-      runs.add(iterate(samples, o.size(), t, skips));
-    }
+    List<IteratorRun> runs = iterate(samples, o.size(), o.threads(), o.rounds(), skips);
     double model = o.modelBatch() == 0 ? Double.NaN : trainingStepSeconds(o.size(), o.modelBatch()) / o.modelBatch();
     return new Result(o, bytes / 1024.0 / files.size(), bitsPerDiscPixel, stages, reductions, runs, skips.count(),
         realPhoto, model);
@@ -282,23 +288,39 @@ public final class PipelineBenchmark {
     return (cpu() - t) / 1e6 / files.size();
   }
 
-  /** One warm-up epoch, then two timed epochs (batch 8, 4 batches ahead, shuffled). */
-  private static IteratorRun iterate(List<Sample> samples, int size, int threads, SkipReport skips) {
+  /**
+   * Wall-clock images/s and process CPU per image of one epoch (batch 8, 4 batches ahead, shuffled) per thread
+   * count, the thread counts interleaved round by round ({@link InterleavedRounds}) after one warm-up epoch each.
+   * Each epoch opens its own iterator, so no idle iterator decodes ahead while another is timed; its wall clock
+   * includes filling the pipeline.
+   */
+  private static List<IteratorRun> iterate(List<Sample> samples, int size, int[] threads, int rounds, SkipReport skips) {
     com.sun.management.OperatingSystemMXBean os =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-    try (FundusDataSetIterator it = FundusDataSets.iterator(samples, Pipelines.training(size, 2), LabelKind.BINARY, 2,
-        8, skips, new IteratorOptions(threads, 4, true, 3))) {
-      drain(it);
-      long t0 = System.nanoTime();
-      long c0 = os.getProcessCpuTime();
-      int n = 0;
-      for (int e = 0; e < 2; e++) {
-        it.reset();
-        n += drain(it);
-      }
-      double seconds = (System.nanoTime() - t0) / 1e9;
-      return new IteratorRun(threads, n / seconds, (os.getProcessCpuTime() - c0) / 1e6 / n);
+    Map<Integer, List<Double>> cpuMs = new LinkedHashMap<>();
+    List<InterleavedRounds.Engine> engines = new ArrayList<>();
+    for (int t : threads) {
+      cpuMs.put(t, new ArrayList<>());
+      engines.add(new InterleavedRounds.Engine(t + " thread" + (t == 1 ? "" : "s"), () -> {
+        long c0 = os.getProcessCpuTime();
+        int n;
+        try (FundusDataSetIterator it = FundusDataSets.iterator(samples, Pipelines.training(size, 2), LabelKind.BINARY,
+            2, 8, skips, new IteratorOptions(t, 4, true, 3))) {
+          n = drain(it);
+        }
+        cpuMs.get(t).add((os.getProcessCpuTime() - c0) / 1e6 / n);
+        return n;
+      }));
     }
+    InterleavedRounds.Result r = InterleavedRounds.run(engines, 1, rounds);
+    List<IteratorRun> runs = new ArrayList<>();
+    for (int k = 0; k < threads.length; k++) {
+      String name = engines.get(k).name();
+      List<Double> cpu = cpuMs.get(threads[k]);
+      runs.add(new IteratorRun(threads[k], r.rate(name), r.summary(name),
+          InterleavedRounds.median(cpu.subList(1, cpu.size())), r.loadBefore(), r.loadAfter()));
+    }
+    return runs;
   }
 
   private static int drain(FundusDataSetIterator it) {
@@ -407,11 +429,15 @@ public final class PipelineBenchmark {
       s.append(String.format(Locale.ROOT, "CC0 real photograph (1411x1411, 4:2:0, img2dcm), whole current path: %.1f ms"
           + " per image%n", r.realPhotoMs()));
     }
-    s.append("\n| FundusDataSets iterator (batch 8) | images/s wall clock | process CPU ms per image | images/s on 2 idle"
-        + " cores (2 / CPU s) |\n|---|---|---|---|\n");
+    s.append(String.format(Locale.ROOT, "%n| FundusDataSets iterator (batch 8), one epoch of %d images per round, %d"
+        + " interleaved rounds | images/s wall clock, median (min-max) | process CPU ms per image, median |"
+        + " images/s on n idle cores (n threads / CPU s) | load average before / after |%n|---|---|---|---|---|%n",
+        o.count(), o.rounds()));
     for (IteratorRun run : r.iterator()) {
-      s.append(String.format(Locale.ROOT, "| %d thread%s | %.1f | %.1f | %.0f |%n", run.threads(),
-          run.threads() == 1 ? "" : "s", run.imagesPerSecond(), run.cpuMsPerImage(), 2000 / run.cpuMsPerImage()));
+      s.append(String.format(Locale.ROOT, "| %d thread%s | %s | %.1f | %.0f | %s / %s |%n", run.threads(),
+          run.threads() == 1 ? "" : "s", run.imagesPerSecondRange(), run.cpuMsPerImage(),
+          1000 * Math.min(run.threads(), Runtime.getRuntime().availableProcessors()) / run.cpuMsPerImage(),
+          run.loadBefore(), run.loadAfter()));
     }
     s.append(String.format(Locale.ROOT, "%nskipped files: %d%n", r.skipped()));
     if (!Double.isNaN(r.modelSecondsPerImage())) {
@@ -428,37 +454,25 @@ public final class PipelineBenchmark {
   /** Entry point; see the class comment for the options. */
   public static void main(String[] args) throws Exception {
     Options d = Options.defaults();
-    int count = d.count();
-    int width = d.width();
-    int height = d.height();
-    double noise = d.noise();
-    int size = d.size();
-    int[] threads = d.threads();
-    int modelBatch = d.modelBatch();
-    Path work = null;
-    for (int i = 0; i < args.length; i += 2) {
-      if (i + 1 >= args.length) {
-        throw new IllegalArgumentException("Option " + args[i] + " needs a value");
-      }
-      String v = args[i + 1];
-      switch (args[i]) {
-        case "--count" -> count = Integer.parseInt(v);
-        case "--width" -> width = Integer.parseInt(v);
-        case "--height" -> height = Integer.parseInt(v);
-        case "--noise" -> noise = Double.parseDouble(v);
-        case "--size" -> size = Integer.parseInt(v);
-        case "--threads" -> threads = java.util.Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray();
-        case "--model-batch" -> modelBatch = Integer.parseInt(v);
-        case "--work" -> work = Path.of(v);
-        default -> throw new IllegalArgumentException("Unknown option " + args[i] + "; see the class comment");
-      }
-    }
-    Options o = new Options(count, width, height, noise, size, threads, modelBatch, work);
-    double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    BenchmarkArgs a = BenchmarkArgs.parse(PipelineBenchmark.class, args, "count=" + d.count(), "width=" + d.width(),
+        "height=" + d.height(), "noise=" + d.noise(), "size=" + d.size(), "threads=1,2", "rounds=" + d.rounds(),
+        "model-batch=" + d.modelBatch(), "work=", "out=");
+    Options o = new Options(a.integer("count"), a.integer("width"), a.integer("height"), a.real("noise"),
+        a.integer("size"), a.list("threads").stream().mapToInt(Integer::parseInt).toArray(), a.integer("rounds"),
+        a.integer("model-batch"), a.path("work"));
+    String load = InterleavedRounds.loadAverage();
     Result r = run(o);
-    System.out.println("Pipeline benchmark on SYNTHETIC images; " + Runtime.getRuntime().availableProcessors()
-        + " processors; load average (1 min) " + load + " at start, "
-        + ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage() + " at end\n");
-    System.out.println(markdown(r));
+    String md = "# Training pipeline throughput from SYNTHETIC DICOM OP JPEG files (" + java.time.Instant.now() + ")\n\n"
+        + "Command: `" + a.command("-Xmx2g") + "` (after `mvn -B -q -pl benchmarks -am package -DskipTests`).\n\n"
+        + Runtime.getRuntime().availableProcessors() + " processors; load average (1/5/15 min) " + load + " at start, "
+        + InterleavedRounds.loadAverage() + " at end.\n\n" + markdown(r);
+    System.out.println(md);
+    Path out = a.path("out");
+    if (out != null) {
+      Files.createDirectories(out);
+      Path file = out.resolve(String.format(Locale.ROOT, "pipeline-%dx%d.md", o.width(), o.height()));
+      Files.writeString(file, md);
+      System.out.println("wrote " + file);
+    }
   }
 }

@@ -116,7 +116,7 @@ public final class TrainingStepProfile {
     for (int i = 0; i < warmup; i++) {
       net.fit(data);
     }
-    double step = InferenceBackendBenchmark.median(Dl4jTrainingProfile.time(steps, () -> net.fit(data)));
+    double step = InterleavedRounds.median(Dl4jTrainingProfile.time(steps, () -> net.fit(data)));
     System.err.printf(Locale.ROOT, "DL4J step (unprofiled, median of %d): %.3f s%n", steps, step);
 
     OpProfiler profiler = OpProfiler.getInstance();
@@ -182,7 +182,7 @@ public final class TrainingStepProfile {
       String loadStart, String loadEnd) {
     List<Double> torchSeconds = new ArrayList<>();
     torch.get("seconds").forEach(n -> torchSeconds.add(n.asDouble()));
-    double torchStep = InferenceBackendBenchmark.median(torchSeconds);
+    double torchStep = InterleavedRounds.median(torchSeconds);
     JsonNode cats = torch.get("categories");
 
     StringBuilder sb = new StringBuilder();

@@ -81,6 +81,11 @@ public enum InferenceEngine {
           + (q == null ? "has no quantization record" : "names " + q.file() + ", which is missing")
           + "); make one with SavedModel.quantize on >= 64 training images, or screen with --precision fp32");
     }
+    if (q.missesBound()) {
+      org.slf4j.LoggerFactory.getLogger(InferenceEngine.class).warn("The int8 model of {} differs from float32 by up to {} in probability on its calibration images, "
+          + "more than its bound {} (model-card.json, quantization); its calls may differ from --precision fp32's",
+          modelDir, String.format(java.util.Locale.ROOT, "%.3f", q.maxDifference()), q.bound());
+    }
     return new OnnxRuntimeBackend(modelDir.resolve(q.file()), OnnxRuntimeBackend.Options.defaults()
         .withIntraOpThreads(threads).withBatchSize(batchSize));
   }

@@ -113,9 +113,15 @@ public record ModelCard(String name, String version, String task, List<String> l
    * @param calibratedTensors number of activation tensors with a calibrated range
    * @param calibrationData which images calibrated it, e.g. {@code first 64 training images, evaluation pipeline}
    * @param sha256 SHA-256 of {@code file} (hex)
+   * @param floatTensors tensors the accuracy-driven fallback left in float32 ({@code StaticQuantization.quantize});
+   *     empty for older cards
+   * @param maxDifference largest {@code |p_int8 - p_fp32|} on the calibration images ({@code null}: not measured,
+   *     older cards)
+   * @param bound the bound the fallback aimed for ({@code null}: none, older cards)
    */
   public record Quantization(String file, String scheme, String calibrationMethod, int calibrationImages,
-      int calibratedTensors, String calibrationData, String sha256) {
+      int calibratedTensors, String calibrationData, String sha256, List<String> floatTensors, Double maxDifference,
+      Double bound) {
     public Quantization {
       if (file == null || file.isBlank()) {
         throw new IllegalArgumentException("Quantization record needs the int8 model's file name");
@@ -123,6 +129,19 @@ public record ModelCard(String name, String version, String task, List<String> l
       if (calibrationImages < 1) {
         throw new IllegalArgumentException("Quantization needs >= 1 calibration image, got " + calibrationImages);
       }
+      floatTensors = floatTensors == null ? List.of() : List.copyOf(floatTensors);
+    }
+
+    /** A record without the fallback's measurement (as older cards have). */
+    public Quantization(String file, String scheme, String calibrationMethod, int calibrationImages,
+        int calibratedTensors, String calibrationData, String sha256) {
+      this(file, scheme, calibrationMethod, calibrationImages, calibratedTensors, calibrationData, sha256, List.of(),
+          null, null);
+    }
+
+    /** Whether the measured difference exceeds the bound (false when either was not recorded). */
+    public boolean missesBound() {
+      return maxDifference != null && bound != null && maxDifference > bound;
     }
   }
 

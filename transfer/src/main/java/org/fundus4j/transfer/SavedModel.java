@@ -59,9 +59,22 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
    */
   public static ModelCard quantize(Path dir, SavedModel model, List<INDArray> calibration, String calibrationData,
       int threads) throws IOException {
-    ActivationRanges ranges = StaticQuantization.calibrate(model.graph(), calibration, threads);
+    return quantize(dir, model, calibration, calibrationData, new StaticQuantization.Fallback(0.03, 0), threads);
+  }
+
+  /**
+   * As {@link #quantize(Path, SavedModel, List, String, int)}, with the accuracy-driven fallback
+   * ({@link StaticQuantization#quantize}): at most {@code fallback.maxFloatTensors()} tensors stay float32 to keep
+   * {@code |p_int8 - p_fp32|} on the calibration images within {@code fallback.bound()}. The card records the
+   * tensors kept, the difference measured and the bound (with {@code maxFloatTensors = 0} the all-int8 model is
+   * only measured).
+   */
+  public static ModelCard quantize(Path dir, SavedModel model, List<INDArray> calibration, String calibrationData,
+      StaticQuantization.Fallback fallback, int threads) throws IOException {
+    StaticQuantization.Choice choice = StaticQuantization.quantize(model.graph(), calibration, fallback, threads);
+    ActivationRanges ranges = choice.ranges();
     Path file = dir.resolve(INT8);
-    OnnxExporter.export(model.graph(), file, OnnxExportOptions.defaults().withInt8(ranges));
+    OnnxExporter.export(model.graph(), file, choice.exportOptions(OnnxExportOptions.defaults()));
     String sha256;
     try {
       sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
@@ -69,9 +82,11 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
       throw new IllegalStateException("SHA-256 is missing from this JVM", e);
     }
     ModelCard card = model.card().withQuantization(new ModelCard.Quantization(INT8,
-        "ONNX QDQ; BatchNorm folded; convolution weights int8 per output channel, symmetric; biases int32; "
-            + "inputs of convolutions, residual adds and pooling uint8 per tensor, asymmetric; dense layers float32",
-        ranges.method(), ranges.images(), ranges.ranges().size(), calibrationData, sha256));
+        "ONNX QDQ; BatchNorm folded; convolution weights 8-bit per output channel, symmetric (uint8, zero point 128); biases int32; "
+            + "inputs of convolutions, residual adds and pooling uint8 per tensor, asymmetric, except the tensors "
+            + "kept in float32; dense layers float32",
+        ranges.method(), ranges.images(), ranges.ranges().size(), calibrationData, sha256, choice.floatTensors(),
+        choice.maxDifference(), fallback.bound()));
     writeCard(dir, card);
     return card;
   }

@@ -39,6 +39,22 @@ class ModelCardQuantizationTests {
   }
 
   @Test
+  void theFallbackMeasurementSurvivesJsonAndTellsAMissedBound() throws Exception {
+    ModelCard.Quantization q = new ModelCard.Quantization(SavedModel.INT8, "QDQ", "minmax", 64, 71,
+        "first 64 training images", "ab12", List.of("input", "relu"), 0.29, 0.03);
+    SavedModel.writeCard(dir, CARD.withQuantization(q));
+    ModelCard.Quantization read = SavedModel.readCard(dir).quantization();
+    assertEquals(q, read);
+    assertEquals(true, read.missesBound());
+    assertEquals(false, new ModelCard.Quantization(SavedModel.INT8, "QDQ", "minmax", 64, 71, "", "",
+        List.of(), 0.02, 0.03).missesBound());
+    // an older card: no measurement, nothing kept in float32, no warning
+    ModelCard.Quantization old = new ModelCard.Quantization(SavedModel.INT8, "QDQ", "minmax", 64, 71, "", "");
+    assertEquals(List.of(), old.floatTensors());
+    assertEquals(false, old.missesBound());
+  }
+
+  @Test
   void quantizationNeedsAFileAndImages() {
     assertThrows(IllegalArgumentException.class, () -> new ModelCard.Quantization(" ", "QDQ", "minmax", 64, 1, "", ""));
     assertThrows(IllegalArgumentException.class,

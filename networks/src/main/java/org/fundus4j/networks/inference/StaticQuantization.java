@@ -47,6 +47,14 @@ public final class StaticQuantization {
    * @throws IllegalArgumentException if {@code batches} is empty or a tensor is not finite
    */
   public static ActivationRanges calibrate(ComputationGraph graph, Iterable<INDArray> batches, int threads) {
+    return measure(graph, batches, threads, null).ranges();
+  }
+
+  /** Ranges, per-tensor relative quantisation noise and (if asked) the float32 outputs of one calibration pass. */
+  private record Measured(ActivationRanges ranges, Map<String, Double> relativeNoise, List<float[]> outputs) {}
+
+  private static Measured measure(ComputationGraph graph, Iterable<INDArray> batches, int threads,
+      List<String> networkOutputs) {
     Objects.requireNonNull(graph, "graph");
     Objects.requireNonNull(batches, "batches");
     List<String> tensors = OnnxExporter.quantizedTensors(graph);
@@ -58,6 +66,16 @@ public final class StaticQuantization {
       }
     }
     Map<String, ActivationRanges.Range> ranges = new LinkedHashMap<>();
+    Map<String, double[]> moments = new LinkedHashMap<>(); // n, sum, sum of squares
+    List<float[]> outputs = new ArrayList<>();
+    List<String> visited = new ArrayList<>(vertices);
+    if (networkOutputs != null) {
+      for (String o : networkOutputs) {
+        if (!visited.contains(o)) {
+          visited.add(o);
+        }
+      }
+    }
     int images = 0;
     Path onnx = null;
     try {
@@ -71,17 +89,37 @@ public final class StaticQuantization {
           for (String t : tensors) {
             if (inputs.contains(t)) {
               merge(ranges, t, batch);
+              double[] m = moments.computeIfAbsent(t, k -> new double[3]);
+              m[0] += batch.length();
+              m[1] += batch.sumNumber().doubleValue();
+              m[2] += batch.mul(batch).sumNumber().doubleValue();
             }
           }
-          ort.visit(batch, vertices, (name, shape, values) -> {
+          ort.visit(batch, visited, (name, shape, values) -> {
+            if (networkOutputs != null && networkOutputs.contains(name)) {
+              float[] copy = new float[values.remaining()];
+              values.duplicate().get(copy);
+              outputs.add(copy);
+            }
+            if (!vertices.contains(name)) {
+              return;
+            }
             float min = Float.POSITIVE_INFINITY;
             float max = Float.NEGATIVE_INFINITY;
+            double sum = 0;
+            double squares = 0;
             for (int i = values.position(); i < values.limit(); i++) {
               float v = values.get(i);
               min = Math.min(min, v);
               max = Math.max(max, v);
+              sum += v;
+              squares += (double) v * v;
             }
             merge(ranges, name, min, max);
+            double[] m = moments.computeIfAbsent(name, k -> new double[3]);
+            m[0] += values.limit() - values.position();
+            m[1] += sum;
+            m[2] += squares;
           });
           images += (int) batch.size(0);
         }
@@ -103,10 +141,154 @@ public final class StaticQuantization {
     LOG.info("Calibrated {} activation ranges on {} images ({})", ranges.size(), images, MINMAX);
     // Keep the topological order of the tensors.
     Map<String, ActivationRanges.Range> ordered = new LinkedHashMap<>();
+    Map<String, Double> noise = new LinkedHashMap<>();
     for (String t : tensors) {
-      ordered.put(t, ranges.get(t));
+      ActivationRanges.Range r = ranges.get(t);
+      ordered.put(t, r);
+      double[] m = moments.get(t);
+      double variance = Math.max(0, m[2] / m[0] - (m[1] / m[0]) * (m[1] / m[0]));
+      double step = r.uint8Scale();
+      noise.put(t, variance > 0 ? step * step / 12 / variance : Double.POSITIVE_INFINITY);
     }
-    return new ActivationRanges(ordered, images, MINMAX);
+    return new Measured(new ActivationRanges(ordered, images, MINMAX), noise, outputs);
+  }
+
+  /**
+   * How far an int8 model may stray from float32, and how much of it may stay float32 to get there.
+   *
+   * @param bound the largest allowed {@code |p_int8 - p_fp32|} over every output value of every calibration image
+   * @param maxFloatTensors at most this many quantised tensors ({@link OnnxExporter#quantizedTensors}) are left in
+   *     float32; every one costs speed (its consumer, e.g. a convolution, runs in float32)
+   */
+  public record Fallback(double bound, int maxFloatTensors) {
+    public Fallback {
+      if (!(bound > 0) || maxFloatTensors < 0) {
+        throw new IllegalArgumentException("Fallback needs bound > 0 and maxFloatTensors >= 0, got " + bound
+            + " and " + maxFloatTensors);
+      }
+    }
+
+    /** The bound, 0.03, with at most 8 tensors in float32 (about a sixth of ResNet-50's convolutions). */
+    public static Fallback standard() {
+      return new Fallback(0.03, 8);
+    }
+  }
+
+  /**
+   * What {@link #quantize} chose.
+   *
+   * @param ranges the calibrated activation ranges
+   * @param floatTensors the tensors left in float32, for {@link OnnxExportOptions#withInt8(ActivationRanges, java.util.Collection)}
+   * @param maxDifference the largest {@code |p_int8 - p_fp32|} of that choice on the calibration images
+   * @param fallback the bound and budget asked for
+   * @param exportsTried int8 exports measured to choose
+   */
+  public record Choice(ActivationRanges ranges, List<String> floatTensors, double maxDifference, Fallback fallback,
+      int exportsTried) {
+    public Choice {
+      floatTensors = List.copyOf(floatTensors);
+    }
+
+    /** Whether {@link #maxDifference} is within the bound. */
+    public boolean withinBound() {
+      return maxDifference <= fallback.bound();
+    }
+
+    /** Export options for this choice. */
+    public OnnxExportOptions exportOptions(OnnxExportOptions base) {
+      return base.withInt8(ranges, floatTensors);
+    }
+  }
+
+  /**
+   * Calibrates, then chooses the fewest tensors to keep in float32 (accuracy-driven fallback) so that the int8
+   * model's outputs stay within {@code fallback.bound()} of float32's on the calibration images.
+   *
+   * <p>Candidates are ranked by their relative quantisation noise measured in the calibration pass (uint8 step
+   * squared over 12, divided by the tensor's variance: the share of the tensor that rounding replaces with
+   * noise). The all-int8 model is measured first; if it misses the bound, the 1, 2, 4, ... noisiest tensors are
+   * kept in float32 until the bound holds or {@code maxFloatTensors} is reached, and the last doubling is
+   * bisected to the fewest that hold. Each step is one int8 export run over the calibration images in ONNX
+   * Runtime. If even the budget misses the bound, the choice with the smallest difference is returned and
+   * {@link Choice#withinBound()} says so: the caller decides (a model whose float32 outputs swing under
+   * rounding-size changes of its input cannot be quantised; see the model card).
+   */
+  public static Choice quantize(ComputationGraph graph, List<INDArray> calibration, Fallback fallback, int threads) {
+    Objects.requireNonNull(fallback, "fallback");
+    List<String> outputs = graph.getConfiguration().getNetworkOutputs();
+    Measured m = measure(graph, calibration, threads, outputs);
+    List<String> ranked = new ArrayList<>(m.relativeNoise().keySet());
+    ranked.sort((a, b) -> Double.compare(m.relativeNoise().get(b), m.relativeNoise().get(a)));
+    int budget = Math.min(fallback.maxFloatTensors(), ranked.size());
+    Map<Integer, Double> tried = new LinkedHashMap<>();
+    java.util.function.IntToDoubleFunction diff = k -> tried.computeIfAbsent(k,
+        n -> maxDifference(graph, m.ranges(), ranked.subList(0, n), calibration, outputs, m.outputs(), threads));
+    int lo = -1; // largest count known to miss the bound
+    int hi = -1; // smallest count known to meet it
+    for (int k = 0; ; k = k == 0 ? 1 : Math.min(2 * k, budget)) {
+      if (diff.applyAsDouble(k) <= fallback.bound()) {
+        hi = k;
+        break;
+      }
+      lo = k;
+      if (k >= budget) {
+        break;
+      }
+    }
+    if (hi > 0) {
+      while (hi - lo > 1) {
+        int mid = (lo + hi) / 2;
+        if (diff.applyAsDouble(mid) <= fallback.bound()) {
+          hi = mid;
+        } else {
+          lo = mid;
+        }
+      }
+    }
+    int chosen = hi >= 0 ? hi : tried.entrySet().stream().min(Map.Entry.comparingByValue()).orElseThrow().getKey();
+    Choice choice = new Choice(m.ranges(), ranked.subList(0, chosen), tried.get(chosen), fallback, tried.size());
+    LOG.info("int8 fallback: {} of {} tensors in float32, max |p_int8 - p_fp32| {} on {} calibration images "
+        + "(bound {}, {}), {} exports tried", chosen, ranked.size(), String.format(java.util.Locale.ROOT, "%.4f",
+        choice.maxDifference()), m.ranges().images(), fallback.bound(), choice.withinBound() ? "met" : "NOT met",
+        tried.size());
+    return choice;
+  }
+
+  /** Largest |int8 - fp32| over every output value of {@code batches}, with {@code keepFloat} left in float32. */
+  private static double maxDifference(ComputationGraph graph, ActivationRanges ranges, List<String> keepFloat,
+      List<INDArray> batches, List<String> outputs, List<float[]> reference, int threads) {
+    Path onnx = null;
+    try {
+      onnx = Files.createTempFile("fundus4j-int8-trial-", ".onnx");
+      OnnxExporter.export(graph, onnx, OnnxExportOptions.defaults().withInt8(ranges, keepFloat));
+      double[] max = {0};
+      int[] k = {0};
+      try (OnnxRuntimeBackend ort = new OnnxRuntimeBackend(onnx,
+          OnnxRuntimeBackend.Options.defaults().withIntraOpThreads(threads))) {
+        Files.deleteIfExists(onnx);
+        for (INDArray batch : batches) {
+          ort.visit(batch, outputs, (name, shape, values) -> {
+            float[] ref = reference.get(k[0]++);
+            for (int i = 0; i < ref.length; i++) {
+              max[0] = Math.max(max[0], Math.abs(values.get(values.position() + i) - ref[i]));
+            }
+          });
+        }
+      }
+      LOG.info("int8 with {} tensors in float32: max |p_int8 - p_fp32| {}", keepFloat.size(),
+          String.format(java.util.Locale.ROOT, "%.4f", max[0]));
+      return max[0];
+    } catch (IOException e) {
+      throw new UncheckedIOException("Could not write an int8 trial model", e);
+    } finally {
+      if (onnx != null) {
+        try {
+          Files.deleteIfExists(onnx);
+        } catch (IOException ignored) {
+          // a temporary file; nothing else to do
+        }
+      }
+    }
   }
 
   private static void merge(Map<String, ActivationRanges.Range> ranges, String name, INDArray values) {

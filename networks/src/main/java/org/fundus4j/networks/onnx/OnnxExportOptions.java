@@ -27,9 +27,12 @@ import java.util.Objects;
  *     own, e.g. ResNet-50's pooled features {@code "avgpool"} for linear probes
  * @param int8 activation ranges for a static int8 export in QDQ form ({@code null}: float32), see
  *     {@link #withInt8(ActivationRanges)}
+ * @param int8Float tensors an int8 export leaves in float32 (names from {@link OnnxExporter#quantizedTensors}),
+ *     see {@link #withInt8(ActivationRanges, java.util.Collection)}
  */
 public record OnnxExportOptions(int opset, String graphName, String docString,
-    Map<String, String> metadata, List<String> additionalOutputs, ActivationRanges int8) {
+    Map<String, String> metadata, List<String> additionalOutputs, ActivationRanges int8,
+    java.util.Set<String> int8Float) {
 
   /** Lowest supported operator set (Resize-13, Softmax-13 with per-axis semantics, Pad-13). */
   public static final int MIN_OPSET = 13;
@@ -54,30 +57,34 @@ public record OnnxExportOptions(int opset, String graphName, String docString,
     });
     metadata = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
     additionalOutputs = List.copyOf(additionalOutputs);
+    int8Float = java.util.Collections.unmodifiableSet(new java.util.LinkedHashSet<>(int8Float));
+    if (int8 == null && !int8Float.isEmpty()) {
+      throw new IllegalArgumentException("Tensors kept in float32 " + int8Float + " need an int8 export (withInt8)");
+    }
   }
 
   /** Opset 13, graph name {@code "fundus4j"}, no documentation or metadata. */
   public static OnnxExportOptions defaults() {
-    return new OnnxExportOptions(MIN_OPSET, "fundus4j", "", Map.of(), List.of(), null);
+    return new OnnxExportOptions(MIN_OPSET, "fundus4j", "", Map.of(), List.of(), null, java.util.Set.of());
   }
 
   public OnnxExportOptions withOpset(int newOpset) {
-    return new OnnxExportOptions(newOpset, graphName, docString, metadata, additionalOutputs, int8);
+    return new OnnxExportOptions(newOpset, graphName, docString, metadata, additionalOutputs, int8, int8Float);
   }
 
   public OnnxExportOptions withGraphName(String newName) {
-    return new OnnxExportOptions(opset, newName, docString, metadata, additionalOutputs, int8);
+    return new OnnxExportOptions(opset, newName, docString, metadata, additionalOutputs, int8, int8Float);
   }
 
   public OnnxExportOptions withDocString(String newDoc) {
-    return new OnnxExportOptions(opset, graphName, newDoc, metadata, additionalOutputs, int8);
+    return new OnnxExportOptions(opset, graphName, newDoc, metadata, additionalOutputs, int8, int8Float);
   }
 
   /** Returns options with one more (or a replaced) metadata entry. */
   public OnnxExportOptions withMetadata(String key, String value) {
     Map<String, String> copy = new LinkedHashMap<>(metadata);
     copy.put(key, value);
-    return new OnnxExportOptions(opset, graphName, docString, copy, additionalOutputs, int8);
+    return new OnnxExportOptions(opset, graphName, docString, copy, additionalOutputs, int8, int8Float);
   }
 
   /** Metadata key of the per-channel mean subtracted before the network, comma-separated. */
@@ -118,7 +125,7 @@ public record OnnxExportOptions(int opset, String graphName, String docString,
   public OnnxExportOptions withAdditionalOutputs(String... vertexNames) {
     java.util.List<String> all = new java.util.ArrayList<>(additionalOutputs);
     all.addAll(java.util.Arrays.asList(vertexNames));
-    return new OnnxExportOptions(opset, graphName, docString, metadata, all, int8);
+    return new OnnxExportOptions(opset, graphName, docString, metadata, all, int8, int8Float);
   }
 
   /**
@@ -126,20 +133,30 @@ public record OnnxExportOptions(int opset, String graphName, String docString,
    * {@code quantize_static(..., QuantFormat.QDQ, per_channel=True)} writes it: BatchNorm folded into the
    * preceding convolution; every input of a convolution, residual {@code Add}, max pooling and global
    * average pooling passes {@code QuantizeLinear -> DequantizeLinear} (uint8, per tensor, from
-   * {@code ranges}); convolution weights are int8 symmetric per output channel and biases int32 with
+   * {@code ranges}); convolution weights are symmetric per output channel (stored uint8 around zero point 128) and biases int32 with
    * scale {@code input scale x weight scale}. Dense layers stay float32. ONNX Runtime fuses the pattern
    * into integer kernels (QLinearConv, QLinearAdd) and drops a ReLU in front of a zero-point-0
    * {@code QuantizeLinear}.
    */
   public OnnxExportOptions withInt8(ActivationRanges ranges) {
+    return withInt8(ranges, java.util.Set.of());
+  }
+
+  /**
+   * As {@link #withInt8(ActivationRanges)}, but the tensors in {@code keepFloat} get no
+   * {@code QuantizeLinear -> DequantizeLinear}: their consumers (a convolution's, with its BatchNorm still
+   * folded in, an {@code Add}'s, a pooling's) run in float32. This is the accuracy-driven fallback that
+   * {@link org.fundus4j.networks.inference.StaticQuantization#quantize} chooses.
+   */
+  public OnnxExportOptions withInt8(ActivationRanges ranges, java.util.Collection<String> keepFloat) {
     return new OnnxExportOptions(opset, graphName, docString, metadata, additionalOutputs,
-        java.util.Objects.requireNonNull(ranges, "ranges"));
+        java.util.Objects.requireNonNull(ranges, "ranges"), new java.util.LinkedHashSet<>(keepFloat));
   }
 
   /** Returns options with all entries of {@code entries} added (replacing equal keys). */
   public OnnxExportOptions withMetadata(Map<String, String> entries) {
     Map<String, String> copy = new LinkedHashMap<>(metadata);
     copy.putAll(entries);
-    return new OnnxExportOptions(opset, graphName, docString, copy, additionalOutputs, int8);
+    return new OnnxExportOptions(opset, graphName, docString, copy, additionalOutputs, int8, int8Float);
   }
 }

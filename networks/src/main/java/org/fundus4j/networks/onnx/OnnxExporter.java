@@ -112,6 +112,24 @@ public final class OnnxExporter {
 
   private static final Logger LOG = LoggerFactory.getLogger(OnnxExporter.class);
 
+  /**
+   * Largest weight magnitude in quantisation steps: symmetric, 127 steps either side of the zero point.
+   */
+  static final int WEIGHT_QMAX = 127;
+
+  /**
+   * Weights are stored as uint8 with zero point 128 (symmetric, as int8 with 0): ONNX Runtime then runs uint8 x
+   * uint8 kernels. Its uint8 x int8 kernels on x86 CPUs without VNNI (AVX2, AVX-512F) add pairs of products in
+   * int16 ({@code vpmaddubsw}), which saturates for 255 x 127 x 2 and measurably moved outputs on an AVX2 CPU.
+   */
+  static final int WEIGHT_ZERO_POINT = 128;
+
+  private static byte[] zeroPoints(int n) {
+    byte[] z = new byte[n];
+    java.util.Arrays.fill(z, (byte) WEIGHT_ZERO_POINT);
+    return z;
+  }
+
   private OnnxExporter() {}
 
   /** Exports with {@link OnnxExportOptions#defaults()}. */
@@ -133,7 +151,7 @@ public final class OnnxExporter {
       throw new IllegalArgumentException("ComputationGraph must be initialised (call init()) before export");
     }
     long start = System.nanoTime();
-    Translation t = new Translation(graph, options.additionalOutputs(), options.int8());
+    Translation t = new Translation(graph, options.additionalOutputs(), options.int8(), options.int8Float());
     t.translate();
     Path absolute = out.toAbsolutePath();
     try {
@@ -220,15 +238,28 @@ public final class OnnxExporter {
     private final List<String> outputNames;
     /** Activation ranges of an int8 export, or {@code null}. */
     private final ActivationRanges int8;
+    /** Tensors an int8 export leaves in float32. */
+    private final java.util.Set<String> keepFloat;
     /** Convolution vertex to the BatchNorm vertex folded into it (int8 exports). */
     private final Map<String, String> foldedInto = new HashMap<>();
     /** DequantizeLinear output per quantised source vertex, shared by all its consumers. */
     private final Map<String, Tensor> dequantized = new HashMap<>();
 
-    Translation(ComputationGraph graph, List<String> additionalOutputs, ActivationRanges int8) {
+    Translation(ComputationGraph graph, List<String> additionalOutputs, ActivationRanges int8,
+        java.util.Set<String> keepFloat) {
       this.graph = graph;
       this.int8 = int8;
+      this.keepFloat = keepFloat;
       this.conf = graph.getConfiguration();
+      if (!keepFloat.isEmpty()) {
+        List<String> quantized = quantizedTensors(graph);
+        for (String k : keepFloat) {
+          if (!quantized.contains(k)) {
+            throw new IllegalArgumentException("Tensor '" + k + "' kept in float32 is not one an int8 export "
+                + "quantises; expected one of OnnxExporter.quantizedTensors (" + quantized.size() + " tensors)");
+          }
+        }
+      }
       this.order = conf.getTopologicalOrderStr();
       this.inputNames = List.copyOf(conf.getNetworkInputs());
       List<String> outputs = new ArrayList<>(conf.getNetworkOutputs());
@@ -319,7 +350,7 @@ public final class OnnxExporter {
         List<Tensor> in = new ArrayList<>();
         for (String src : conf.getVertexInputs().get(name)) {
           Tensor t = Objects.requireNonNull(produced.get(src), () -> "vertex " + src + " not yet produced");
-          in.add(quantize ? dequantized(src, t) : t);
+          in.add(quantize && !keepFloat.contains(src) ? dequantized(src, t) : t);
         }
         produced.put(name, vertex(name, vertex, in));
       }
@@ -521,8 +552,8 @@ public final class OnnxExporter {
     /**
      * Weight and bias inputs of a convolution whose BatchNorm {@code bnName} (may be {@code null}) is
      * folded in ({@code W' = W gamma / sqrt(var + eps)}, {@code b' = (b - mean) gamma / sqrt(var + eps)
-     * + beta}) and, if its input {@code x} is quantised, the weights int8 per output channel
-     * ({@code scale = max|W'| / 127}) and the bias int32 with scale {@code x.scale * weight scale}.
+     * + beta}) and, if its input {@code x} is quantised, the weights 8-bit per output channel (uint8 around 128)
+     * ({@code scale = max|W'| / 127}, stored uint8 around zero point 128: {@link #WEIGHT_ZERO_POINT}) and the bias int32 with scale {@code x.scale * weight scale}.
      */
     private List<String> foldedQuantizedWeights(String name, ConvolutionLayer c, Map<String, INDArray> p,
         String bnName, Tensor x) {
@@ -569,16 +600,17 @@ public final class OnnxExporter {
         for (int j = 0; j < per; j++) {
           max = Math.max(max, Math.abs(w[o * per + j]));
         }
-        wScale[o] = max > 0 ? max / 127f : 1f;
+        wScale[o] = max > 0 ? max / WEIGHT_QMAX : 1f;
         for (int j = 0; j < per; j++) {
-          wq[o * per + j] = (byte) Math.max(-127, Math.min(127, Math.round(w[o * per + j] / wScale[o])));
+          wq[o * per + j] = (byte) (WEIGHT_ZERO_POINT
+              + Math.max(-WEIGHT_QMAX, Math.min(WEIGHT_QMAX, Math.round(w[o * per + j] / wScale[o]))));
         }
       }
       long[] perChannel = {out};
       String wDq = builder.node("DequantizeLinear", name + "/W/DequantizeLinear", List.of(
-          builder.byteInitializer(name + ".W_quantized", wShape, OnnxGraphBuilder.DATA_TYPE_INT8, wq),
+          builder.byteInitializer(name + ".W_quantized", wShape, OnnxGraphBuilder.DATA_TYPE_UINT8, wq),
           builder.floatInitializer(name + ".W_scale", perChannel, wScale),
-          builder.byteInitializer(name + ".W_zero_point", perChannel, OnnxGraphBuilder.DATA_TYPE_INT8, new byte[out])),
+          builder.byteInitializer(name + ".W_zero_point", perChannel, OnnxGraphBuilder.DATA_TYPE_UINT8, zeroPoints(out))),
           List.of(name + ".W_dequantized"), Attribute.ofInt("axis", 0));
       if (!withBias) {
         return List.of(wDq);

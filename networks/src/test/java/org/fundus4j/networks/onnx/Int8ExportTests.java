@@ -27,7 +27,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * Static int8 export (QDQ) of the project's ResNet-50: the file passes {@code onnx.checker}, ONNX Runtime
  * turns all 53 convolutions into integer {@code QLinearConv} kernels, and the probabilities of a linear
  * head stay within 0.03 of the float32 export's on a fixed set of 16 images (64 px, calibrated on 32
- * other images).
+ * other images); a tensor kept in float32 leaves its convolution in float32, and the accuracy-driven
+ * fallback keeps the fewest tensors in float32 that meet its bound.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class Int8ExportTests {
@@ -136,6 +137,72 @@ class Int8ExportTests {
     assertTrue(spread > 0.15, "probabilities must spread for the bound to mean anything: std " + spread);
     assertTrue(diff > 1e-6, "int8 probabilities identical to fp32: nothing was quantised");
     assertTrue(diff <= 0.03, "max |p_int8 - p_fp32| = " + diff + " > 0.03");
+  }
+
+  @Test
+  void aTensorKeptInFloat32LeavesItsConvolutionInFloat32() throws Exception {
+    Path int8 = dir.resolve("int8-input-float.onnx");
+    OnnxExporter.export(net, int8, OnnxExportOptions.defaults().withInt8(ranges, List.of(ResNet50.INPUT)));
+    Path optimized = dir.resolve("int8-input-float-optimized.onnx");
+    try (ai.onnxruntime.OrtSession.SessionOptions so = new ai.onnxruntime.OrtSession.SessionOptions()) {
+      so.setOptimizedModelFilePath(optimized.toString());
+      so.setIntraOpNumThreads(1);
+      ai.onnxruntime.OrtEnvironment.getEnvironment().createSession(int8.toString(), so).close();
+    }
+    String ops = python("import sys, collections, onnx\n"
+        + "m = onnx.load(sys.argv[1])\n"
+        + "c = collections.Counter(n.op_type for n in m.graph.node)\n"
+        + "print(c['QLinearConv'], c['Conv'] + c['FusedConv'])", optimized);
+    assertEquals("52 1", ops, "only the stem convolution, whose input stays float32, should run in float32");
+  }
+
+  @Test
+  void fallbackMeasuresTheAllInt8ModelFirstAndReturnsWhatItMeasured() throws Exception {
+    List<INDArray> calibration = List.of(test);
+    // budget 0: the all-int8 model is only measured
+    StaticQuantization.Choice measured = StaticQuantization.quantize(net, calibration,
+        new StaticQuantization.Fallback(0.03, 0), 2);
+    double allInt8 = measured.maxDifference();
+    assertEquals(List.of(), measured.floatTensors());
+    assertEquals(1, measured.exportsTried());
+    assertTrue(allInt8 > 1e-6, "int8 probabilities identical to fp32: nothing was quantised");
+    assertEquals(allInt8, maxDifference(measured.ranges(), List.of(), test), 1e-6, "the all-int8 model's difference");
+
+    // a bound the all-int8 model meets: nothing kept, one export
+    StaticQuantization.Choice met = StaticQuantization.quantize(net, calibration,
+        new StaticQuantization.Fallback(allInt8 * 1.01, 8), 2);
+    assertEquals(List.of(), met.floatTensors());
+    assertEquals(1, met.exportsTried());
+    assertTrue(met.withinBound());
+
+    // an unreachable bound with a budget of 2: 0, 1 and 2 tensors tried, the smallest difference returned
+    StaticQuantization.Choice missed = StaticQuantization.quantize(net, calibration,
+        new StaticQuantization.Fallback(1e-9, 2), 2);
+    System.out.printf("fallback: all int8 %.4f; best of 0-2 tensors in float32 %.4f with %s%n", allInt8,
+        missed.maxDifference(), missed.floatTensors());
+    assertEquals(3, missed.exportsTried());
+    assertTrue(!missed.withinBound() && missed.maxDifference() <= allInt8 + 1e-6, "difference " + missed.maxDifference());
+    assertTrue(missed.floatTensors().size() <= 2, missed.floatTensors().toString());
+    assertEquals(missed.maxDifference(), maxDifference(missed.ranges(), missed.floatTensors(), test), 1e-6,
+        "the reported difference is the chosen model's");
+  }
+
+  @Test
+  void aFloat32TensorThatIsNotQuantisedIsRefusedByName() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OnnxExporter.export(net,
+        dir.resolve("bad.onnx"), OnnxExportOptions.defaults().withInt8(ranges, List.of(ResNet50.OUTPUT))));
+    assertTrue(e.getMessage().contains("'" + ResNet50.OUTPUT + "'"), e.getMessage());
+  }
+
+  /** max |p_int8 - p_fp32| on {@code images} with {@code keepFloat} in float32, exported and run here. */
+  private double maxDifference(ActivationRanges calibrated, List<String> keepFloat, INDArray images) {
+    Path fp32 = dir.resolve("fp32-reference.onnx");
+    Path int8 = dir.resolve("int8-reference.onnx");
+    OnnxExporter.export(net, fp32);
+    OnnxExporter.export(net, int8, OnnxExportOptions.defaults().withInt8(calibrated, keepFloat));
+    try (OnnxRuntimeBackend a = new OnnxRuntimeBackend(fp32, 2); OnnxRuntimeBackend b = new OnnxRuntimeBackend(int8, 2)) {
+      return OnnxExporterTests.Transforms.maxAbsDiff(a.predict(images), b.predict(images));
+    }
   }
 
   @Test

@@ -169,8 +169,9 @@ public final class Demo {
     card = SavedModel.quantize(modelDir, new SavedModel(probe, card), calibration, "the first "
         + calibrationImages.size() + " training images (patient-level fold 0), evaluation pipeline at "
         + options.size() + " px", 2);
-    out.printf(Locale.ROOT, "    int8 model for --precision int8: %s (calibrated on %d training images)%n",
-        modelDir.resolve(SavedModel.INT8), card.quantization().calibrationImages());
+    out.printf(Locale.ROOT, "    int8 model for --precision int8: %s (calibrated on %d training images; max |P int8 - "
+        + "P fp32| on them %.3f, bound %.2f)%n", modelDir.resolve(SavedModel.INT8),
+        card.quantization().calibrationImages(), card.quantization().maxDifference(), card.quantization().bound());
 
     out.printf(Locale.ROOT, "5/5 Screening every DICOM file with the LP model (%d px), one SR per image ...%n", options.size());
     List<Path> files = BatchScreening.expand(List.of(dataDir));
