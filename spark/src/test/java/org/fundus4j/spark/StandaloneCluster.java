@@ -95,7 +95,8 @@ final class StandaloneCluster implements AutoCloseable {
       cluster.launch("master", List.of("-Xmx512m", "-Dspark.worker.timeout=10"),
           "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", "" + cluster.masterPort,
           "--webui-port", "" + cluster.masterUiPort);
-      cluster.await("the Master's status page", Duration.ofSeconds(60), () -> cluster.masterStatusOrNull() != null);
+      // the Workers start with the Master (they retry registering until it answers); the deadlines are
+      // generous because a JVM start takes a minute on 2 cores shared with other builds
       cluster.cores = cores;
       cluster.memory = memory;
       for (int i = 0; i < workers; i++) {
@@ -103,7 +104,8 @@ final class StandaloneCluster implements AutoCloseable {
         cluster.workerUiPorts.add(0);
         cluster.launchWorker(i);
       }
-      cluster.await(workers + " ALIVE workers", Duration.ofSeconds(90), () -> cluster.aliveWorkers() == workers);
+      cluster.await("the Master's status page", Duration.ofMinutes(3), () -> cluster.masterStatusOrNull() != null);
+      cluster.await(workers + " ALIVE workers", Duration.ofMinutes(3), () -> cluster.aliveWorkers() == workers);
       return cluster;
     } catch (RuntimeException | IOException e) {
       cluster.close();
@@ -130,7 +132,7 @@ final class StandaloneCluster implements AutoCloseable {
       throw new IllegalStateException("Worker " + i + " is still running (pid " + workers.get(i).pid() + ")");
     }
     launchWorker(i);
-    await("the new Worker " + i + " ALIVE on the Master", Duration.ofSeconds(90), () -> {
+    await("the new Worker " + i + " ALIVE on the Master", Duration.ofMinutes(3), () -> {
       String id;
       try {
         id = workerStatus(i).path("id").asText();
