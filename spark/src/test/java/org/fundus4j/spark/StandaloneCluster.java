@@ -107,7 +107,7 @@ final class StandaloneCluster implements AutoCloseable {
       cluster.await("the Master's status page", Duration.ofMinutes(3), () -> cluster.masterStatusOrNull() != null);
       cluster.await(workers + " ALIVE workers", Duration.ofMinutes(3), () -> cluster.aliveWorkers() == workers);
       return cluster;
-    } catch (RuntimeException | IOException e) {
+    } catch (RuntimeException | IOException | Error e) {   // await's timeout is an AssertionError
       cluster.close();
       throw e;
     }
