@@ -9,13 +9,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.fundus4j.networks.Head;
 import org.fundus4j.networks.ResNet50;
+import org.fundus4j.pipelines.Sample;
+import org.fundus4j.pipelines.splits.SplitFiles;
 import org.fundus4j.samples.synthetic.SyntheticDataset;
 import org.fundus4j.transfer.ModelCard;
 import org.fundus4j.transfer.SavedModel;
+import org.fundus4j.transfer.StartWeights;
+import org.fundus4j.transfer.Task;
 import org.fundus4j.transfer.TransferRun;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -24,7 +34,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * {@code fundus pretrain} and {@code fundus transfer} on 16 synthetic DICOM images at 64 px: one upstream
- * run (2 epochs) shared by the tests, then LP and FT from its backbone, and the refusals.
+ * run (2 epochs) shared by the tests, then LP and FT from its backbone (FT on one device and on two: the same
+ * outputs), and the refusals.
  */
 class TrainingCommandsTests {
 
@@ -51,10 +62,28 @@ class TrainingCommandsTests {
     return args.toArray(String[]::new);
   }
 
-  private static String[] transferArgs(Path out, String mode, String epochs) {
-    return new String[] {"transfer", "--start", "fundus", "--weights", upstream.toString(), "--mode", mode,
-        "--data", data.toString(), "--size", "64", "--batch", "8", "--val-fraction", "0.25", "--workers", "2",
-        "--seed", "4", "--synthetic-data", "--epochs", epochs, "--out", out.toString()};
+  private static String[] transferArgs(Path out, String mode, String epochs, String... more) {
+    List<String> args = new java.util.ArrayList<>(List.of("transfer", "--start", "fundus", "--weights",
+        upstream.toString(), "--mode", mode, "--data", data.toString(), "--size", "64", "--batch", "8",
+        "--val-fraction", "0.25", "--workers", "2", "--seed", "4", "--synthetic-data", "--epochs", epochs,
+        "--out", out.toString()));
+    args.addAll(List.of(more));
+    return args.toArray(String[]::new);
+  }
+
+  /** FT from the upstream backbone, 1 epoch at lr 1e-3: {@code fundus transfer ... --devices N} into {@code out}. */
+  private static CliRun fineTune(Path out, int devices) {
+    return CliRun.of(transferArgs(out, "ft", "1", "--lr", "1e-3", "--devices", "" + devices));
+  }
+
+  private static CliRun fineTunedOnOneDevice;
+
+  /** The one-device FT run into {@code <dir>/ft}, shared by the FT tests (run by the first that needs it). */
+  private static synchronized CliRun fineTunedOnOneDevice() {
+    if (fineTunedOnOneDevice == null) {
+      fineTunedOnOneDevice = fineTune(dir.resolve("ft"), 1);
+    }
+    return fineTunedOnOneDevice;
   }
 
   @Test
@@ -120,7 +149,7 @@ class TrainingCommandsTests {
   void fineTuningFromThePretrainedBackboneChangesIt() throws Exception {
     Path out = dir.resolve("ft");
 
-    CliRun r = CliRun.of(transferArgs(out, "ft", "1"));
+    CliRun r = fineTunedOnOneDevice();
 
     assertEquals(0, r.exit(), r.all());
     SavedModel ft = SavedModel.load(out);
@@ -129,6 +158,61 @@ class TrainingCommandsTests {
         "FT trains the backbone too");
     assertEquals("FT", ft.card().mode());
     assertEquals(1, ft.card().training().epochs());
+  }
+
+  @Test
+  void fineTuningOnTwoDevicesWritesWhatOneDeviceWrites() throws Exception {
+    Path one = dir.resolve("ft");
+    Path two = dir.resolve("ft-2-devices");
+    assertEquals(0, fineTunedOnOneDevice().exit(), fineTunedOnOneDevice().all());
+
+    CliRun r = fineTune(two, 2);
+
+    assertEquals(0, r.exit(), r.all());
+    assertEquals(files(one), files(two), "the same outputs with 2 devices as with 1");
+    assertTrue(files(two).containsAll(List.of(SavedModel.WEIGHTS, SavedModel.CARD, TransferRun.SPLIT,
+        TransferRun.CURVES, "run.json", TransferRun.CHECKPOINTS)), files(two).toString());
+    assertEquals(Files.readString(one.resolve(TransferRun.SPLIT)), Files.readString(two.resolve(TransferRun.SPLIT)),
+        "the split does not depend on the devices");
+    SavedModel model = SavedModel.load(two);
+    assertEquals(ResNet50.build(Head.linear(2), 0).numParams(), model.graph().numParams(), "ResNet-50, linear head");
+    assertEquals("FT", model.card().mode());
+    assertEquals("Fundus", model.card().start());
+    assertEquals(1, model.card().training().epochs());
+    assertEquals(SavedModel.load(one).card().training().validationImages(), model.card().training().validationImages());
+    assertEquals(800, ImageIO.read(two.resolve(TransferRun.CURVES).toFile()).getWidth());
+
+    // the start (the upstream backbone under the new linear head, seed 4) against the model written
+    ComputationGraph start = ResNet50.build(Head.linear(2), 4);
+    StartWeights.loadAny(start, upstream);
+    List<Sample> validation = SplitFiles.readFolds(two.resolve(TransferRun.SPLIT)).get(0).test();
+    TransferRun.HeldOut before = TransferRun.predict(start, Task.BINARY, validation, 64, 4, 2);
+    TransferRun.HeldOut after = TransferRun.predict(model.graph(), Task.BINARY, validation, 64, 4, 2);
+    assertEquals(validation.size(), after.images().size(), "a prediction for every validation image");
+    for (double p : after.scores(0)) {
+      assertTrue(p >= 0 && p <= 1, "probabilities: " + Arrays.toString(after.scores(0)));
+    }
+    // Printed, not asserted: with 2 epochs the loss on these 4 validation images rose (0.548 -> 0.597, measured
+    // 2026-12-02), so the fall is not shown here. TransferRunTests asserts it for 2 devices with SmallCnn.
+    System.out.printf(java.util.Locale.ROOT, "fundus transfer --devices 2: validation loss %.4f -> %.4f%n",
+        crossEntropy(before), crossEntropy(after));
+  }
+
+  /** Mean binary cross-entropy of the held-out predictions (for a binary task the one column is P(abnormal)). */
+  private static double crossEntropy(TransferRun.HeldOut h) {
+    double[] p = h.scores(0);
+    int[] y = h.labels(0);
+    double sum = 0;
+    for (int i = 0; i < p.length; i++) {
+      sum -= Math.log(Math.max(1e-12, y[i] == 1 ? p[i] : 1 - p[i]));
+    }
+    return sum / p.length;
+  }
+
+  private static Set<String> files(Path folder) throws Exception {
+    try (Stream<Path> s = Files.list(folder)) {
+      return s.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
+    }
   }
 
   @Test

@@ -20,21 +20,25 @@ import org.fundus4j.transfer.TransferRun;
 import org.fundus4j.transfer.SmallCnn;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.dataset.DataSet;
 
 /**
- * Faults on a real standalone cluster (Master and two Workers as separate JVMs): a Worker SIGKILLed while its
- * executor is inside a task, then the driver SIGKILLed in the second epoch, then the same job submitted again.
+ * Faults on a real standalone cluster (Master and two Workers as separate JVMs, {@link SharedCluster}): a Worker
+ * SIGKILLed while its executor is inside a task, then the driver SIGKILLed in the second epoch, then the same
+ * job submitted again; finally a new Worker replaces the killed one, for the other classes sharing the cluster.
  *
  * <p>Both kills are triggered by {@link PauseHook}: the executors hold before a minibatch at a gate, the test
  * kills while they hold, and only then opens the gate, so the kill lands mid-task on every run.
  */
-@Timeout(value = 8, unit = TimeUnit.MINUTES)
+@Timeout(value = 15, unit = TimeUnit.MINUTES)
+@ExtendWith(SharedCluster.class)
 class SparkClusterFaultsIT {
 
   @Test
-  void workerKilledMidTaskIsRerunAndAKilledDriverResumesFromItsCheckpoint(@TempDir Path dir) throws Exception {
+  void workerKilledMidTaskIsRerunAndAKilledDriverResumesFromItsCheckpoint(@TempDir Path dir,
+      StandaloneCluster cluster) throws Exception {
     Path train = ClusterFixtures.images(dir.resolve("train"), 48, 1);
     DataSet heldOut = ClusterFixtures.evaluationSet(ClusterFixtures.images(dir.resolve("held-out"), 24, 2),
         SparkClusterIT.SIZE);
@@ -53,21 +57,23 @@ class SparkClusterFaultsIT {
     args.addAll(SparkClusterIT.TRAINING);
     args.set(args.indexOf("--epochs") + 1, "2");
 
-    try (StandaloneCluster cluster = StandaloneCluster.start(dir.resolve("cluster"), 2, 2, "3g")) {
+    boolean killed = false;
+    try {
       StandaloneCluster.Submission first = cluster.submit("faults-1", "client", conf, List.of(hookJar),
           StandaloneCluster.jobJar(), args);
 
       // 1. Both executors hold inside their first task; kill Worker 1 with its executor, then let Worker 0 go on.
-      cluster.await("both executors at the first gate", Duration.ofMinutes(3),
+      cluster.await("both executors at the first gate", Duration.ofMinutes(6),
           () -> paused(gates, "worker").size() == 2 || !first.process().isAlive());
       assertTrue(first.process().isAlive(), "the job ended before reaching the gate:\n" + first.tail());
       Set<Long> onWorker1 = cluster.workerPids(1);
       assertTrue(paused(gates, "worker").stream().anyMatch(onWorker1::contains), "no paused executor on worker 1");
       cluster.killWorker(1);
+      killed = true;
       Files.writeString(gates.resolve("release-worker"), "");
 
       // 2. Epoch 1 completes on Worker 0 alone; in epoch 2 the driver is killed while an executor holds.
-      cluster.await("an executor at the gate after the epoch-1 checkpoint", Duration.ofMinutes(3),
+      cluster.await("an executor at the gate after the epoch-1 checkpoint", Duration.ofMinutes(6),
           () -> !paused(gates, "driver").isEmpty() || !first.process().isAlive());
       assertTrue(first.process().isAlive(), "the job ended before epoch 2:\n" + first.tail());
       first.process().destroyForcibly();
@@ -84,7 +90,7 @@ class SparkClusterFaultsIT {
       // 3. The same job submitted again resumes after epoch 1 and finishes epoch 2 only.
       StandaloneCluster.Submission second = cluster.submit("faults-2", "client", conf, List.of(hookJar),
           StandaloneCluster.jobJar(), args);
-      assertEquals(0, second.await(Duration.ofMinutes(4)), "the resubmitted job failed:\n" + second.tail());
+      assertEquals(0, second.await(Duration.ofMinutes(6)), "the resubmitted job failed:\n" + second.tail());
       String secondLog = second.text();
       assertTrue(secondLog.contains("Resuming from " + out.resolve(TransferRun.CHECKPOINTS) + " after epoch 1"), second.tail());
       assertTrue(!secondLog.contains("Epoch 1/2: training loss"), "epoch 1 must not be trained again");
@@ -98,6 +104,10 @@ class SparkClusterFaultsIT {
       double after = trained.graph().score(heldOut);
       assertTrue(after < 0.8 * before, "held-out loss should fall by 20 % or more: " + before + " -> " + after);
       System.out.printf("SparkClusterFaultsIT: held-out loss %.4f -> %.4f, losses %s%n", before, after, losses);
+    } finally {
+      if (killed) {
+        cluster.restartWorker(1);   // the cluster is shared: leave it with both Workers
+      }
     }
   }
 

@@ -53,6 +53,8 @@ final class StandaloneCluster implements AutoCloseable {
   private final List<Process> processes = new ArrayList<>();
   private final List<Process> workers = new ArrayList<>();
   private final List<Integer> workerUiPorts = new ArrayList<>();
+  private int cores;
+  private String memory;
 
   private StandaloneCluster(Path work, Path sparkHome, List<String> addOpens, int masterPort, int masterUiPort) {
     this.work = work;
@@ -93,22 +95,66 @@ final class StandaloneCluster implements AutoCloseable {
       cluster.launch("master", List.of("-Xmx512m", "-Dspark.worker.timeout=10"),
           "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", "" + cluster.masterPort,
           "--webui-port", "" + cluster.masterUiPort);
-      cluster.await("the Master's status page", Duration.ofSeconds(60), () -> cluster.masterStatusOrNull() != null);
+      // the Workers start with the Master (they retry registering until it answers); the deadlines are
+      // generous because a JVM start takes a minute on 2 cores shared with other builds
+      cluster.cores = cores;
+      cluster.memory = memory;
       for (int i = 0; i < workers; i++) {
-        int ui = freePort();
-        Path dir = Files.createDirectories(work.resolve("worker-" + i));
-        Process worker = cluster.launch("worker-" + i, List.of("-Xmx512m", "-Dspark.worker.timeout=10"), "org.apache.spark.deploy.worker.Worker",
-            "--host", "127.0.0.1", "--webui-port", "" + ui, "--cores", "" + cores, "--memory", memory,
-            "--work-dir", dir.toString(), cluster.masterUrl());
-        cluster.workers.add(worker);
-        cluster.workerUiPorts.add(ui);
+        cluster.workers.add(null);
+        cluster.workerUiPorts.add(0);
+        cluster.launchWorker(i);
       }
-      cluster.await(workers + " ALIVE workers", Duration.ofSeconds(90), () -> cluster.aliveWorkers() == workers);
+      cluster.await("the Master's status page", Duration.ofMinutes(3), () -> cluster.masterStatusOrNull() != null);
+      cluster.await(workers + " ALIVE workers", Duration.ofMinutes(3), () -> cluster.aliveWorkers() == workers);
       return cluster;
-    } catch (RuntimeException | IOException e) {
+    } catch (RuntimeException | IOException | Error e) {   // await's timeout is an AssertionError
       cluster.close();
       throw e;
     }
+  }
+
+  private void launchWorker(int i) throws IOException {
+    int ui = freePort();
+    Path dir = Files.createDirectories(work.resolve("worker-" + i));
+    Process worker = launch("worker-" + i + "-" + ui, List.of("-Xmx512m", "-Dspark.worker.timeout=10"),
+        "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--webui-port", "" + ui, "--cores", "" + cores,
+        "--memory", memory, "--work-dir", dir.toString(), masterUrl());
+    workers.set(i, worker);
+    workerUiPorts.set(i, ui);
+  }
+
+  /**
+   * Starts a new Worker in place of Worker {@code i} (after {@link #killWorker}) and waits until the Master lists
+   * it ALIVE next to the others, so that a cluster shared by several test classes has all its Workers again.
+   */
+  void restartWorker(int i) throws IOException {
+    if (workers.get(i).isAlive()) {
+      throw new IllegalStateException("Worker " + i + " is still running (pid " + workers.get(i).pid() + ")");
+    }
+    launchWorker(i);
+    await("the new Worker " + i + " ALIVE on the Master", Duration.ofMinutes(3), () -> {
+      String id;
+      try {
+        id = workerStatus(i).path("id").asText();
+      } catch (RuntimeException e) {
+        return false;   // not answering yet
+      }
+      JsonNode status = masterStatusOrNull();
+      if (status == null || status.path("aliveworkers").asInt() != workers.size()) {
+        return false;
+      }
+      for (JsonNode w : status.path("workers")) {
+        if (w.path("id").asText().equals(id) && w.path("state").asText().equals("ALIVE")) {
+          return true;
+        }
+      }
+      return false;
+    });
+  }
+
+  /** Number of Workers. */
+  int size() {
+    return workers.size();
   }
 
   /** {@code spark://127.0.0.1:<port>}. */
@@ -180,7 +226,7 @@ final class StandaloneCluster implements AutoCloseable {
 
   /**
    * Starts {@code SparkSubmit} with the job jar: {@code deployMode} {@code client} (the driver runs in the
-   * submitting JVM, here with a 1 GB heap) or {@code cluster} (the Master starts the driver on a Worker and
+   * submitting JVM, with the heap of {@code spark.driver.memory}, 1 GB unless {@code conf} says otherwise) or {@code cluster} (the Master starts the driver on a Worker and
    * the submitter waits for it to finish).
    *
    * @param conf extra {@code --conf} pairs
@@ -211,7 +257,9 @@ final class StandaloneCluster implements AutoCloseable {
     command.add(jobJar.toString());
     command.addAll(args);
     Path log = work.resolve("logs").resolve(name + ".log");
-    Process process = launch(name, List.of("-Xmx1g"), "org.apache.spark.deploy.SparkSubmit",
+    // in client mode this JVM is the driver; spark-submit's shell script would size it from spark.driver.memory
+    String heap = deployMode.equals("client") ? all.get("spark.driver.memory") : "1g";
+    Process process = launch(name, List.of("-Xmx" + heap), "org.apache.spark.deploy.SparkSubmit",
         command.toArray(String[]::new));
     return new Submission(process, log);
   }
