@@ -43,10 +43,15 @@ class ServeCommandTests {
   @BeforeAll
   static void start() throws Exception {
     orthanc = OrthancServer.start(tmp.resolve("orthanc"), Map.of("FUNDUS4J", OrthancServer.freePort()));
-    model = tmp.resolve("model");
-    SavedModel.save(model, ResNet50.build(Head.linear(2), 5), new ModelCard("serve test model", "1.2", "binary",
+    model = binaryModel(tmp.resolve("model"), "serve test model");
+  }
+
+  /** A binary ResNet-50 model folder at 64 px (random weights, synthetic card): what the node tests screen with. */
+  static Path binaryModel(Path dir, String name) throws java.io.IOException {
+    SavedModel.save(dir, ResNet50.build(Head.linear(2), 5), new ModelCard(name, "1.0", "binary",
         List.of("normal", "abnormal"), "Scratch", "FT", 64, ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD, true,
         Map.of()));
+    return dir;
   }
 
   @AfterAll

@@ -22,10 +22,6 @@ import org.fundus4j.dicom.testing.OrthancServer;
 import org.fundus4j.fhir.FhirPublisher;
 import org.fundus4j.fhir.ScreeningBundle;
 import org.fundus4j.fhirjpa.JpaFhirServerProcess;
-import org.fundus4j.networks.Head;
-import org.fundus4j.networks.ResNet50;
-import org.fundus4j.transfer.ModelCard;
-import org.fundus4j.transfer.SavedModel;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.DiagnosticReport;
 import org.hl7.fhir.r4.model.Observation;
@@ -53,10 +49,7 @@ class ServeFhirJpaTests {
   static void start() throws Exception {
     orthanc = OrthancServer.start(tmp.resolve("orthanc"), Map.of("FUNDUS4J", OrthancServer.freePort()));
     fhir = JpaFhirServerProcess.start(tmp.resolve("fhir-jpa"), Duration.ofMinutes(8));
-    model = tmp.resolve("model");
-    SavedModel.save(model, ResNet50.build(Head.linear(2), 5), new ModelCard("serve fhir test model", "1.0", "binary",
-        List.of("normal", "abnormal"), "Scratch", "FT", 64, ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD, true,
-        Map.of()));
+    model = ServeCommandTests.binaryModel(tmp.resolve("model"), "serve fhir test model");
   }
 
   @AfterAll

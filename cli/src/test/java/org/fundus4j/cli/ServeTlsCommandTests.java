@@ -20,10 +20,6 @@ import org.fundus4j.dicom.node.StorageNode;
 import org.fundus4j.dicom.testing.FundusStudyFixture;
 import org.fundus4j.dicom.testing.OrthancServer;
 import org.fundus4j.dicom.testing.TestCertificates;
-import org.fundus4j.networks.Head;
-import org.fundus4j.networks.ResNet50;
-import org.fundus4j.transfer.ModelCard;
-import org.fundus4j.transfer.SavedModel;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -47,10 +43,7 @@ class ServeTlsCommandTests {
   static void start() throws Exception {
     certs = TestCertificates.make(tmp.resolve("pki"));
     orthanc = OrthancServer.start(tmp.resolve("orthanc"), Map.of("FUNDUSNODE", OrthancServer.freePort()), certs);
-    model = tmp.resolve("model");
-    SavedModel.save(model, ResNet50.build(Head.linear(2), 5), new ModelCard("serve tls test model", "1.0", "binary",
-        List.of("normal", "abnormal"), "Scratch", "FT", 64, ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD, true,
-        Map.of()));
+    model = ServeCommandTests.binaryModel(tmp.resolve("model"), "serve tls test model");
   }
 
   @AfterAll
