@@ -52,6 +52,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Convolutions with the identity activation get {@link ReusingConvHelper}, which skips the forward
  * convolution that DL4J repeats in every backprop ({@value #REUSE_PROPERTY}{@code =false} turns that off).
+ * BatchNorm layers get {@link OneDnnBatchNormHelper}, whose training-mode statistics and backward are each one
+ * oneDNN call ({@value #BATCH_NORM_PROPERTY}{@code =false}, or a JVM where JavaCPP's {@code dnnl} preset does not
+ * load, gives them DL4J's {@code MKLDNNBatchNormHelper}).
  *
  * <p>Helpers are transient layer state: a graph from {@code ModelSerializer.restoreComputationGraph},
  * {@code TransferLearning}, {@code clone()} or {@code new ComputationGraph(conf)} has none until
