@@ -19,6 +19,8 @@ import org.deeplearning4j.nn.layers.normalization.BatchNormalization;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Switches on DL4J's native CPU implementations of convolution, BatchNorm and pooling for the layers of a
@@ -50,6 +52,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Convolutions with the identity activation get {@link ReusingConvHelper}, which skips the forward
  * convolution that DL4J repeats in every backprop ({@value #REUSE_PROPERTY}{@code =false} turns that off).
+ * BatchNorm layers get {@link OneDnnBatchNormHelper}, whose training-mode statistics and backward are each one
+ * oneDNN call ({@value #BATCH_NORM_PROPERTY}{@code =false}, or a JVM where JavaCPP's {@code dnnl} preset does not
+ * load, gives them DL4J's {@code MKLDNNBatchNormHelper}).
  *
  * <p>Helpers are transient layer state: a graph from {@code ModelSerializer.restoreComputationGraph},
  * {@code TransferLearning}, {@code clone()} or {@code new ComputationGraph(conf)} has none until
@@ -72,6 +77,15 @@ public final class LayerHelpers {
    * convolves again in backprop, instead of {@link ReusingConvHelper}.
    */
   public static final String REUSE_PROPERTY = "fundus4j.layerHelpers.reuseForward";
+
+  /**
+   * System property; {@code false} gives BatchNorm layers DL4J's own helper (batch statistics in Java, libnd4j's
+   * {@code batchnorm_bp}) instead of {@link OneDnnBatchNormHelper}.
+   */
+  public static final String BATCH_NORM_PROPERTY = "fundus4j.layerHelpers.oneDnnBatchNorm";
+
+  private static final Logger LOG = LoggerFactory.getLogger(LayerHelpers.class);
+  private static volatile Boolean oneDnnBatchNorm;
 
   private static final Field CONV_HELPER = field(ConvolutionLayer.class);
   private static final Field BATCH_NORM_HELPER = field(BatchNormalization.class);
@@ -217,9 +231,25 @@ public final class LayerHelpers {
       return identity && Boolean.parseBoolean(System.getProperty(REUSE_PROPERTY, "true"))
           ? ReusingConvHelper::new : MKLDNNConvHelper::new;
     } else if (layer instanceof BatchNormalization) {
-      return MKLDNNBatchNormHelper::new;
+      return Boolean.parseBoolean(System.getProperty(BATCH_NORM_PROPERTY, "true")) && oneDnnBatchNormLoads()
+          ? OneDnnBatchNormHelper::new : MKLDNNBatchNormHelper::new;
     }
     return MKLDNNSubsamplingHelper::new;
+  }
+
+  /** Whether JavaCPP's oneDNN preset loads here (once per JVM; logs why not). */
+  private static boolean oneDnnBatchNormLoads() {
+    if (oneDnnBatchNorm == null) {
+      try {
+        OneDnnBatchNormHelper.load();
+        oneDnnBatchNorm = true;
+      } catch (Throwable e) {
+        LOG.warn("oneDNN (org.bytedeco:dnnl) does not load ({}); BatchNorm layers get DL4J's MKLDNNBatchNormHelper",
+            e.toString());
+        oneDnnBatchNorm = false;
+      }
+    }
+    return oneDnnBatchNorm;
   }
 
   private static Field field(Class<?> layerClass) {

@@ -20,7 +20,7 @@ public final class TorchFixtures {
 
   private TorchFixtures() {}
 
-  /** The fixture directory, generating it first if needed (about 5 s, 470 MB). */
+  /** The fixture directory, generating it first if needed (10-30 s, about 680 MB). */
   public static synchronized Path dir() throws IOException, InterruptedException {
     Path done = DIR.resolve("DONE");
     // regenerate when the script changed since the fixtures were written
