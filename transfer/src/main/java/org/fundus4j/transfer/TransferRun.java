@@ -122,9 +122,21 @@ public final class TransferRun {
    * @param learningRate Adam's step size (the paper: 1e-5 for FT and upstream)
    * @param seed seed of weights, split, shuffling and augmentation
    * @param validationFraction share of patients held out for validation, in (0, 0.5]
+   * @param microBatch images per forward and backward pass when a step of {@code batchSize} images is computed
+   *     from micro-batches with {@link GradientAccumulation} (BatchNorm then normalises micro-batches); 0 to
+   *     accumulate only when a step of {@code batchSize} images does not fit in memory, with the largest even split
+   *     that fits ({@link TrainingMemory#microBatch})
    */
   public record Plan(Task task, Mode mode, Start start, Path weights, int size, int maxEpochs, int patience,
-      int batchSize, double learningRate, long seed, double validationFraction) {
+      int batchSize, double learningRate, long seed, double validationFraction, int microBatch) {
+
+    /** A plan that accumulates gradients only when its batch does not fit in memory. */
+    public Plan(Task task, Mode mode, Start start, Path weights, int size, int maxEpochs, int patience,
+        int batchSize, double learningRate, long seed, double validationFraction) {
+      this(task, mode, start, weights, size, maxEpochs, patience, batchSize, learningRate, seed, validationFraction,
+          0);
+    }
+
     public Plan {
       Objects.requireNonNull(task, "task");
       Objects.requireNonNull(mode, "mode");
@@ -140,6 +152,10 @@ public final class TransferRun {
       }
       if (batchSize < 1) {
         throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+      }
+      if (microBatch < 0 || microBatch > batchSize) {
+        throw new IllegalArgumentException("micro-batch must be between 1 and the batch size " + batchSize
+            + " (0: only when the batch does not fit in memory), got " + microBatch);
       }
       if (!(learningRate > 0 && learningRate < 1)) {
         throw new IllegalArgumentException("learning rate must be in (0, 1), got " + learningRate);
@@ -172,7 +188,13 @@ public final class TransferRun {
     /** The same plan with another seed. */
     public Plan withSeed(long newSeed) {
       return new Plan(task, mode, start, weights, size, maxEpochs, patience, batchSize, learningRate, newSeed,
-          validationFraction);
+          validationFraction, microBatch);
+    }
+
+    /** The same plan computing each step from micro-batches of {@code images} (0: only when it does not fit). */
+    public Plan withMicroBatch(int images) {
+      return new Plan(task, mode, start, weights, size, maxEpochs, patience, batchSize, learningRate, seed,
+          validationFraction, images);
     }
   }
 
@@ -386,6 +408,9 @@ public final class TransferRun {
     o.put("epochs", Integer.toString(plan.maxEpochs()));
     o.put("patience", Integer.toString(plan.patience()));
     o.put("batch", Integer.toString(plan.batchSize()));
+    if (plan.microBatch() > 0) {
+      o.put("micro-batch", Integer.toString(plan.microBatch()));
+    }
     o.put("lr", Double.toString(plan.learningRate()));
     o.put("seed", Long.toString(plan.seed()));
     o.put("val-fraction", Double.toString(plan.validationFraction()));
@@ -394,7 +419,8 @@ public final class TransferRun {
 
   private Result train(LabelledSet set, Map<String, String> options) throws IOException {
     int outputs = outputs(set);
-    ComputationGraph net = network(outputs); // checked against the memory limit before anything is written
+    ComputationGraph net = network(outputs);
+    Memory memory = memory(net); // before anything is written: a step that cannot fit is refused here
     RunFolder.write(out, options);
     Fold split = split(set.samples());
     List<Sample> train = split.train();
@@ -424,7 +450,9 @@ public final class TransferRun {
     } else {
       ComputationGraph initial = trainer.hasCheckpoint() ? null : trainable(net, outputs, train, batchNorm);
       EarlyStoppingTrainer.Fitter fitter = settings.devices() > 1
-          ? new DataParallelTraining(settings.devices(), 2, 1).fitter() : EarlyStoppingTrainer.Fitter.SERIAL;
+          ? new DataParallelTraining(settings.devices(), 2, 1).fitter()
+          : memory.accumulates() ? new GradientAccumulation(memory.microBatch()).fitter()
+          : EarlyStoppingTrainer.Fitter.SERIAL;
       try (EpochIterators perEpoch = new EpochIterators(train, outputs);
           FundusDataSetIterator validationImages = iterator(validation, outputs)) {
         if (settings.epochTraining() != null) {
@@ -446,7 +474,7 @@ public final class TransferRun {
       listener.message(String.format(Locale.ROOT, "WARNING: %d images could not be read and were left out, e.g. %s",
           skips.count(), skips.entries().subList(0, Math.min(3, skips.count()))));
     }
-    ModelCard card = card(set, train.size(), validation.size(), state, batchNorm);
+    ModelCard card = card(set, train.size(), validation.size(), state, batchNorm, memory, model);
     ModelCard.OperatingPoint point = operatingPoint(model, set, validation);
     if (point != null) {
       card = card.withOperatingPoint(point);
@@ -459,6 +487,16 @@ public final class TransferRun {
         out.resolve(SavedModel.WEIGHTS), out.resolve(SavedModel.CARD), curves == null ? "" : ", curves " + curves,
         out.resolve(SPLIT), card.training().splitSha256().substring(0, 12)));
     return new Result(out, new SavedModel(model, card), state, plan, settings.threads());
+  }
+
+  /** True when some BatchNorm layer trains, i.e. normalises training batches with their own statistics. */
+  private static boolean hasTrainableBatchNorm(ComputationGraph graph) {
+    for (org.deeplearning4j.nn.api.Layer layer : graph.getLayers()) {
+      if (layer instanceof org.deeplearning4j.nn.layers.normalization.BatchNormalization) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** True when some layer is frozen (a caller's network may come frozen): its statistics then stay as they are. */
@@ -557,7 +595,7 @@ public final class TransferRun {
       }
       Head head = plan.task() == Task.MULTILABEL ? Head.multiLabel(outputs)
           : plan.mode() == Mode.UPSTREAM ? Head.paper(2) : Head.linear(2);
-      return requireFits(settings.network().apply(head));
+      return settings.network().apply(head);
     }
     ComputationGraph net = switch (plan.task()) {
       case SEGMENTATION -> UNet.resnet50Encoder(plan.seed(), adam());
@@ -566,7 +604,7 @@ public final class TransferRun {
       case BINARY -> ResNet50.build(plan.mode() == Mode.UPSTREAM ? Head.paper(2) : Head.linear(2), plan.seed(),
           adam());
     };
-    return requireFits(net);
+    return net;
   }
 
   /** {@code net} with the start's weights loaded (none for Scratch). */
@@ -578,19 +616,63 @@ public final class TransferRun {
   }
 
   /**
+   * How this run's steps fit in memory.
+   *
+   * @param microBatch images per forward and backward pass: the plan's batch, or less when each step is computed
+   *     from micro-batches ({@link GradientAccumulation})
+   * @param why for the card and the log, why the run accumulates (null when it does not)
+   */
+  private record Memory(int microBatch, String why) {
+    boolean accumulates() {
+      return why != null;
+    }
+  }
+
+  /**
    * The one memory check before training: a step of the plan's batch on images (training, or only the forward
    * pass when LP trains on cached features or epochs train elsewhere) must fit in the settings' limit, shared by
-   * the device replicas; otherwise the run is refused with the largest batch that fits
-   * ({@link TrainingMemory#requireFits}). It runs before the run folder is written, so a refused run can be
-   * started again in the same folder with the batch it names; a resumed run is checked again.
+   * the device replicas ({@link TrainingMemory}). A training step that does not fit is computed from the largest
+   * even split into micro-batches that does ({@link TrainingMemory#microBatch}), or from the plan's micro-batch
+   * when it names one; a run where not even one image fits, a forward pass that does not fit, and data-parallel
+   * training that would need micro-batches are refused with the largest batch that fits. It runs before the run
+   * folder is written, so a refused run can be started again in the same folder; a resumed run is checked again.
    */
-  private ComputationGraph requireFits(ComputationGraph net) {
-    long limit = settings.memoryLimit() > 0 ? settings.memoryLimit() : TrainingMemory.availableBytes();
+  private Memory memory(ComputationGraph net) {
+    long limit = (settings.memoryLimit() > 0 ? settings.memoryLimit() : TrainingMemory.availableBytes())
+        / settings.devices();
+    int batch = plan.batchSize();
+    var conf = net.getConfiguration();
     boolean training = (plan.mode() != Mode.LP || plan.task() == Task.SEGMENTATION)
         && settings.epochTraining() == null;
-    TrainingMemory.requireFits(net.getConfiguration(), plan.size(), plan.batchSize(), training,
-        limit / settings.devices());
-    return net;
+    if (!training) {
+      TrainingMemory.requireFits(conf, plan.size(), batch, false, limit);
+      return new Memory(batch, null);
+    }
+    int micro;
+    String why;
+    if (plan.microBatch() > 0 && plan.microBatch() < batch) {
+      TrainingMemory.requireFits(conf, plan.size(), plan.microBatch(), true, limit, "--micro-batch");
+      micro = plan.microBatch();
+      why = "asked for (--micro-batch " + micro + ")";
+    } else {
+      micro = settings.devices() > 1 ? batch : TrainingMemory.microBatch(conf, plan.size(), batch, limit);
+      TrainingMemory.requireFits(conf, plan.size(), micro, true, limit);
+      why = micro == batch ? null : String.format(Locale.ROOT, "a step of %d images needs about %s but ND4J may "
+          + "use %s", batch, TrainingMemory.gib(TrainingMemory.stepBytes(conf, plan.size(), batch, true)),
+          TrainingMemory.gib(limit));
+    }
+    if (micro < batch && settings.devices() > 1) {
+      throw new IllegalArgumentException("Micro-batches (gradient accumulation) train on one device; with --devices "
+          + settings.devices() + " ask for a batch whose step fits on each device");
+    }
+    // the validation and prediction passes run at the plan's batch
+    TrainingMemory.requireFits(conf, plan.size(), batch, false, limit);
+    if (why != null) {
+      listener.message(String.format(Locale.ROOT, "Gradient accumulation: each step of %d images is computed as %d "
+          + "micro-batches of at most %d (%s); BatchNorm normalises micro-batches", batch,
+          new GradientAccumulation(micro).passes(batch), micro, why));
+    }
+    return new Memory(micro, why);
   }
 
   private Adam adam() {
@@ -799,7 +881,7 @@ public final class TransferRun {
   }
 
   private ModelCard card(LabelledSet set, int trainImages, int validationImages, EarlyStoppingTrainer.State state,
-      List<String> batchNorm) throws IOException {
+      List<String> batchNorm, Memory memory, ComputationGraph model) throws IOException {
     List<String> labels = switch (plan.task()) {
       case BINARY -> List.of("normal", "abnormal");
       case MULTILABEL -> set.classNames();
@@ -818,7 +900,11 @@ public final class TransferRun {
     }
     ModelCard.HyperParameters hyper = new ModelCard.HyperParameters("Adam", plan.learningRate(), BETA1, BETA2,
         ResNet50.PAPER_WEIGHT_DECAY, plan.batchSize(), plan.maxEpochs(), plan.patience(), plan.seed(),
-        plan.validationFraction(), augmentation);
+        plan.validationFraction(), augmentation, hasTrainableBatchNorm(model) ? memory.microBatch() : null,
+        memory.accumulates() ? String.format(Locale.ROOT, "%d micro-batches of at most %d images per Adam step of "
+            + "%d, their gradients summed and divided by the step's images (%s)",
+            new GradientAccumulation(memory.microBatch()).passes(plan.batchSize()), memory.microBatch(),
+            plan.batchSize(), memory.why()) : null);
     ModelCard.Training training = new ModelCard.Training(SPLIT, sha256(out.resolve(SPLIT)), trainImages,
         validationImages, hyper, state.epochsDone(), state.bestEpoch() + 1, state.stoppedEarly(),
         plan.task().metric(), state.bestScore(), LibraryVersions.current());
