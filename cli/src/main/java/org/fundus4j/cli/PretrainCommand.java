@@ -55,6 +55,11 @@ final class PretrainCommand implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "32", paramLabel = "N", description = "Batch size (default: ${DEFAULT-VALUE})")
   int batch;
 
+  @Option(names = "--micro-batch", defaultValue = "0", paramLabel = "N", description = "Compute each step of --batch "
+      + "images from micro-batches of at most N, their gradients summed into one Adam step (BatchNorm then normalises "
+      + "micro-batches; the model card says so). Default: only when a step of --batch does not fit in memory")
+  int microBatch;
+
   @Option(names = "--lr", defaultValue = "1e-5", paramLabel = "RATE",
       description = "Adam learning rate (default: ${DEFAULT-VALUE})")
   double lr;
@@ -83,7 +88,7 @@ final class PretrainCommand implements Callable<Integer> {
           + start + "'");
     }
     TransferRun.Plan plan = new TransferRun.Plan(Task.BINARY, Mode.UPSTREAM, s, weights, size, epochs, patience,
-        batch, lr, seed, data.validationFraction);
+        batch, lr, seed, data.validationFraction, microBatch);
     TrainingCommands.run(plan, data, devices, out, resume, System.out);
     return 0;
   }

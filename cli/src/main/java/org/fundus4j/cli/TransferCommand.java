@@ -64,6 +64,11 @@ final class TransferCommand implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "32", paramLabel = "N", description = "Batch size (default: ${DEFAULT-VALUE})")
   int batch;
 
+  @Option(names = "--micro-batch", defaultValue = "0", paramLabel = "N", description = "Compute each step of --batch "
+      + "images from micro-batches of at most N, their gradients summed into one Adam step (BatchNorm then normalises "
+      + "micro-batches; the model card says so). Default: only when a step of --batch does not fit in memory")
+  int microBatch;
+
   @Option(names = "--lr", paramLabel = "RATE", description = "Adam learning rate (default: the paper's 1e-5 for "
       + "ft, 1e-3 for lp and for segmentation)")
   Double lr;
@@ -89,7 +94,7 @@ final class TransferCommand implements Callable<Integer> {
     Task t = Task.parse(task);
     double rate = lr != null ? lr : TransferRun.Plan.defaultLearningRate(t, m);
     TransferRun.Plan plan = new TransferRun.Plan(t, m, parseStart(start), weights, size, epochs, patience, batch,
-        rate, seed, data.validationFraction);
+        rate, seed, data.validationFraction, microBatch);
     TrainingCommands.run(plan, data, devices, out, resume, System.out);
     return 0;
   }
