@@ -56,8 +56,9 @@ import org.nd4j.linalg.learning.config.Adam;
  *       is validation, fold 1 training; {@code round(1 / validationFraction)} groups, one of them validation);
  *   <li>the task's network: ResNet-50 with a linear head (binary; the paper's 2048-512-BN-ReLU-2 head for
  *       upstream pretraining), a sigmoid head (multi-label) or a U-Net with a ResNet-50 encoder (segmentation),
- *       refused before anything is written when one step of the plan's batch cannot fit in memory
- *       ({@link TrainingMemory}, the largest batch that fits named);
+ *       checked against memory before anything is written ({@link TrainingMemory}): a step of the plan's batch
+ *       that does not fit is computed from micro-batches ({@link GradientAccumulation}), and a run where not even
+ *       one image fits is refused;
  *   <li>the start's backbone weights ({@code .pth}, a fundus4j model folder or a DL4J {@code model.zip});
  *   <li>{@link #calibrate BatchNorm re-estimation} where the recipe needs it (below);
  *   <li>LP: the backbone frozen up to the pooled features, which are computed once and cached in
