@@ -316,12 +316,15 @@ public final class TransferRun {
    * @param state epochs, scores and losses of the run
    * @param plan what was trained
    * @param threads decoding threads, for {@link #predict}
+   * @param evaluationBatch images per forward pass of {@link #predict}: the plan's batch, or fewer when a forward
+   *     pass of the batch does not fit in memory (it does not change the outputs)
    */
-  public record Result(Path folder, SavedModel model, EarlyStoppingTrainer.State state, Plan plan, int threads) {
+  public record Result(Path folder, SavedModel model, EarlyStoppingTrainer.State state, Plan plan, int threads,
+      int evaluationBatch) {
 
     /** The model's outputs on {@code samples} through the evaluation pipeline, in their order. */
     public HeldOut predict(List<Sample> samples) {
-      return TransferRun.predict(model.graph(), plan.task(), samples, plan.size(), plan.batchSize(), threads);
+      return TransferRun.predict(model.graph(), plan.task(), samples, plan.size(), evaluationBatch, threads);
     }
   }
 
@@ -367,6 +370,8 @@ public final class TransferRun {
   private final Path out;
   private final Listener listener;
   private final SkipReport skips = new SkipReport();
+  /** How the run's steps fit in memory, known before anything is written ({@link #memory(ComputationGraph)}). */
+  private Memory memory;
 
   private TransferRun(Plan plan, Settings settings, Path out) {
     this.plan = plan;
@@ -421,7 +426,7 @@ public final class TransferRun {
   private Result train(LabelledSet set, Map<String, String> options) throws IOException {
     int outputs = outputs(set);
     ComputationGraph net = network(outputs);
-    Memory memory = memory(net); // before anything is written: a step that cannot fit is refused here
+    memory = memory(net); // before anything is written: a step that cannot fit is refused here
     RunFolder.write(out, options);
     Fold split = split(set.samples());
     List<Sample> train = split.train();
@@ -487,7 +492,7 @@ public final class TransferRun {
         state.stoppedEarly() ? " (stopped early)" : "", plan.task().metric(), state.bestScore(),
         out.resolve(SavedModel.WEIGHTS), out.resolve(SavedModel.CARD), curves == null ? "" : ", curves " + curves,
         out.resolve(SPLIT), card.training().splitSha256().substring(0, 12)));
-    return new Result(out, new SavedModel(model, card), state, plan, settings.threads());
+    return new Result(out, new SavedModel(model, card), state, plan, settings.threads(), memory.evaluationBatch());
   }
 
   /** True when some BatchNorm layer trains, i.e. normalises training batches with their own statistics. */
@@ -622,21 +627,23 @@ public final class TransferRun {
    * @param microBatch images per forward and backward pass: the plan's batch, or less when each step is computed
    *     from micro-batches ({@link GradientAccumulation})
    * @param why for the card and the log, why the run accumulates (null when it does not)
+   * @param evaluationBatch images per forward pass of validation, featurisation and prediction: the plan's batch,
+   *     or the largest that fits (outputs do not depend on it)
    */
-  private record Memory(int microBatch, String why) {
+  private record Memory(int microBatch, String why, int evaluationBatch) {
     boolean accumulates() {
       return why != null;
     }
   }
 
   /**
-   * The one memory check before training: a step of the plan's batch on images (training, or only the forward
-   * pass when LP trains on cached features or epochs train elsewhere) must fit in the settings' limit, shared by
-   * the device replicas ({@link TrainingMemory}). A training step that does not fit is computed from the largest
-   * even split into micro-batches that does ({@link TrainingMemory#microBatch}), or from the plan's micro-batch
-   * when it names one; a run where not even one image fits, a forward pass that does not fit, and data-parallel
-   * training that would need micro-batches are refused with the largest batch that fits. It runs before the run
-   * folder is written, so a refused run can be started again in the same folder; a resumed run is checked again.
+   * The one memory check before training, against the settings' limit shared by the device replicas
+   * ({@link TrainingMemory}). A training step of the plan's batch that does not fit is computed from the most even
+   * split into micro-batches that does ({@link TrainingMemory#microBatch}), or from the plan's micro-batch when it
+   * names one; forward passes (validation, LP features, predictions) run at the largest batch that fits. Refused
+   * with one line: a run where not even one image fits, and data-parallel training that would need micro-batches
+   * (with the largest batch that fits). It runs before the run folder is written, so a refused run can be started
+   * again in the same folder; a resumed run is checked again.
    */
   private Memory memory(ComputationGraph net) {
     long limit = (settings.memoryLimit() > 0 ? settings.memoryLimit() : TrainingMemory.availableBytes())
@@ -645,9 +652,17 @@ public final class TransferRun {
     var conf = net.getConfiguration();
     boolean training = (plan.mode() != Mode.LP || plan.task() == Task.SEGMENTATION)
         && settings.epochTraining() == null;
+    int evaluation = TrainingMemory.largestBatch(conf, plan.size(), false, limit, batch);
+    if (evaluation == 0) {
+      TrainingMemory.requireFits(conf, plan.size(), 1, false, limit);
+    }
+    if (evaluation < batch) {
+      listener.message(String.format(Locale.ROOT, "Forward passes (validation, features, predictions) run %d images "
+          + "at a time: a forward pass of %d needs about %s but ND4J may use %s", evaluation, batch,
+          TrainingMemory.gib(TrainingMemory.stepBytes(conf, plan.size(), batch, false)), TrainingMemory.gib(limit)));
+    }
     if (!training) {
-      TrainingMemory.requireFits(conf, plan.size(), batch, false, limit);
-      return new Memory(batch, null);
+      return new Memory(batch, null, evaluation);
     }
     int micro;
     String why;
@@ -666,14 +681,12 @@ public final class TransferRun {
       throw new IllegalArgumentException("Micro-batches (gradient accumulation) train on one device; with --devices "
           + settings.devices() + " ask for a batch whose step fits on each device");
     }
-    // the validation and prediction passes run at the plan's batch
-    TrainingMemory.requireFits(conf, plan.size(), batch, false, limit);
     if (why != null) {
       listener.message(String.format(Locale.ROOT, "Gradient accumulation: each step of %d images is computed as %d "
           + "micro-batches of at most %d (%s); BatchNorm normalises micro-batches", batch,
           new GradientAccumulation(micro).passes(batch), micro, why));
     }
-    return new Memory(micro, why);
+    return new Memory(micro, why, evaluation);
   }
 
   private Adam adam() {
@@ -767,7 +780,7 @@ public final class TransferRun {
 
   private FundusDataSetIterator iterator(List<Sample> samples, int outputs) {
     return FundusDataSets.iterator(samples, Pipelines.evaluation(plan.size()), plan.task().kind(), outputs,
-        plan.batchSize(), skips, iteratorOptions());
+        memory.evaluationBatch(), skips, iteratorOptions());
   }
 
   private IteratorOptions iteratorOptions() {
@@ -924,7 +937,7 @@ public final class TransferRun {
     if (plan.task() == Task.SEGMENTATION) {
       return null;
     }
-    HeldOut v = predict(model, plan.task(), validation, plan.size(), plan.batchSize(), settings.threads());
+    HeldOut v = predict(model, plan.task(), validation, plan.size(), memory.evaluationBatch(), settings.threads());
     List<String> names = plan.task() == Task.BINARY ? List.of("abnormal") : set.classNames();
     Map<String, Double> thresholds = new LinkedHashMap<>();
     List<String> without = new ArrayList<>();
