@@ -10,6 +10,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.deeplearning4j.nn.conf.CacheMode;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.memory.MemoryReport;
+import org.deeplearning4j.nn.conf.memory.MemoryType;
+import org.deeplearning4j.nn.conf.memory.MemoryUseMode;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.fundus4j.networks.Head;
 import org.fundus4j.networks.ResNet50;
@@ -58,6 +64,9 @@ public final class TrainingMemoryBenchmark {
     }
   }
 
+  /** System property of the DL4J child: its training and inference workspace mode (ENABLED, DL4J's default, or NONE). */
+  static final String WORKSPACES = "fundus4j.bench.workspaces";
+
   private TrainingMemoryBenchmark() {}
 
   /**
@@ -77,6 +86,7 @@ public final class TrainingMemoryBenchmark {
     int rounds = 1;
     double needGib = 0;
     int waitMinutes = 30;
+    String workspaces = null;
     Path out = Path.of("benchmarks", "results");
     for (int i = 0; i < args.length; i += 2) {
       String value = args[i + 1];
@@ -95,10 +105,15 @@ public final class TrainingMemoryBenchmark {
         case "--rounds" -> rounds = Integer.parseInt(value);
         case "--need-gib" -> needGib = Double.parseDouble(value);
         case "--wait-minutes" -> waitMinutes = Integer.parseInt(value);
+        case "--dl4j-workspaces" -> workspaces = WorkspaceMode.valueOf(value).name();
         default -> throw new IllegalArgumentException("Unknown option " + args[i]
             + "; use --settings SIZE:BATCH[:MICRO],... --engines dl4j,torch --threads N --steps N --rounds N "
-            + "--need-gib G --wait-minutes M --out DIR");
+            + "--need-gib G --wait-minutes M --dl4j-workspaces ENABLED|NONE --out DIR");
       }
+    }
+    if (engines.contains("breakdown")) {
+      breakdown(settings);
+      return;
     }
     if (settings.isEmpty()) {
       throw new IllegalArgumentException("Give --settings SIZE:BATCH,... (e.g. 224:2,224:4,224:8)");
@@ -112,7 +127,7 @@ public final class TrainingMemoryBenchmark {
                 + "minutes%n", engine, s[0], s[1], needGib, waitMinutes);
             continue;
           }
-          Row row = measure(engine, s[0], s[1], s[2], threads, steps);
+          Row row = measure(engine, s[0], s[1], s[2], threads, steps, workspaces);
           System.out.println(row);
           rows.add(row);
         }
@@ -121,6 +136,29 @@ public final class TrainingMemoryBenchmark {
     Files.createDirectories(out);
     Files.writeString(out.resolve("training-memory-run.md"), markdown(rows, threads, args), StandardCharsets.UTF_8);
     System.out.println(markdown(rows, threads, args));
+  }
+
+  /**
+   * Engine {@code breakdown}: where DL4J's memory report puts one training step's bytes (per {@link MemoryType},
+   * float32, no cache) at each setting's micro-batch; trains nothing.
+   */
+  private static void breakdown(List<int[]> settings) {
+    var conf = ResNet50.build(Head.paper(2), 42, new Adam(1e-5)).getConfiguration();
+    StringBuilder sb = new StringBuilder("| size | batch |");
+    for (MemoryType t : MemoryType.values()) {
+      sb.append(' ').append(t).append(" |");
+    }
+    sb.append(" total |\n");
+    for (int[] s : settings) {
+      MemoryReport report = conf.getMemoryReport(InputType.convolutional(s[0], s[0], 3));
+      sb.append("| ").append(s[0]).append(" | ").append(s[2]).append(" |");
+      for (MemoryType t : MemoryType.values()) {
+        sb.append(' ').append(mib(report.getMemoryBytes(t, s[2], MemoryUseMode.TRAINING, CacheMode.NONE,
+            org.nd4j.linalg.api.buffer.DataType.FLOAT))).append(" |");
+      }
+      sb.append(' ').append(mib(TrainingMemory.reportBytes(conf, s[0], s[2], true))).append(" |\n");
+    }
+    System.out.print(sb);
   }
 
   /**
@@ -160,6 +198,11 @@ public final class TrainingMemoryBenchmark {
   /** One step in this JVM (micro-batches of {@code micro} when smaller than the batch); prints one JSON line. */
   private static void child(int size, int batch, int micro, int steps) {
     ComputationGraph net = ResNet50.build(Head.paper(2), 42, new Adam(1e-5));
+    String workspaces = System.getProperty(WORKSPACES);
+    if (workspaces != null) {
+      net.getConfiguration().setTrainingWorkspaceMode(WorkspaceMode.valueOf(workspaces));
+      net.getConfiguration().setInferenceWorkspaceMode(WorkspaceMode.valueOf(workspaces));
+    }
     INDArray x = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, batch, 3, size, size);
     INDArray y = Nd4j.zeros(org.nd4j.linalg.api.buffer.DataType.FLOAT, batch, 2);
     for (int i = 0; i < batch; i++) {
@@ -176,8 +219,8 @@ public final class TrainingMemoryBenchmark {
         report, estimate, net.score());
   }
 
-  private static Row measure(String engine, int size, int batch, int micro, int threads, int steps)
-      throws IOException, InterruptedException {
+  private static Row measure(String engine, int size, int batch, int micro, int threads, int steps,
+      String workspaces) throws IOException, InterruptedException {
     if (engine.equals("estimate")) {
       var conf = ResNet50.build(Head.paper(2), 42, new Adam(1e-5)).getConfiguration();
       return new Row(engine, size, batch, micro, -1, -1, TrainingMemory.reportBytes(conf, size, micro, true),
@@ -187,7 +230,8 @@ public final class TrainingMemoryBenchmark {
     // JavaCPP's default limit (4 x -Xmx = 8 GiB) would stop a step that needs more: the limit here is the machine
     List<String> cmd = engine.equals("dl4j")
         ? List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g",
-            "-Dorg.bytedeco.javacpp.maxphysicalbytes=22g", "-cp",
+            "-Dorg.bytedeco.javacpp.maxphysicalbytes=22g",
+            "-D" + WORKSPACES + "=" + (workspaces == null ? "ENABLED" : workspaces), "-cp",
             System.getProperty("java.class.path"), TrainingMemoryBenchmark.class.getName(), "--child",
             Integer.toString(size), Integer.toString(batch), Integer.toString(micro), Integer.toString(steps))
         : List.of("/usr/bin/python3", script().toString(), Integer.toString(size), Integer.toString(batch),
