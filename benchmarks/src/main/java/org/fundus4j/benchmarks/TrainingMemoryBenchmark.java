@@ -239,8 +239,11 @@ public final class TrainingMemoryBenchmark {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("OMP_NUM_THREADS", Integer.toString(threads));
     Process p = pb.start();
+    Thread stopChild = new Thread(p::destroyForcibly); // a killed benchmark must not leave a big child running
+    Runtime.getRuntime().addShutdownHook(stopChild);
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     int rc = p.waitFor();
+    Runtime.getRuntime().removeShutdownHook(stopChild);
     Matcher m = LINE.matcher(output);
     if (rc != 0 || !m.find()) {
       throw new IllegalStateException(engine + " at " + size + " px batch " + batch + " failed (exit " + rc
