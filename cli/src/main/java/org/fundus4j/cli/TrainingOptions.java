@@ -30,6 +30,11 @@ final class TrainingOptions {
   @Option(names = "--batch", defaultValue = "32", paramLabel = "N", description = "Batch size (default: ${DEFAULT-VALUE})")
   int batch;
 
+  @Option(names = "--micro-batch", defaultValue = "0", paramLabel = "N", description = "Compute each step of --batch "
+      + "images from micro-batches of at most N, their gradients summed into one Adam step (BatchNorm then normalises "
+      + "micro-batches; the model card says so). Default: only when a step of --batch does not fit in memory")
+  int microBatch;
+
   @Option(names = "--seed", defaultValue = "42", paramLabel = "S",
       description = "Seed of weights, split, shuffling and augmentation (default: ${DEFAULT-VALUE})")
   long seed;
@@ -44,6 +49,6 @@ final class TrainingOptions {
   /** The plan these options and the command's own choices make. */
   TransferRun.Plan plan(Task task, Mode mode, Start start, Path weights, double learningRate, TrainingData data) {
     return new TransferRun.Plan(task, mode, start, weights, size, epochs, patience, batch, learningRate, seed,
-        data.validationFraction);
+        data.validationFraction, microBatch);
   }
 }

@@ -5,6 +5,7 @@ import java.util.List;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.transferlearning.FineTuneConfiguration;
 import org.deeplearning4j.nn.transferlearning.TransferLearning;
+import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.fundus4j.networks.LayerHelpers;
@@ -58,11 +59,25 @@ public final class FineTune {
 
   /** Fits one pass over {@code train}, reporting each batch; returns the mean loss. */
   static double trainEpoch(ComputationGraph model, DataSetIterator train, int epoch, EpochListener listener) {
+    return trainEpoch(model, train, epoch, listener, (m, batch) -> {
+      m.fit(batch);
+      return m.score();
+    });
+  }
+
+  /** One optimiser step on one batch, returning its loss ({@link GradientAccumulation#step} or a plain fit). */
+  @FunctionalInterface
+  interface BatchStep {
+    double fit(ComputationGraph model, DataSet batch);
+  }
+
+  /** Fits one pass over {@code train}, each batch by {@code step}, reporting each batch; returns the mean loss. */
+  static double trainEpoch(ComputationGraph model, DataSetIterator train, int epoch, EpochListener listener,
+      BatchStep step) {
     double sum = 0;
     int batches = 0;
     while (train.hasNext()) {
-      model.fit(train.next());
-      double loss = model.score();
+      double loss = step.fit(model, train.next());
       sum += loss;
       batches++;
       listener.batchDone(epoch, batches, loss);

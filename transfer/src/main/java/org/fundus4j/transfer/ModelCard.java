@@ -46,16 +46,32 @@ public record ModelCard(String name, String version, String task, List<String> l
    * @param beta1 Adam's first-moment decay (the paper: 0.9)
    * @param beta2 Adam's second-moment decay
    * @param weightDecay L2 term added to the gradient, as PyTorch's {@code Adam(weight_decay)} (the paper: 1e-5)
-   * @param batchSize images per step (the paper: 32)
+   * @param batchSize images per optimiser step, the effective batch (the paper: 32)
    * @param maxEpochs the most epochs (the paper: 100)
    * @param patience epochs without a better validation score before stopping
    * @param seed seed of weights, split, shuffling and augmentation
    * @param validationFraction share of patients held out for validation
    * @param augmentation the training augmentation, e.g. {@code flip, grayscale, blur, CLAHE}
+   * @param batchNormBatch the most images a BatchNorm layer normalised together in training: {@code batchSize}, or
+   *     the micro-batch when steps were accumulated; null when no BatchNorm layer trained (LP on cached features)
+   *     or the card predates the field
+   * @param gradientAccumulation how each step was computed from micro-batches and why; null when each step was
+   *     one forward and backward pass of {@code batchSize} images
    */
   public record HyperParameters(String optimizer, double learningRate, double beta1, double beta2,
       double weightDecay, int batchSize, int maxEpochs, int patience, long seed, double validationFraction,
-      String augmentation) {}
+      String augmentation, Integer batchNormBatch, String gradientAccumulation) {
+
+    @JsonCreator
+    public HyperParameters {}
+
+    /** Hyper-parameters of a run without micro-batches, whose BatchNorm layers (if any) saw whole batches. */
+    public HyperParameters(String optimizer, double learningRate, double beta1, double beta2, double weightDecay,
+        int batchSize, int maxEpochs, int patience, long seed, double validationFraction, String augmentation) {
+      this(optimizer, learningRate, beta1, beta2, weightDecay, batchSize, maxEpochs, patience, seed,
+          validationFraction, augmentation, null, null);
+    }
+  }
 
   /**
    * What a training run did, for a model card: enough to repeat it and to know which data it saw.

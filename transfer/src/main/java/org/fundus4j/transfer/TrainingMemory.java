@@ -84,11 +84,36 @@ public final class TrainingMemory {
   }
 
   /**
+   * The micro-batch a training step of {@code batch} images runs in within {@code limitBytes}: {@code batch} when
+   * its step fits, else the most even split of {@code batch} into the fewest micro-batches that fit (e.g. 32 images
+   * with room for 12: three micro-batches of at most 11, so BatchNorm sees 11, 11 and 10 rather than 12, 12 and 8).
+   *
+   * @throws IllegalArgumentException when not even a step of one image fits ({@link #requireFits})
+   */
+  public static int microBatch(ComputationGraphConfiguration conf, int size, int batch, long limitBytes) {
+    int fits = largestBatch(conf, size, true, limitBytes, batch);
+    if (fits == 0) {
+      requireFits(conf, size, 1, true, limitBytes);
+    }
+    if (fits >= batch) {
+      return batch;
+    }
+    int passes = (batch + fits - 1) / fits;
+    return (batch + passes - 1) / passes;
+  }
+
+  /**
    * Refuses a step that cannot fit: throws {@link IllegalArgumentException} with one line naming the batch asked
    * for, the estimate, the limit and the largest batch that fits (and {@code --batch N} to ask for it).
    */
   public static void requireFits(ComputationGraphConfiguration conf, int size, int batch, boolean training,
       long limitBytes) {
+    requireFits(conf, size, batch, training, limitBytes, "--batch");
+  }
+
+  /** As {@link #requireFits(ComputationGraphConfiguration, int, int, boolean, long)}, naming {@code option}. */
+  public static void requireFits(ComputationGraphConfiguration conf, int size, int batch, boolean training,
+      long limitBytes, String option) {
     long need = stepBytes(conf, size, batch, training);
     if (need <= limitBytes) {
       return;
@@ -98,7 +123,7 @@ public final class TrainingMemory {
     throw new IllegalArgumentException(String.format(Locale.ROOT,
         "%s of batch %d at %d px needs about %s (DL4J's memory report x %.2f) but ND4J may use %s; %s",
         what, batch, size, gib(need), SAFETY_FACTOR, gib(limitBytes),
-        fits > 0 ? "the largest batch that fits is " + fits + ": ask for it with --batch " + fits
+        fits > 0 ? "the largest batch that fits is " + fits + ": ask for it with " + option + " " + fits
             : "not even batch 1 fits: use a smaller --size or a machine with more memory"));
   }
 

@@ -56,8 +56,9 @@ import org.nd4j.linalg.learning.config.Adam;
  *       is validation, fold 1 training; {@code round(1 / validationFraction)} groups, one of them validation);
  *   <li>the task's network: ResNet-50 with a linear head (binary; the paper's 2048-512-BN-ReLU-2 head for
  *       upstream pretraining), a sigmoid head (multi-label) or a U-Net with a ResNet-50 encoder (segmentation),
- *       refused before anything is written when one step of the plan's batch cannot fit in memory
- *       ({@link TrainingMemory}, the largest batch that fits named);
+ *       checked against memory before anything is written ({@link TrainingMemory}): a step of the plan's batch
+ *       that does not fit is computed from micro-batches ({@link GradientAccumulation}), and a run where not even
+ *       one image fits is refused;
  *   <li>the start's backbone weights ({@code .pth}, a fundus4j model folder or a DL4J {@code model.zip});
  *   <li>{@link #calibrate BatchNorm re-estimation} where the recipe needs it (below);
  *   <li>LP: the backbone frozen up to the pooled features, which are computed once and cached in
@@ -122,9 +123,21 @@ public final class TransferRun {
    * @param learningRate Adam's step size (the paper: 1e-5 for FT and upstream)
    * @param seed seed of weights, split, shuffling and augmentation
    * @param validationFraction share of patients held out for validation, in (0, 0.5]
+   * @param microBatch images per forward and backward pass when a step of {@code batchSize} images is computed
+   *     from micro-batches with {@link GradientAccumulation} (BatchNorm then normalises micro-batches); 0 to
+   *     accumulate only when a step of {@code batchSize} images does not fit in memory, with the largest even split
+   *     that fits ({@link TrainingMemory#microBatch})
    */
   public record Plan(Task task, Mode mode, Start start, Path weights, int size, int maxEpochs, int patience,
-      int batchSize, double learningRate, long seed, double validationFraction) {
+      int batchSize, double learningRate, long seed, double validationFraction, int microBatch) {
+
+    /** A plan that accumulates gradients only when its batch does not fit in memory. */
+    public Plan(Task task, Mode mode, Start start, Path weights, int size, int maxEpochs, int patience,
+        int batchSize, double learningRate, long seed, double validationFraction) {
+      this(task, mode, start, weights, size, maxEpochs, patience, batchSize, learningRate, seed, validationFraction,
+          0);
+    }
+
     public Plan {
       Objects.requireNonNull(task, "task");
       Objects.requireNonNull(mode, "mode");
@@ -140,6 +153,10 @@ public final class TransferRun {
       }
       if (batchSize < 1) {
         throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+      }
+      if (microBatch < 0 || microBatch > batchSize) {
+        throw new IllegalArgumentException("micro-batch must be between 1 and the batch size " + batchSize
+            + " (0: only when the batch does not fit in memory), got " + microBatch);
       }
       if (!(learningRate > 0 && learningRate < 1)) {
         throw new IllegalArgumentException("learning rate must be in (0, 1), got " + learningRate);
@@ -172,7 +189,13 @@ public final class TransferRun {
     /** The same plan with another seed. */
     public Plan withSeed(long newSeed) {
       return new Plan(task, mode, start, weights, size, maxEpochs, patience, batchSize, learningRate, newSeed,
-          validationFraction);
+          validationFraction, microBatch);
+    }
+
+    /** The same plan computing each step from micro-batches of {@code images} (0: only when it does not fit). */
+    public Plan withMicroBatch(int images) {
+      return new Plan(task, mode, start, weights, size, maxEpochs, patience, batchSize, learningRate, seed,
+          validationFraction, images);
     }
   }
 
@@ -293,12 +316,15 @@ public final class TransferRun {
    * @param state epochs, scores and losses of the run
    * @param plan what was trained
    * @param threads decoding threads, for {@link #predict}
+   * @param evaluationBatch images per forward pass of {@link #predict}: the plan's batch, or fewer when a forward
+   *     pass of the batch does not fit in memory (it does not change the outputs)
    */
-  public record Result(Path folder, SavedModel model, EarlyStoppingTrainer.State state, Plan plan, int threads) {
+  public record Result(Path folder, SavedModel model, EarlyStoppingTrainer.State state, Plan plan, int threads,
+      int evaluationBatch) {
 
     /** The model's outputs on {@code samples} through the evaluation pipeline, in their order. */
     public HeldOut predict(List<Sample> samples) {
-      return TransferRun.predict(model.graph(), plan.task(), samples, plan.size(), plan.batchSize(), threads);
+      return TransferRun.predict(model.graph(), plan.task(), samples, plan.size(), evaluationBatch, threads);
     }
   }
 
@@ -344,6 +370,8 @@ public final class TransferRun {
   private final Path out;
   private final Listener listener;
   private final SkipReport skips = new SkipReport();
+  /** How the run's steps fit in memory, known before anything is written ({@link #memory(ComputationGraph)}). */
+  private Memory memory;
 
   private TransferRun(Plan plan, Settings settings, Path out) {
     this.plan = plan;
@@ -386,6 +414,9 @@ public final class TransferRun {
     o.put("epochs", Integer.toString(plan.maxEpochs()));
     o.put("patience", Integer.toString(plan.patience()));
     o.put("batch", Integer.toString(plan.batchSize()));
+    if (plan.microBatch() > 0) {
+      o.put("micro-batch", Integer.toString(plan.microBatch()));
+    }
     o.put("lr", Double.toString(plan.learningRate()));
     o.put("seed", Long.toString(plan.seed()));
     o.put("val-fraction", Double.toString(plan.validationFraction()));
@@ -394,7 +425,8 @@ public final class TransferRun {
 
   private Result train(LabelledSet set, Map<String, String> options) throws IOException {
     int outputs = outputs(set);
-    ComputationGraph net = network(outputs); // checked against the memory limit before anything is written
+    ComputationGraph net = network(outputs);
+    memory = memory(net); // before anything is written: a step that cannot fit is refused here
     RunFolder.write(out, options);
     Fold split = split(set.samples());
     List<Sample> train = split.train();
@@ -424,7 +456,9 @@ public final class TransferRun {
     } else {
       ComputationGraph initial = trainer.hasCheckpoint() ? null : trainable(net, outputs, train, batchNorm);
       EarlyStoppingTrainer.Fitter fitter = settings.devices() > 1
-          ? new DataParallelTraining(settings.devices(), 2, 1).fitter() : EarlyStoppingTrainer.Fitter.SERIAL;
+          ? new DataParallelTraining(settings.devices(), 2, 1).fitter()
+          : memory.accumulates() ? new GradientAccumulation(memory.microBatch()).fitter()
+          : EarlyStoppingTrainer.Fitter.SERIAL;
       try (EpochIterators perEpoch = new EpochIterators(train, outputs);
           FundusDataSetIterator validationImages = iterator(validation, outputs)) {
         if (settings.epochTraining() != null) {
@@ -446,7 +480,7 @@ public final class TransferRun {
       listener.message(String.format(Locale.ROOT, "WARNING: %d images could not be read and were left out, e.g. %s",
           skips.count(), skips.entries().subList(0, Math.min(3, skips.count()))));
     }
-    ModelCard card = card(set, train.size(), validation.size(), state, batchNorm);
+    ModelCard card = card(set, train.size(), validation.size(), state, batchNorm, memory, model);
     ModelCard.OperatingPoint point = operatingPoint(model, set, validation);
     if (point != null) {
       card = card.withOperatingPoint(point);
@@ -458,7 +492,17 @@ public final class TransferRun {
         state.stoppedEarly() ? " (stopped early)" : "", plan.task().metric(), state.bestScore(),
         out.resolve(SavedModel.WEIGHTS), out.resolve(SavedModel.CARD), curves == null ? "" : ", curves " + curves,
         out.resolve(SPLIT), card.training().splitSha256().substring(0, 12)));
-    return new Result(out, new SavedModel(model, card), state, plan, settings.threads());
+    return new Result(out, new SavedModel(model, card), state, plan, settings.threads(), memory.evaluationBatch());
+  }
+
+  /** True when some BatchNorm layer trains, i.e. normalises training batches with their own statistics. */
+  private static boolean hasTrainableBatchNorm(ComputationGraph graph) {
+    for (org.deeplearning4j.nn.api.Layer layer : graph.getLayers()) {
+      if (layer instanceof org.deeplearning4j.nn.layers.normalization.BatchNormalization) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** True when some layer is frozen (a caller's network may come frozen): its statistics then stay as they are. */
@@ -557,7 +601,7 @@ public final class TransferRun {
       }
       Head head = plan.task() == Task.MULTILABEL ? Head.multiLabel(outputs)
           : plan.mode() == Mode.UPSTREAM ? Head.paper(2) : Head.linear(2);
-      return requireFits(settings.network().apply(head));
+      return settings.network().apply(head);
     }
     ComputationGraph net = switch (plan.task()) {
       case SEGMENTATION -> UNet.resnet50Encoder(plan.seed(), adam());
@@ -566,7 +610,7 @@ public final class TransferRun {
       case BINARY -> ResNet50.build(plan.mode() == Mode.UPSTREAM ? Head.paper(2) : Head.linear(2), plan.seed(),
           adam());
     };
-    return requireFits(net);
+    return net;
   }
 
   /** {@code net} with the start's weights loaded (none for Scratch). */
@@ -578,19 +622,71 @@ public final class TransferRun {
   }
 
   /**
-   * The one memory check before training: a step of the plan's batch on images (training, or only the forward
-   * pass when LP trains on cached features or epochs train elsewhere) must fit in the settings' limit, shared by
-   * the device replicas; otherwise the run is refused with the largest batch that fits
-   * ({@link TrainingMemory#requireFits}). It runs before the run folder is written, so a refused run can be
-   * started again in the same folder with the batch it names; a resumed run is checked again.
+   * How this run's steps fit in memory.
+   *
+   * @param microBatch images per forward and backward pass: the plan's batch, or less when each step is computed
+   *     from micro-batches ({@link GradientAccumulation})
+   * @param why for the card and the log, why the run accumulates (null when it does not)
+   * @param evaluationBatch images per forward pass of validation, featurisation and prediction: the plan's batch,
+   *     or the largest that fits (outputs do not depend on it)
    */
-  private ComputationGraph requireFits(ComputationGraph net) {
-    long limit = settings.memoryLimit() > 0 ? settings.memoryLimit() : TrainingMemory.availableBytes();
+  private record Memory(int microBatch, String why, int evaluationBatch) {
+    boolean accumulates() {
+      return why != null;
+    }
+  }
+
+  /**
+   * The one memory check before training, against the settings' limit shared by the device replicas
+   * ({@link TrainingMemory}). A training step of the plan's batch that does not fit is computed from the most even
+   * split into micro-batches that does ({@link TrainingMemory#microBatch}), or from the plan's micro-batch when it
+   * names one; forward passes (validation, LP features, predictions) run at the largest batch that fits. Refused
+   * with one line: a run where not even one image fits, and data-parallel training that would need micro-batches
+   * (with the largest batch that fits). It runs before the run folder is written, so a refused run can be started
+   * again in the same folder; a resumed run is checked again.
+   */
+  private Memory memory(ComputationGraph net) {
+    long limit = (settings.memoryLimit() > 0 ? settings.memoryLimit() : TrainingMemory.availableBytes())
+        / settings.devices();
+    int batch = plan.batchSize();
+    var conf = net.getConfiguration();
     boolean training = (plan.mode() != Mode.LP || plan.task() == Task.SEGMENTATION)
         && settings.epochTraining() == null;
-    TrainingMemory.requireFits(net.getConfiguration(), plan.size(), plan.batchSize(), training,
-        limit / settings.devices());
-    return net;
+    int evaluation = TrainingMemory.largestBatch(conf, plan.size(), false, limit, batch);
+    if (evaluation == 0) {
+      TrainingMemory.requireFits(conf, plan.size(), 1, false, limit);
+    }
+    if (evaluation < batch) {
+      listener.message(String.format(Locale.ROOT, "Forward passes (validation, features, predictions) run %d images "
+          + "at a time: a forward pass of %d needs about %s but ND4J may use %s", evaluation, batch,
+          TrainingMemory.gib(TrainingMemory.stepBytes(conf, plan.size(), batch, false)), TrainingMemory.gib(limit)));
+    }
+    if (!training) {
+      return new Memory(batch, null, evaluation);
+    }
+    int micro;
+    String why;
+    if (plan.microBatch() > 0 && plan.microBatch() < batch) {
+      TrainingMemory.requireFits(conf, plan.size(), plan.microBatch(), true, limit, "--micro-batch");
+      micro = plan.microBatch();
+      why = "asked for (--micro-batch " + micro + ")";
+    } else {
+      micro = settings.devices() > 1 ? batch : TrainingMemory.microBatch(conf, plan.size(), batch, limit);
+      TrainingMemory.requireFits(conf, plan.size(), micro, true, limit);
+      why = micro == batch ? null : String.format(Locale.ROOT, "a step of %d images needs about %s but ND4J may "
+          + "use %s", batch, TrainingMemory.gib(TrainingMemory.stepBytes(conf, plan.size(), batch, true)),
+          TrainingMemory.gib(limit));
+    }
+    if (micro < batch && settings.devices() > 1) {
+      throw new IllegalArgumentException("Micro-batches (gradient accumulation) train on one device; with --devices "
+          + settings.devices() + " ask for a batch whose step fits on each device");
+    }
+    if (why != null) {
+      listener.message(String.format(Locale.ROOT, "Gradient accumulation: each step of %d images is computed as %d "
+          + "micro-batches of at most %d (%s); BatchNorm normalises micro-batches", batch,
+          new GradientAccumulation(micro).passes(batch), micro, why));
+    }
+    return new Memory(micro, why, evaluation);
   }
 
   private Adam adam() {
@@ -684,7 +780,7 @@ public final class TransferRun {
 
   private FundusDataSetIterator iterator(List<Sample> samples, int outputs) {
     return FundusDataSets.iterator(samples, Pipelines.evaluation(plan.size()), plan.task().kind(), outputs,
-        plan.batchSize(), skips, iteratorOptions());
+        memory.evaluationBatch(), skips, iteratorOptions());
   }
 
   private IteratorOptions iteratorOptions() {
@@ -799,7 +895,7 @@ public final class TransferRun {
   }
 
   private ModelCard card(LabelledSet set, int trainImages, int validationImages, EarlyStoppingTrainer.State state,
-      List<String> batchNorm) throws IOException {
+      List<String> batchNorm, Memory memory, ComputationGraph model) throws IOException {
     List<String> labels = switch (plan.task()) {
       case BINARY -> List.of("normal", "abnormal");
       case MULTILABEL -> set.classNames();
@@ -818,7 +914,11 @@ public final class TransferRun {
     }
     ModelCard.HyperParameters hyper = new ModelCard.HyperParameters("Adam", plan.learningRate(), BETA1, BETA2,
         ResNet50.PAPER_WEIGHT_DECAY, plan.batchSize(), plan.maxEpochs(), plan.patience(), plan.seed(),
-        plan.validationFraction(), augmentation);
+        plan.validationFraction(), augmentation, hasTrainableBatchNorm(model) ? memory.microBatch() : null,
+        memory.accumulates() ? String.format(Locale.ROOT, "%d micro-batches of at most %d images per Adam step of "
+            + "%d, their gradients summed and divided by the step's images (%s)",
+            new GradientAccumulation(memory.microBatch()).passes(plan.batchSize()), memory.microBatch(),
+            plan.batchSize(), memory.why()) : null);
     ModelCard.Training training = new ModelCard.Training(SPLIT, sha256(out.resolve(SPLIT)), trainImages,
         validationImages, hyper, state.epochsDone(), state.bestEpoch() + 1, state.stoppedEarly(),
         plan.task().metric(), state.bestScore(), LibraryVersions.current());
@@ -837,7 +937,7 @@ public final class TransferRun {
     if (plan.task() == Task.SEGMENTATION) {
       return null;
     }
-    HeldOut v = predict(model, plan.task(), validation, plan.size(), plan.batchSize(), settings.threads());
+    HeldOut v = predict(model, plan.task(), validation, plan.size(), memory.evaluationBatch(), settings.threads());
     List<String> names = plan.task() == Task.BINARY ? List.of("abnormal") : set.classNames();
     Map<String, Double> thresholds = new LinkedHashMap<>();
     List<String> without = new ArrayList<>();

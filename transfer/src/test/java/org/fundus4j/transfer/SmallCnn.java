@@ -28,22 +28,34 @@ public final class SmallCnn {
 
   /** {@code classes} softmax outputs in a layer named {@code "output"}; input {@code [N, 3, size, size]}. */
   public static ComputationGraph build(long seed, int size, int classes) {
-    ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder()
+    return build(seed, size, classes, true);
+  }
+
+  /** As {@link #build(long, int, int)}, without the BatchNorm layer (conv with ReLU, pool, softmax). */
+  public static ComputationGraph withoutBatchNorm(long seed, int size, int classes) {
+    return build(seed, size, classes, false);
+  }
+
+  private static ComputationGraph build(long seed, int size, int classes, boolean batchNorm) {
+    var graph = new NeuralNetConfiguration.Builder()
         .seed(seed)
         .updater(new Adam(5e-3))
         .graphBuilder()
         .addInputs("input")
         .setInputTypes(InputType.convolutional(size, size, 3))
         .addLayer("conv", new ConvolutionLayer.Builder(3, 3).nOut(8).stride(2, 2)
-            .activation(Activation.IDENTITY).build(), "input")
-        .addLayer("bn", new BatchNormalization.Builder().activation(Activation.RELU).build(), "conv")
-        .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.MAX).build(), "bn")
+            .activation(batchNorm ? Activation.IDENTITY : Activation.RELU).build(), "input");
+    if (batchNorm) {
+      graph.addLayer("bn", new BatchNormalization.Builder().activation(Activation.RELU).build(), "conv");
+    }
+    ComputationGraphConfiguration conf = graph
+        .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.MAX).build(), batchNorm ? "bn" : "conv")
         .addLayer("output", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(classes)
             .activation(Activation.SOFTMAX).build(), "pool")
         .setOutputs("output")
         .build();
-    ComputationGraph graph = new ComputationGraph(conf);
-    graph.init();
-    return graph;
+    ComputationGraph net = new ComputationGraph(conf);
+    net.init();
+    return net;
   }
 }

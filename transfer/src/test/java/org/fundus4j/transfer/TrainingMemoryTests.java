@@ -103,25 +103,91 @@ class TrainingMemoryTests {
   }
 
   @Test
-  void transferRunRefusesAnOverLargeBatchBeforeTraining(@TempDir Path dir) throws Exception {
+  void microBatchIsTheBatchWhenItFitsAndTheMostEvenSplitWhenItDoesNot() {
+    long twelve = TrainingMemory.stepBytes(paper, 512, 12, true);
+    assertEquals(11, TrainingMemory.microBatch(paper, 512, 32, twelve), "32 = 11 + 11 + 10");
+    assertEquals(8, TrainingMemory.microBatch(paper, 512, 32, TrainingMemory.stepBytes(paper, 512, 8, true)));
+    assertEquals(12, TrainingMemory.microBatch(paper, 512, 12, twelve));
+    assertEquals(1, TrainingMemory.microBatch(paper, 512, 32, TrainingMemory.stepBytes(paper, 512, 1, true)));
+  }
+
+  @Test
+  void transferRunAccumulatesABatchThatDoesNotFitAndTheCardSaysSo(@TempDir Path dir) throws Exception {
+    Path data = Files.createDirectories(dir.resolve("data"));
+    var set = TransferRunTests.blots(data, 48); // 36 training images: steps of 32 and 4
+    var plan = new TransferRun.Plan(Task.BINARY, Mode.FT, Start.SCRATCH, null, 64, 1, 1, 32, 5e-3, 3, 0.25);
+    ComputationGraphConfiguration small = SmallCnn.build(3, 64, 2).getConfiguration();
+    long limit = TrainingMemory.stepBytes(small, 64, 8, true); // batch 8 fits, 9 does not
+    java.util.List<String> messages = new java.util.ArrayList<>();
+    var settings = TransferRun.Settings.defaults().withThreads(1).withMemoryLimit(limit)
+        .withNetwork(head -> SmallCnn.build(3, 64, head.outputs()))
+        .withListener(new TransferRun.Listener() {
+          @Override
+          public void message(String line) {
+            messages.add(line);
+          }
+        });
+    Path out = dir.resolve("run");
+
+    var result = TransferRun.run(plan, set, Map.of("data", "blots"), out, false, settings);
+
+    assertEquals(1, result.state().epochsDone());
+    assertTrue(Double.isFinite(result.state().losses().get(0)), "loss " + result.state().losses());
+    ModelCard.HyperParameters hyper = SavedModel.load(out).card().training().hyperParameters();
+    assertEquals(32, hyper.batchSize(), "the effective batch");
+    assertEquals(8, hyper.batchNormBatch(), "BatchNorm saw micro-batches of 8");
+    assertTrue(hyper.gradientAccumulation().startsWith("4 micro-batches of at most 8 images per Adam step of 32, "
+        + "their gradients summed and divided by the step's images (a step of 32 images needs about "),
+        hyper.gradientAccumulation());
+    assertTrue(messages.stream().anyMatch(m -> m.startsWith("Gradient accumulation: each step of 32 images is "
+        + "computed as 4 micro-batches of at most 8")), messages.toString());
+    String json = Files.readString(out.resolve(SavedModel.CARD));
+    assertTrue(json.contains("\"batchNormBatch\" : 8"), json);
+  }
+
+  @Test
+  void aMicroBatchAskedForIsRecordedAndAWholeBatchCardSaysWhatBatchNormSaw(@TempDir Path dir) throws Exception {
+    Path data = Files.createDirectories(dir.resolve("data"));
+    var set = TransferRunTests.blots(data);
+    var plan = new TransferRun.Plan(Task.BINARY, Mode.FT, Start.SCRATCH, null, 64, 1, 1, 6, 5e-3, 3, 0.25);
+    var settings = TransferRun.Settings.defaults().withThreads(1)
+        .withNetwork(head -> SmallCnn.build(3, 64, head.outputs()));
+    TransferRun.run(plan.withMicroBatch(3), set, Map.of("data", "blots"), dir.resolve("asked"), false, settings);
+    ModelCard.HyperParameters asked = SavedModel.load(dir.resolve("asked")).card().training().hyperParameters();
+    assertEquals(3, asked.batchNormBatch());
+    assertEquals("2 micro-batches of at most 3 images per Adam step of 6, their gradients summed and divided by the "
+        + "step's images (asked for (--micro-batch 3))", asked.gradientAccumulation());
+    assertTrue(Files.readString(dir.resolve("asked").resolve(RunFolder.RUN)).contains("\"micro-batch\" : \"3\""));
+
+    TransferRun.run(plan, set, Map.of("data", "blots"), dir.resolve("whole"), false, settings);
+    ModelCard.HyperParameters whole = SavedModel.load(dir.resolve("whole")).card().training().hyperParameters();
+    assertEquals(6, whole.batchNormBatch());
+    assertEquals(null, whole.gradientAccumulation());
+  }
+
+  @Test
+  void transferRunRefusesWhenNotEvenOneImageFits(@TempDir Path dir) throws Exception {
     Path data = Files.createDirectories(dir.resolve("data"));
     var set = TransferRunTests.blots(data);
     var plan = new TransferRun.Plan(Task.BINARY, Mode.FT, Start.SCRATCH, null, 64, 2, 2, 4, 5e-3, 3, 0.25);
     ComputationGraphConfiguration small = SmallCnn.build(3, 64, 2).getConfiguration();
-    long limit = TrainingMemory.stepBytes(small, 64, 2, true);
+    long limit = TrainingMemory.stepBytes(small, 64, 1, true) - 1;
     var settings = TransferRun.Settings.defaults().withThreads(1).withMemoryLimit(limit)
         .withNetwork(head -> SmallCnn.build(3, 64, head.outputs()));
     Path out = dir.resolve("run");
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> TransferRun.run(plan, set, Map.of("data", "blots"), out, false, settings));
-    assertTrue(e.getMessage().startsWith("A training step of batch 4 at 64 px needs about "), e.getMessage());
-    assertTrue(e.getMessage().endsWith("; the largest batch that fits is 2: ask for it with --batch 2"),
+    assertTrue(e.getMessage().startsWith("A training step of batch 1 at 64 px needs about "), e.getMessage());
+    assertTrue(e.getMessage().endsWith("; not even batch 1 fits: use a smaller --size or a machine with more memory"),
         e.getMessage());
     assertFalse(Files.exists(out), "refused before the run folder is written");
-    // the batch the message names runs, in the same folder
-    var fitting = new TransferRun.Plan(Task.BINARY, Mode.FT, Start.SCRATCH, null, 64, 1, 1, 2, 5e-3, 3, 0.25);
-    var result = TransferRun.run(fitting, set, Map.of("data", "blots"), out, false, settings);
-    assertEquals(1, result.state().epochsDone());
-    assertTrue(Files.exists(out.resolve(SavedModel.WEIGHTS)));
+    // data-parallel training does not accumulate: a batch too large for each device is refused with the one that fits
+    long two = TrainingMemory.stepBytes(small, 64, 2, true);
+    IllegalArgumentException parallel = assertThrows(IllegalArgumentException.class,
+        () -> TransferRun.run(plan, set, Map.of("data", "blots"), out, false,
+            settings.withMemoryLimit(2 * two).withDevices(2)));
+    assertTrue(parallel.getMessage().endsWith("; the largest batch that fits is 2: ask for it with --batch 2"),
+        parallel.getMessage());
+    assertFalse(Files.exists(out));
   }
 }

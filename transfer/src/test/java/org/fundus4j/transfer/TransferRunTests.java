@@ -36,9 +36,14 @@ class TransferRunTests {
 
   /** 24 disc photographs of 64 px, 12 patients; the abnormal ones carry a bright yellow blot. */
   static LabelledSet blots(Path dir) throws Exception {
+    return blots(dir, 24);
+  }
+
+  /** {@code count} 64 px images, two per patient, every other one abnormal (a yellow square). */
+  static LabelledSet blots(Path dir, int count) throws Exception {
     Random random = new Random(17);
     List<String> csv = new ArrayList<>(List.of("image,abnormal,patient_id"));
-    for (int i = 0; i < 24; i++) {
+    for (int i = 0; i < count; i++) {
       BufferedImage image = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);
       Graphics2D g = image.createGraphics();
       g.setColor(new Color(150 + random.nextInt(40), 40, 20));

@@ -208,7 +208,7 @@ public final class ExperimentRunner {
     Path weights = cell.start() == Start.SCRATCH ? null : weights(cell.start(), cell.resolution());
     return new TransferRun.Plan(cell.task(), cell.mode(), cell.start(), weights, cell.resolution(),
         t.epochs(cell.mode()), t.patience(cell.mode()), t.batchSize(), t.learningRate(cell.mode()),
-        grid.seed() + 1000L * cell.fold(), t.validationFraction());
+        grid.seed() + 1000L * cell.fold(), t.validationFraction(), t.microBatch());
   }
 
   private void runCell(Cell cell, Fold fold) throws IOException {
@@ -333,7 +333,7 @@ public final class ExperimentRunner {
     }
     int epochs = grid.upstream().epochs();
     TransferRun.Plan plan = new TransferRun.Plan(Task.BINARY, Mode.UPSTREAM, from, imagenet, size, epochs, epochs,
-        grid.training().batchSize(), grid.upstream().learningRate(), grid.seed(), 0.25);
+        grid.training().batchSize(), grid.upstream().learningRate(), grid.seed(), 0.25, grid.training().microBatch());
     out.printf(Locale.ROOT, "Upstream: training %s at %d px ...%n", start.label(), size);
     try (Progress bar = progress.start("upstream " + start.label(), epochs)) {
       TransferRun.Listener listener = new TransferRun.Listener() {

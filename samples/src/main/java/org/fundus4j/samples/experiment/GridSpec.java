@@ -150,17 +150,29 @@ public record GridSpec(String name, List<String> tasks, DataSpec data, Map<Strin
    * @param patience epochs without a better validation score before stopping; 0 means never stop early
    * @param validationFraction share of a cell's training patients held out for early stopping; 0 means 0.2
    * @param devices data-parallel devices (ParallelWrapper); 0 means 1
+   * @param microBatch images per forward and backward pass, each step of {@code batchSize} images computed from
+   *     micro-batches (TransferRun.Plan#microBatch); 0 means only when a step does not fit in memory
    */
   public record TrainingSpec(int lpEpochs, int ftEpochs, double lpLearningRate, double ftLearningRate,
-      int batchSize, int patience, double validationFraction, int devices) {
+      int batchSize, int patience, double validationFraction, int devices, int microBatch) {
     public TrainingSpec {
       validationFraction = validationFraction == 0 ? 0.2 : validationFraction;
       devices = devices == 0 ? 1 : devices;
+      if (microBatch < 0 || microBatch > batchSize) {
+        throw new IllegalArgumentException("training.microBatch must be between 1 and batchSize " + batchSize
+            + " (0: only when a step does not fit in memory), got " + microBatch);
+      }
+    }
+
+    /** Without micro-batches asked for. */
+    public TrainingSpec(int lpEpochs, int ftEpochs, double lpLearningRate, double ftLearningRate, int batchSize,
+        int patience, double validationFraction, int devices) {
+      this(lpEpochs, ftEpochs, lpLearningRate, ftLearningRate, batchSize, patience, validationFraction, devices, 0);
     }
 
     /** The older form without early stopping settings. */
     public TrainingSpec(int lpEpochs, int ftEpochs, double lpLearningRate, double ftLearningRate, int batchSize) {
-      this(lpEpochs, ftEpochs, lpLearningRate, ftLearningRate, batchSize, 0, 0.2, 1);
+      this(lpEpochs, ftEpochs, lpLearningRate, ftLearningRate, batchSize, 0, 0.2, 1, 0);
     }
 
     /** The most epochs of a mode. */

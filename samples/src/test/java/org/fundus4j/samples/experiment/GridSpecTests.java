@@ -55,6 +55,25 @@ class GridSpecTests {
   }
 
   @Test
+  void trainingMicroBatchReachesEveryCellsPlan(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    String demo = java.nio.file.Files.readString(GRIDS.resolve("demo.json"));
+    assertEquals(0, GridSpec.read(GRIDS.resolve("demo.json")).training().microBatch(), "default: only when needed");
+    Path file = dir.resolve("micro.json");
+    java.nio.file.Files.writeString(file, demo.replace("\"batchSize\": 16", "\"batchSize\": 16, \"microBatch\": 4"));
+    GridSpec grid = GridSpec.read(file);
+    assertEquals(4, grid.training().microBatch());
+    ExperimentRunner runner = new ExperimentRunner(grid, dir, dir.resolve("out"), System.out, Progress.NONE);
+    Cell scratch = runner.cells().stream().filter(c -> c.start() == Start.SCRATCH).findFirst()
+        .orElseThrow();
+    assertEquals(4, runner.plan(scratch).microBatch());
+    Path bad = dir.resolve("bad.json");
+    java.nio.file.Files.writeString(bad, demo.replace("\"batchSize\": 16", "\"batchSize\": 16, \"microBatch\": 17"));
+    Exception e = assertThrows(Exception.class, () -> GridSpec.read(bad));
+    assertTrue(String.valueOf(e.getMessage()).contains("training.microBatch must be between 1 and batchSize 16"),
+        e.getMessage());
+  }
+
+  @Test
   void malformedDataNamesWhatIsMissing() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> GridSpec.DataSpec.of(null, "x.csv", null, false));
