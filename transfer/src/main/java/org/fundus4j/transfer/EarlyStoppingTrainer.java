@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.Optional;
 import java.util.function.IntFunction;
 import java.util.function.ToDoubleFunction;
@@ -157,10 +158,27 @@ public final class EarlyStoppingTrainer {
       listener.epochDone(epoch, losses.get(losses.size() - 1));
       LOG.info("Epoch {}: loss {}, validation {}{}", epoch, losses.get(losses.size() - 1), score,
           stop ? " (early stop)" : "");
+      haltIfAsked();
     }
     ComputationGraph best = ModelSerializer.restoreComputationGraph(dir.resolve(BEST).toFile(), true);
     LayerHelpers.installIfOneDnn(best);
     return new Result(best, state);
+  }
+
+  /**
+   * A test hook: with {@code -Dfundus4j.haltAfterEpoch=N} the JVM halts (exit 137, as after SIGKILL) right
+   * after the N-th epoch that any trainer in this JVM finished has been checkpointed, so kill-and-resume tests
+   * crash at a known point without racing the clock.
+   */
+  public static final String HALT_AFTER_EPOCH = "fundus4j.haltAfterEpoch";
+  private static final AtomicInteger EPOCHS_IN_JVM = new AtomicInteger();
+
+  private static void haltIfAsked() {
+    String halt = System.getProperty(HALT_AFTER_EPOCH);
+    if (halt != null && EPOCHS_IN_JVM.incrementAndGet() == Integer.parseInt(halt.trim())) {
+      System.out.flush();
+      Runtime.getRuntime().halt(137);
+    }
   }
 
   /**

@@ -96,14 +96,8 @@ public final class TransferRun {
   public static final String CHECKPOINTS = "checkpoints";
   /** Images whose activations re-estimate BatchNorm statistics. */
   public static final int CALIBRATION_IMAGES = 64;
-  /**
-   * A test hook: with {@code -Dfundus4j.haltAfterEpoch=N} the JVM halts (exit 137, as after SIGKILL) right
-   * after the N-th epoch that any run in this JVM finished has been checkpointed, so kill-and-resume tests crash
-   * at a known point without racing the clock.
-   */
-  public static final String HALT_AFTER_EPOCH = "fundus4j.haltAfterEpoch";
-  private static final java.util.concurrent.atomic.AtomicInteger EPOCHS_IN_JVM =
-      new java.util.concurrent.atomic.AtomicInteger();
+  /** The test hook of {@link EarlyStoppingTrainer#HALT_AFTER_EPOCH}, under the name callers know. */
+  public static final String HALT_AFTER_EPOCH = EarlyStoppingTrainer.HALT_AFTER_EPOCH;
   private static final String FEATURES_TRAIN = "features-train.bin";
   private static final String FEATURES_VALIDATION = "features-validation.bin";
   private static final double BETA1 = 0.9;
@@ -439,7 +433,6 @@ public final class TransferRun {
     EarlyStoppingTrainer trainer = new EarlyStoppingTrainer(out.resolve(CHECKPOINTS), plan.maxEpochs(),
         plan.patience());
     trainer.checkpointState().ifPresent(listener::resumed);
-    EpochListener epochs = haltingAfterCheckpoint(listener);
     EarlyStoppingTrainer.Result result;
     ComputationGraph model;
     List<String> batchNorm = new ArrayList<>();
@@ -450,7 +443,7 @@ public final class TransferRun {
       List<DataSet> examples = trainFeatures.asList();
       result = trainer.fit(trainer.hasCheckpoint() ? null : LinearProbe.head(frozen, ResNet50.FEATURES),
           epoch -> shuffled(examples, epoch), EarlyStoppingTrainer.Fitter.SERIAL,
-          scorer(() -> new ListDataSetIterator<>(validationFeatures.asList(), plan.batchSize())), epochs);
+          scorer(() -> new ListDataSetIterator<>(validationFeatures.asList(), plan.batchSize())), listener);
       LinearProbe.setHead(frozen, result.best());
       model = frozen;
     } else {
@@ -464,9 +457,9 @@ public final class TransferRun {
         if (settings.epochTraining() != null) {
           EpochTraining remote = settings.epochTraining();
           result = trainer.fit(initial, epoch -> null, (m, none, epoch, l) -> remote.fitEpoch(m, train, plan.size(),
-              plan.seed() + epoch, epoch), scorer(() -> validationImages), epochs);
+              plan.seed() + epoch, epoch), scorer(() -> validationImages), listener);
         } else {
-          result = trainer.fit(initial, perEpoch, fitter, scorer(() -> validationImages), epochs);
+          result = trainer.fit(initial, perEpoch, fitter, scorer(() -> validationImages), listener);
         }
       }
       model = result.best();
@@ -518,30 +511,6 @@ public final class TransferRun {
 
   private int outputs(LabelledSet set) {
     return plan.task() == Task.BINARY ? 2 : plan.task() == Task.SEGMENTATION ? 1 : set.numClasses();
-  }
-
-  /** The listener, and the deterministic crash of {@link #HALT_AFTER_EPOCH} when that property is set. */
-  private static EpochListener haltingAfterCheckpoint(Listener listener) {
-    String halt = System.getProperty(HALT_AFTER_EPOCH);
-    if (halt == null) {
-      return listener;
-    }
-    int after = Integer.parseInt(halt.trim());
-    return new EpochListener() {
-      @Override
-      public void batchDone(int epoch, int batch, double loss) {
-        listener.batchDone(epoch, batch, loss);
-      }
-
-      @Override
-      public void epochDone(int epoch, double meanLoss) {
-        listener.epochDone(epoch, meanLoss);
-        if (EPOCHS_IN_JVM.incrementAndGet() == after) {
-          System.out.flush();
-          Runtime.getRuntime().halt(137);
-        }
-      }
-    };
   }
 
   /**

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -73,21 +72,17 @@ class TrainingLoopTests {
   @Test
   void aKilledRunResumesAndFinishesWithTheSameNumberOfEpochs(@TempDir Path dir) throws Exception {
     int epochs = 8;
-    Process first = probe(dir, epochs);
+    // the first JVM halts (exit 137, as after SIGKILL) once its 3rd epoch is checkpointed: a known point, no race
+    Process first = probe(dir, epochs, 3);
+    String firstOutput = new String(first.getInputStream().readAllBytes());
+    assertTrue(first.waitFor(3, TimeUnit.MINUTES), "the first run neither finished nor halted");
+    assertEquals(137, first.exitValue(), firstOutput);
     Path state = dir.resolve(EarlyStoppingTrainer.STATE);
-    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-    while (!Files.exists(state) && System.nanoTime() < deadline && first.isAlive()) {
-      Thread.sleep(50);
-    }
-    assertTrue(first.isAlive(), "the first run finished before it could be killed; raise the epoch count");
-    first.destroyForcibly(); // SIGKILL on Linux
-    first.waitFor(30, TimeUnit.SECONDS);
-    int doneWhenKilled = new ObjectMapper().readValue(state.toFile(), EarlyStoppingTrainer.State.class).epochsDone();
-    assertTrue(doneWhenKilled < epochs);
+    assertEquals(3, new ObjectMapper().readValue(state.toFile(), EarlyStoppingTrainer.State.class).epochsDone());
 
-    Process second = probe(dir, epochs);
-    assertTrue(second.waitFor(3, TimeUnit.MINUTES), "resumed run did not finish");
+    Process second = probe(dir, epochs, 0);
     String output = new String(second.getInputStream().readAllBytes());
+    assertTrue(second.waitFor(3, TimeUnit.MINUTES), "resumed run did not finish");
 
     assertEquals(0, second.exitValue(), output);
     assertTrue(output.contains("epochs=" + epochs), output);
@@ -100,12 +95,16 @@ class TrainingLoopTests {
     assertEquals(SmallCnn.build(1, 32).numParams(), loaded.numParams());
   }
 
-  private static Process probe(Path dir, int epochs) throws Exception {
+  /** The probe JVM; {@code haltAfter} > 0 sets the {@link EarlyStoppingTrainer#HALT_AFTER_EPOCH} hook. */
+  private static Process probe(Path dir, int epochs, int haltAfter) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    return new ProcessBuilder(java, "-Xmx1g", "-cp", System.getProperty("java.class.path"),
-        ResumeProbe.class.getName(), dir.toString(), Integer.toString(epochs))
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.PIPE)
+    List<String> command = new ArrayList<>(List.of(java, "-Xmx1g"));
+    if (haltAfter > 0) {
+      command.add("-D" + EarlyStoppingTrainer.HALT_AFTER_EPOCH + "=" + haltAfter);
+    }
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), ResumeProbe.class.getName(),
+        dir.toString(), Integer.toString(epochs)));
+    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.PIPE)
         .start();
   }
 

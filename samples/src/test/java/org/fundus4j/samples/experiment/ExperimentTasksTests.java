@@ -17,8 +17,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The paper's three tasks in one grid on synthetic data written in the public layouts: binary and multi-label on
- * RFMiD's training split, vessel segmentation on FIVES, JSIEC (with its nested copy) as the external set; 2 starts
- * x LP/FT x 2 folds at 64 px.
+ * RFMiD's training split, vessel segmentation on FIVES, JSIEC (with its nested copy) as the external set; one
+ * start (Scratch) x LP/FT x 2 folds at 64 px. A second start is {@link ExperimentGridTests}' subject, not this
+ * test's: it doubled this test's time (618 s of CI) without reaching any code the first start does not.
  */
 class ExperimentTasksTests {
 
@@ -33,7 +34,7 @@ class ExperimentTasksTests {
         Map.of("multilabel", GridSpec.DataSpec.of("rfmid", rfmidCsv, sevenOfThree(), true),
             "segmentation", GridSpec.DataSpec.of("fives", "FIVES/train", null, true)),
         List.of(new GridSpec.ExternalSpec("JSIEC", "binary", GridSpec.DataSpec.of("jsiec", "JSIEC", null, true))),
-        List.of("scratch", "fundus"), Map.of(), new GridSpec.UpstreamSpec(16, 1, 3e-4), List.of(64),
+        List.of("scratch"), Map.of(), new GridSpec.UpstreamSpec(16, 1, 3e-4), List.of(64),
         List.of("LP", "FT"), List.of(1.0), 2, new GridSpec.TrainingSpec(2, 1, 1e-3, 3e-4, 8, 0, 0.25, 1),
         "scratch/64px/FT/100pct", 11);
     Path file = dir.resolve("grid.json");
@@ -44,7 +45,7 @@ class ExperimentTasksTests {
     Experiment.Result result = Experiment.run(file, dir.resolve("runs"),
         new PrintStream(printed, true, StandardCharsets.UTF_8), Progress.NONE);
 
-    assertEquals(3 * 2 * 2 * 2, result.cells().size(), "3 tasks x 2 starts x 2 modes x 2 folds");
+    assertEquals(3 * 2 * 2, result.cells().size(), "3 tasks x 1 start x 2 modes x 2 folds");
     for (CellResult cell : result.cells()) {
       switch (cell.task()) {
         case "binary" -> {
