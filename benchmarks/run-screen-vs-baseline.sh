@@ -4,7 +4,7 @@
 # alternating between rounds. One row per run goes to WORK/runs.tsv as soon as it ends (a stopped run keeps the
 # rounds it finished); the medians are printed at the end.
 #
-# Usage: benchmarks/run-screen-vs-baseline.sh OLD_ROOT [--rounds 3] [--threads 2] [--batch 2] [--work DIR]
+# Usage: benchmarks/run-screen-vs-baseline.sh OLD_ROOT [--rounds 3] [--first 1 (number of the first round, to add rounds)] [--threads 2] [--batch 2] [--work DIR]
 #   OLD_ROOT: the other checkout, built with `mvn -o -q -B -Dmaven.test.skip=true -pl cli -am package` there
 #   (never installed); this checkout is built the same way, plus `-pl cli,benchmarks` for the inputs.
 #   Inputs (made once, reused): WORK/dicom (500 synthetic OP DICOM files, 1024 px) and WORK/model (a fresh binary
@@ -16,15 +16,16 @@ set -euo pipefail
 NEW="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OLD="$(cd "${1:?usage: $0 OLD_ROOT [--rounds N] [--threads N] [--batch N] [--work DIR]}" && pwd)"
 shift
-ROUNDS=3 THREADS=2 BATCH=2 WORK=/tmp/screen-vs-baseline IMAGES=500
+FIRST=1 ROUNDS=3 THREADS=2 BATCH=2 WORK=/tmp/screen-vs-baseline IMAGES=500
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS=$2 ;;
+    --first) FIRST=$2 ;;
     --threads) THREADS=$2 ;;
     --batch) BATCH=$2 ;;
     --work) WORK=$2 ;;
     --images) IMAGES=$2 ;;
-    *) echo "unknown option $1 (known: --rounds --threads --batch --work --images)" >&2; exit 2 ;;
+    *) echo "unknown option $1 (known: --rounds --first --threads --batch --work --images)" >&2; exit 2 ;;
   esac
   shift 2
 done
@@ -62,7 +63,7 @@ run() { # round version root
   tail -1 "$TSV" >&2
 }
 
-for round in $(seq 1 "$ROUNDS"); do
+for round in $(seq "$FIRST" $((FIRST + ROUNDS - 1))); do
   if [ $((round % 2)) -eq 1 ]; then
     run "$round" old "$OLD"; run "$round" new "$NEW"
   else
