@@ -26,8 +26,12 @@ final class InterleavedRounds {
   /** One engine: {@code step} runs once and returns the number of images it processed. */
   record Engine(String name, IntSupplier step) {}
 
-  /** Images per second of every round, per engine, and the load averages around the run. */
-  record Result(Map<String, List<Double>> rates, String loadBefore, String loadAfter) {
+  /**
+   * Images per second of every round, per engine, the process CPU seconds per image of every round (every thread
+   * of the JVM, ONNX Runtime's and ND4J's native pools included), and the load averages around the run.
+   */
+  record Result(Map<String, List<Double>> rates, Map<String, List<Double>> cpuPerImage, String loadBefore,
+      String loadAfter) {
     double rate(String engine) {
       return median(rates.get(engine));
     }
@@ -46,6 +50,14 @@ final class InterleavedRounds {
       return String.format(Locale.ROOT, "%.2f (%.2f-%.2f)", median(r),
           r.stream().mapToDouble(Double::doubleValue).min().orElseThrow(),
           r.stream().mapToDouble(Double::doubleValue).max().orElseThrow());
+    }
+
+    /** {@code "median (min-max)"} milliseconds of process CPU time per image, e.g. {@code "812 ms (790-840)"}. */
+    String cpuSummary(String engine) {
+      List<Double> c = cpuPerImage.get(engine);
+      return String.format(Locale.ROOT, "%.0f ms (%.0f-%.0f)", 1e3 * median(c),
+          1e3 * c.stream().mapToDouble(Double::doubleValue).min().orElseThrow(),
+          1e3 * c.stream().mapToDouble(Double::doubleValue).max().orElseThrow());
     }
 
     /** Ratio of medians and the range of per-round ratios {@code a / b}, e.g. {@code "2.41x (2.10-2.77)"}. */
@@ -75,18 +87,30 @@ final class InterleavedRounds {
       }
     }
     Map<String, List<Double>> rates = new LinkedHashMap<>();
+    Map<String, List<Double>> cpu = new LinkedHashMap<>();
     engines.forEach(e -> rates.put(e.name(), new ArrayList<>()));
+    engines.forEach(e -> cpu.put(e.name(), new ArrayList<>()));
     for (int r = 0; r < rounds; r++) {
       for (int k = 0; k < engines.size(); k++) {
         Engine e = engines.get((r + k) % engines.size());
+        long cpuStart = processCpuNanos();
         long start = System.nanoTime();
         int images = e.step().getAsInt();
         double seconds = (System.nanoTime() - start) / 1e9;
+        double cpuSeconds = (processCpuNanos() - cpuStart) / 1e9;
         rates.get(e.name()).add(images / seconds);
-        System.out.printf(Locale.ROOT, "round %d %-12s %.2f images/s%n", r + 1, e.name(), images / seconds);
+        cpu.get(e.name()).add(cpuSeconds / images);
+        System.out.printf(Locale.ROOT, "round %d %-12s %.2f images/s, %.0f ms CPU per image%n", r + 1, e.name(),
+            images / seconds, 1e3 * cpuSeconds / images);
       }
     }
-    return new Result(rates, before, loadAverage());
+    return new Result(rates, cpu, before, loadAverage());
+  }
+
+  /** CPU time of the whole process so far (all threads, native ones included), in nanoseconds. */
+  static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime();
   }
 
   /** The 1-, 5- and 15-minute load averages from {@code /proc/loadavg}. */
