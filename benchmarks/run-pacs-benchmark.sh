@@ -12,5 +12,7 @@ mvn -q -B -pl dicom dependency:build-classpath -Dmdep.outputFile=target/pacs-cla
 CP="io/target/classes:dicom/target/classes:$(cat dicom/target/pacs-classpath.txt)"
 mkdir -p benchmarks/target/pacs-classes
 javac -d benchmarks/target/pacs-classes -cp "$CP" benchmarks/src/main/java/org/fundus4j/benchmarks/PacsPullBenchmark.java
+# PixelMed's loggers off, as the cli sets them (cli/src/main/resources/simplelogger.properties): its WARN per
+# C-GET response would otherwise be printed 200 times per pull inside the timed part
 exec java -cp "benchmarks/target/pacs-classes:$CP" \
-  -Dorg.slf4j.simpleLogger.defaultLogLevel=warn org.fundus4j.benchmarks.PacsPullBenchmark "$@"
+  -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dorg.slf4j.simpleLogger.log.com.pixelmed=off org.fundus4j.benchmarks.PacsPullBenchmark "$@"

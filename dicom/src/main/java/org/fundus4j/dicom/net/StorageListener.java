@@ -50,6 +50,8 @@ public final class StorageListener implements AutoCloseable {
   private static final int PDU_ASSOCIATE_RQ = 0x01;
   private static final int MAX_ASSOCIATE_RQ_LENGTH = 1 << 20;
   private static final int IDLE_TIMEOUT_MS = 10 * 60 * 1000;
+  /** How long {@link #close()} lets associations that are not over yet end by themselves. */
+  static final int CLOSE_GRACE_MS = 200;
 
   private final ServerSocket server;
   private final boolean tls;
@@ -61,7 +63,12 @@ public final class StorageListener implements AutoCloseable {
   private final Thread acceptor;
   private final AtomicLong received = new AtomicLong();
   private final AtomicLong rejected = new AtomicLong();
-  private final Set<Socket> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /** Open connections, each with whether its association is over (see {@link PduWatch}). */
+  private final java.util.Map<Socket, Connection> open = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** One connection's worker thread and whether its association is over. */
+  private record Connection(Thread thread, java.util.concurrent.atomic.AtomicBoolean over) {
+  }
   private volatile boolean closed;
 
   private StorageListener(ServerSocket server, AeTitle ae, Set<AeTitle> allowedCallers, Path incomingDir,
@@ -173,7 +180,8 @@ public final class StorageListener implements AutoCloseable {
   }
 
   private void serve(Socket socket) {
-    open.add(socket);
+    java.util.concurrent.atomic.AtomicBoolean over = new java.util.concurrent.atomic.AtomicBoolean();
+    open.put(socket, new Connection(Thread.currentThread(), over));
     try {
       DimseSockets.tune(socket);
       socket.setSoTimeout(30_000);
@@ -201,7 +209,10 @@ public final class StorageListener implements AutoCloseable {
         return;
       }
       socket.setSoTimeout(IDLE_TIMEOUT_MS); // a peer silent this long loses its association (frees the thread)
-      Socket replay = new ReplaySocket(socket, pdu, in);
+      Socket replay = new ReplaySocket(socket, pdu, in, new PduWatch(socket.getOutputStream(), () -> {
+        over.set(true);
+        changed();
+      }));
       ReceivedObjectHandler handler = new ReceivedObjectHandler() {
         @Override
         public void sendReceivedObjectIndication(String fileName, String transferSyntax, String callingAe)
@@ -233,6 +244,14 @@ public final class StorageListener implements AutoCloseable {
       closeQuietly(socket);
     } finally {
       open.remove(socket);
+      changed();
+    }
+  }
+
+  /** Wakes {@link #close()} when a connection's association ended or the connection went away. */
+  private void changed() {
+    synchronized (open) {
+      open.notifyAll();
     }
   }
 
@@ -276,6 +295,13 @@ public final class StorageListener implements AutoCloseable {
   /**
    * Stops accepting and closes open associations. A C-STORE cut off this way was not answered, so
    * its sender sees a failure and sends it again later; nothing it was told succeeded is lost.
+   *
+   * <p>Associations already released (our A-RELEASE-RP sent) or aborted are closed at once; others get up
+   * to {@value #CLOSE_GRACE_MS} ms to end first (Orthanc and others may keep a finished association open
+   * for reuse: that is not waited for). PixelMed keeps the thread of a released association waiting up to
+   * 5 s (its ARTIM timer, {@code Association.waitForARTIMBeforeTransportConnectionClose}, not settable) for
+   * the peer to close the connection; that daemon thread then ends by itself. It used to be interrupted after
+   * the grace period, which cost every C-MOVE {@value #CLOSE_GRACE_MS} ms and logged PixelMed errors.
    */
   @Override
   public void close() {
@@ -290,32 +316,108 @@ public final class StorageListener implements AutoCloseable {
     }
     workers.shutdown();
     try {
-      // Orthanc and others keep a finished association open for a few seconds for reuse: don't wait for that.
-      if (!workers.awaitTermination(200, TimeUnit.MILLISECONDS)) {
-        open.forEach(StorageListener::closeQuietly);
-        workers.shutdownNow();
-        workers.awaitTermination(5, TimeUnit.SECONDS);
-      }
+      awaitAllOver(CLOSE_GRACE_MS);
+      // released ones: PixelMed would close them after its ARTIM wait; the rest are cut off
+      open.forEach((socket, c) -> {
+        closeQuietly(socket);
+        if (!c.over().get()) {
+          c.thread().interrupt();
+        }
+      });
+      awaitAllOver(5_000); // the threads of cut-off connections end with their sockets (a sink call finishes first)
     } catch (InterruptedException e) {
-      workers.shutdownNow();
       Thread.currentThread().interrupt();
     }
     LOG.info("DICOM storage SCP {} closed after {} instance(s), {} rejected association(s)", ae, received.get(),
         rejected.get());
   }
 
+  /** Waits until every open connection's association is over (or the connection gone), at most {@code ms}. */
+  private void awaitAllOver(long ms) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+    synchronized (open) {
+      for (long left; open.values().stream().anyMatch(c -> !c.over().get())
+          && (left = deadline - System.nanoTime()) > 0; ) {
+        TimeUnit.NANOSECONDS.timedWait(open, left);
+      }
+    }
+  }
+
+  /**
+   * The PDUs PixelMed writes on one connection, followed across {@code write} calls by their headers (type,
+   * reserved, 4-byte length): once an A-ASSOCIATE-RJ, A-RELEASE-RP or A-ABORT has gone out, the association
+   * is over and nothing more is sent or received on it.
+   */
+  static final class PduWatch extends java.io.FilterOutputStream {
+    private final Runnable over;
+    private final byte[] header = new byte[6];
+    private int headerFill;
+    private long bodyLeft;
+
+    PduWatch(OutputStream out, Runnable over) {
+      super(out);
+      this.over = over;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      out.write(b);
+      scan(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+      scan(b, off, len);
+    }
+
+    private void scan(byte[] b, int off, int len) {
+      int i = off;
+      int end = off + len;
+      while (i < end) {
+        if (bodyLeft > 0) {
+          int n = (int) Math.min(bodyLeft, end - i);
+          bodyLeft -= n;
+          i += n;
+          if (bodyLeft == 0) {
+            ended();
+          }
+          continue;
+        }
+        header[headerFill++] = b[i++];
+        if (headerFill == header.length) {
+          headerFill = 0;
+          bodyLeft = ((header[2] & 0xffL) << 24) | ((header[3] & 0xffL) << 16) | ((header[4] & 0xffL) << 8)
+              | (header[5] & 0xffL);
+          if (bodyLeft == 0) {
+            ended();
+          }
+        }
+      }
+    }
+
+    private void ended() {
+      int type = header[0] & 0xff;
+      if (type == 0x03 || type == 0x06 || type == 0x07) { // A-ASSOCIATE-RJ, A-RELEASE-RP, A-ABORT
+        over.run();
+      }
+    }
+  }
+
   /** A connected socket whose input replays the A-ASSOCIATE-RQ we already consumed. */
   private static final class ReplaySocket extends Socket {
     private final Socket delegate;
     private final InputStream input;
+    private final OutputStream output;
 
-    ReplaySocket(Socket delegate, byte[] consumed, InputStream rest) {
+    ReplaySocket(Socket delegate, byte[] consumed, InputStream rest, OutputStream output) {
       this.delegate = delegate;
       this.input = new SequenceInputStream(new ByteArrayInputStream(consumed), rest);
+      this.output = output;
     }
 
     @Override public InputStream getInputStream() { return input; }
-    @Override public OutputStream getOutputStream() throws IOException { return delegate.getOutputStream(); }
+    @Override public OutputStream getOutputStream() { return output; }
     @Override public synchronized void close() throws IOException { delegate.close(); }
     @Override public synchronized void setSoTimeout(int timeout) throws SocketException { delegate.setSoTimeout(timeout); }
     @Override public synchronized int getSoTimeout() throws SocketException { return delegate.getSoTimeout(); }

@@ -25,6 +25,42 @@ class NetValuesTest {
     assertTrue(e.getMessage().contains(expectedPart), e.getMessage());
   }
 
+  /**
+   * {@code StorageListener.PduWatch} follows PDU boundaries across any split of the writes: a P-DATA-TF whose
+   * body holds the bytes of an A-RELEASE-RP does not end the association; the A-RELEASE-RP itself ends it
+   * exactly after its last byte (PS3.8 9.3.1: type, reserved, 4-byte big-endian length).
+   */
+  @Test
+  void pduWatchSeesTheReleaseResponseWhateverTheWriteSizes() throws Exception {
+    byte[] releaseRp = {0x06, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00};
+    byte[] pData = new byte[6 + 300];
+    pData[0] = 0x04;
+    pData[4] = 0x01; // length 300 = 0x012C
+    pData[5] = 0x2C;
+    System.arraycopy(releaseRp, 0, pData, 100, releaseRp.length); // looks like a release, inside a P-DATA body
+    byte[] all = new byte[pData.length * 2 + releaseRp.length];
+    System.arraycopy(pData, 0, all, 0, pData.length);
+    System.arraycopy(pData, 0, all, pData.length, pData.length);
+    System.arraycopy(releaseRp, 0, all, pData.length * 2, releaseRp.length);
+    for (int chunk : new int[] {1, 5, 6, 7, 306, 1000}) {
+      java.io.ByteArrayOutputStream sent = new java.io.ByteArrayOutputStream();
+      List<Integer> overAt = new ArrayList<>();
+      int[] written = {0};
+      StorageListener.PduWatch watch = new StorageListener.PduWatch(sent, () -> overAt.add(written[0]));
+      for (int off = 0; off < all.length; off += chunk) {
+        int n = Math.min(chunk, all.length - off);
+        written[0] = off + n;
+        if (n == 1) {
+          watch.write(all[off]);
+        } else {
+          watch.write(all, off, n);
+        }
+      }
+      assertEquals(List.of(all.length), overAt, "chunks of " + chunk);
+      assertEquals(java.util.Arrays.toString(all), java.util.Arrays.toString(sent.toByteArray()));
+    }
+  }
+
   @Test
   void aeTitlesFollowPs35() {
     assertEquals("FUNDUS4J", AeTitle.of("FUNDUS4J").value());

@@ -124,6 +124,63 @@ class LocalStoreTest {
     }
   }
 
+  /**
+   * {@link LocalStore#accept} from many threads at once (the node's SCP, one thread per association), which
+   * share group commits: each caller learns its own instance's outcome, whichever commit took it.
+   */
+  @Test
+  void concurrentAcceptsEachGetTheirOwnOutcome() throws Exception {
+    String sc = "1.2.840.10008.5.1.4.1.1.7";
+    String ts = "1.2.840.10008.1.2.1";
+    int distinct = 10;
+    try (LocalStore store = LocalStore.open(tmp)) {
+      List<ReceivedInstance> all = new java.util.ArrayList<>();
+      for (int i = 0; i < distinct; i++) {
+        all.add(new ReceivedInstance(Files.writeString(store.incomingDir().resolve("f" + i), "v" + i), sc,
+            "1.2.3." + i, "1.2", "1.2.3", ts, "CAMERA1"));
+      }
+      all.add(new ReceivedInstance(Files.writeString(store.incomingDir().resolve("again"), "v0"), sc, "1.2.3.0",
+          "1.2", "1.2.3", ts, "CAMERA2")); // the same image from a second modality
+      all.add(new ReceivedInstance(Files.writeString(store.incomingDir().resolve("bad"), "x"), sc, "1.2.3\n9",
+          "1.2", "1.2.3", ts, "CAMERA1"));
+      java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(all.size());
+      try {
+        List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+        for (ReceivedInstance r : all) {
+          results.add(threads.submit(() -> {
+            go.await();
+            return store.accept(r);
+          }));
+        }
+        go.countDown();
+        int stored = 0;
+        for (int i = 0; i < distinct; i++) {
+          stored += results.get(i).get(1, java.util.concurrent.TimeUnit.MINUTES) ? 1 : 0;
+        }
+        stored += results.get(distinct).get(1, java.util.concurrent.TimeUnit.MINUTES) ? 1 : 0;
+        assertEquals(distinct, stored, "each distinct image stored once, the second copy of 1.2.3.0 dropped");
+        java.util.concurrent.ExecutionException refused = assertThrows(java.util.concurrent.ExecutionException.class,
+            () -> results.get(distinct + 1).get(1, java.util.concurrent.TimeUnit.MINUTES));
+        assertTrue(refused.getCause() instanceof RefusedInstanceException, refused.getCause().toString());
+      } finally {
+        threads.shutdownNow();
+      }
+      for (int i = 1; i < distinct; i++) {
+        assertEquals("v" + i, Files.readString(tmp.resolve("instances/1.2/1.2.3/1.2.3." + i + ".dcm")));
+      }
+      try (var left = Files.list(store.incomingDir())) {
+        assertEquals(0, left.count(), "moved or deleted, nothing left in incoming/");
+      }
+      assertEquals(distinct, store.manifest().journalLines());
+    }
+    try (LocalStore store = LocalStore.open(tmp)) {
+      for (int i = 0; i < distinct; i++) {
+        assertTrue(store.isOnDisk("1.2.3." + i), "recorded durably: 1.2.3." + i);
+      }
+    }
+  }
+
   @Test
   void planFetchesStudySeriesOrInstancesDependingOnWhatIsMissing() {
     QueryMatch a1 = image("1.1", "1.1.1");
