@@ -79,11 +79,11 @@ public final class LayerHelpers {
   public static final String REUSE_PROPERTY = "fundus4j.layerHelpers.reuseForward";
 
   /**
-   * System property; {@code true} gives BatchNorm layers {@link OneDnnBatchNormHelper} instead of DL4J's own
-   * helper (batch statistics in Java, libnd4j's {@code batchnorm_bp}). Off by default since 2026-12-02: on this
-   * project's AMD EPYC (AVX2) machine its float32 gradients differed from PyTorch's by up to 0.096 of a
-   * parameter's largest gradient ({@code layer3.5.conv2}, {@code TrainingStepTests}), where DL4J's helper agrees
-   * within 1.2e-5. Opt in only where that test passes.
+   * System property; {@code false} gives BatchNorm layers DL4J's own helper (batch statistics in Java, libnd4j's
+   * {@code batchnorm_bp}) instead of {@link OneDnnBatchNormHelper}. Both give PyTorch's float32 gradients within
+   * 1.2e-5 of each parameter's largest gradient on a batch whose ReLU masks are float64's
+   * ({@code TrainingStepTests}); the session that turned this helper off had compared them on a batch where a
+   * ReLU input flipped in float32.
    */
   public static final String BATCH_NORM_PROPERTY = "fundus4j.layerHelpers.oneDnnBatchNorm";
 
@@ -234,7 +234,7 @@ public final class LayerHelpers {
       return identity && Boolean.parseBoolean(System.getProperty(REUSE_PROPERTY, "true"))
           ? ReusingConvHelper::new : MKLDNNConvHelper::new;
     } else if (layer instanceof BatchNormalization) {
-      return Boolean.parseBoolean(System.getProperty(BATCH_NORM_PROPERTY, "false")) && oneDnnBatchNormLoads()
+      return Boolean.parseBoolean(System.getProperty(BATCH_NORM_PROPERTY, "true")) && oneDnnBatchNormLoads()
           ? OneDnnBatchNormHelper::new : MKLDNNBatchNormHelper::new;
     }
     return MKLDNNSubsamplingHelper::new;

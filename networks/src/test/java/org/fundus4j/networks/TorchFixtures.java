@@ -27,19 +27,42 @@ public final class TorchFixtures {
     String stamp = Integer.toHexString(java.util.Arrays.hashCode(Files.readAllBytes(SCRIPT))) + "\n";
     if (!ready && !(Files.exists(done) && Files.readString(done).equals(stamp))) {
       Files.createDirectories(DIR);
-      Process p = new ProcessBuilder("/usr/bin/python3", SCRIPT.toString(), DIR.toString())
-          .redirectErrorStream(true).start();
-      String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(5, TimeUnit.MINUTES)) {
-        p.destroyForcibly();
-        throw new IllegalStateException("make_torch_fixtures.py timed out");
+      try (java.util.stream.Stream<Path> old = Files.list(DIR)) { // batches written by an earlier script
+        for (Path f : old.filter(f -> f.getFileName().toString().startsWith("train_loss_64_f64_c")).toList()) {
+          Files.delete(f);
+        }
       }
-      assertEquals(0, p.exitValue(), "make_torch_fixtures.py failed (needs python3-torch, python3-torchvision "
-          + "from scripts/bootstrap.sh):\n" + output);
+      run();
       Files.writeString(done, stamp);
     }
     ready = true;
     return DIR;
+  }
+
+  /**
+   * Candidate training batch {@code k}'s float64 step (gradient folder and loss file), writing it with
+   * {@code make_torch_fixtures.py OUT --train-candidate k} if this build has not yet (batch 0 is always there).
+   */
+  public static synchronized Path trainingCandidate(int k) throws IOException, InterruptedException {
+    Path loss = dir().resolve("train_loss_64_f64_c" + k + ".txt");
+    if (!Files.exists(loss)) {
+      run("--train-candidate", Integer.toString(k));
+    }
+    return loss;
+  }
+
+  private static void run(String... more) throws IOException, InterruptedException {
+    java.util.List<String> command = new java.util.ArrayList<>(
+        java.util.List.of("/usr/bin/python3", SCRIPT.toString(), DIR.toString()));
+    command.addAll(java.util.List.of(more));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(5, TimeUnit.MINUTES)) {
+      p.destroyForcibly();
+      throw new IllegalStateException("make_torch_fixtures.py timed out");
+    }
+    assertEquals(0, p.exitValue(), "make_torch_fixtures.py failed (needs python3-torch, python3-torchvision "
+        + "from scripts/bootstrap.sh):\n" + output);
   }
 
   /** A fixture file. */
