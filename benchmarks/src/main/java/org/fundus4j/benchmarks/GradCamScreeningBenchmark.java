@@ -25,7 +25,8 @@ import org.fundus4j.transfer.SavedModel;
  *
  * <p>A binary ResNet-50 at {@code --size} px (fresh weights: speed does not depend on them) screens the same
  * {@code --images} synthetic OP DICOM files of {@code --image-size} px in every round, with {@code --threads}
- * threads and batches of {@code --batch}, once with and once without Grad-CAM.
+ * threads and batches of {@code --batch}, once with and once without Grad-CAM. The report goes to
+ * {@code --out}/{@code gradcam-screening.md} for the default 8 images, {@code gradcam-screening-N.md} for N others.
  *
  * <pre>
  * OMP_NUM_THREADS=1 java -Xmx2g -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" \
@@ -82,7 +83,9 @@ public final class GradCamScreeningBenchmark {
           r.summary("plain"), r.summary("gradcam"), ratio, String.join(" ", args));
       System.out.println(report);
       if (!o.get("--out").isEmpty()) {
-        Path out = Files.createDirectories(Path.of(o.get("--out"))).resolve("gradcam-screening.md");
+        // one report per image count: gradcam-screening.md for the default 8, gradcam-screening-500.md for 500
+        String name = images == 8 ? "gradcam-screening.md" : "gradcam-screening-" + images + ".md";
+        Path out = Files.createDirectories(Path.of(o.get("--out"))).resolve(name);
         Files.writeString(out, report);
       }
     }

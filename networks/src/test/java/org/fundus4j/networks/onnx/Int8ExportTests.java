@@ -115,16 +115,7 @@ class Int8ExportTests {
     assertTrue(checked.contains("DequantizeLinear:" + (tensors + 1 + 2 * 53) + ","), checked);
     assertTrue(s.fileBytes() < 35_000_000, "int8 file should be ~1/4 of the fp32 one: " + s.fileBytes());
 
-    Path optimized = dir.resolve("int8-optimized.onnx");
-    try (ai.onnxruntime.OrtSession.SessionOptions so = new ai.onnxruntime.OrtSession.SessionOptions()) {
-      so.setOptimizedModelFilePath(optimized.toString());
-      so.setIntraOpNumThreads(1);
-      ai.onnxruntime.OrtEnvironment.getEnvironment().createSession(int8.toString(), so).close();
-    }
-    String ops = python("import sys, collections, onnx\n"
-        + "m = onnx.load(sys.argv[1])\n"
-        + "c = collections.Counter(n.op_type for n in m.graph.node)\n"
-        + "print(c['QLinearConv'], c['Conv'] + c['FusedConv'], c['QLinearAdd'])", optimized);
+    String ops = opsOrtRuns(int8, dir.resolve("int8-optimized.onnx"));
     assertEquals("53 0 16", ops, "ONNX Runtime should run every convolution and residual add on integers");
   }
 
@@ -156,17 +147,8 @@ class Int8ExportTests {
   void aTensorKeptInFloat32LeavesItsConvolutionInFloat32() throws Exception {
     Path int8 = dir.resolve("int8-input-float.onnx");
     OnnxExporter.export(net, int8, OnnxExportOptions.defaults().withInt8(ranges, List.of(ResNet50.INPUT)));
-    Path optimized = dir.resolve("int8-input-float-optimized.onnx");
-    try (ai.onnxruntime.OrtSession.SessionOptions so = new ai.onnxruntime.OrtSession.SessionOptions()) {
-      so.setOptimizedModelFilePath(optimized.toString());
-      so.setIntraOpNumThreads(1);
-      ai.onnxruntime.OrtEnvironment.getEnvironment().createSession(int8.toString(), so).close();
-    }
-    String ops = python("import sys, collections, onnx\n"
-        + "m = onnx.load(sys.argv[1])\n"
-        + "c = collections.Counter(n.op_type for n in m.graph.node)\n"
-        + "print(c['QLinearConv'], c['Conv'] + c['FusedConv'])", optimized);
-    assertEquals("52 1", ops, "only the stem convolution, whose input stays float32, should run in float32");
+    String ops = opsOrtRuns(int8, dir.resolve("int8-input-float-optimized.onnx"));
+    assertEquals("52 1 16", ops, "only the stem convolution, whose input stays float32, should run in float32");
   }
 
   @Test
@@ -239,6 +221,22 @@ class Int8ExportTests {
     // a positive-only range is widened to include 0
     assertEquals(0, new ActivationRanges.Range(1f, 2.55f).uint8ZeroPoint());
     assertEquals(0.01f, new ActivationRanges.Range(1f, 2.55f).uint8Scale(), 1e-7);
+  }
+
+  /**
+   * The graph ONNX Runtime runs for {@code model} (its optimised form, written to {@code optimized}): the counts of
+   * {@code QLinearConv}, float convolutions ({@code Conv} + {@code FusedConv}) and {@code QLinearAdd}, by onnx.
+   */
+  private static String opsOrtRuns(Path model, Path optimized) throws Exception {
+    try (ai.onnxruntime.OrtSession.SessionOptions so = new ai.onnxruntime.OrtSession.SessionOptions()) {
+      so.setOptimizedModelFilePath(optimized.toString());
+      so.setIntraOpNumThreads(1);
+      ai.onnxruntime.OrtEnvironment.getEnvironment().createSession(model.toString(), so).close();
+    }
+    return python("import sys, collections, onnx\n"
+        + "m = onnx.load(sys.argv[1])\n"
+        + "c = collections.Counter(n.op_type for n in m.graph.node)\n"
+        + "print(c['QLinearConv'], c['Conv'] + c['FusedConv'], c['QLinearAdd'])", optimized);
   }
 
   private static String python(String script, Path arg) throws Exception {
