@@ -30,10 +30,11 @@ import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
  * that same model in its own thread, each under its own lock; when worker 0's first step finished before a
  * copy, that replica started from updated weights (one run in three ended with different weights, measured
  * 2026-12-02). {@link ReplicasReady} makes every worker wait before its first batch until all replicas are
- * copied. Measured after this fix (2026-12-02, ResNet-50 at 64 px, 2 CPU workers, {@code fundus transfer}):
- * repeated runs in one JVM end with the same weights, but runs in different JVMs do not always (the same
- * settings gave validation losses 0.300, 0.326 and 0.527 from 0.543); a source left is suspected in the two
- * workers' concurrent native ops, not found. Tests therefore assert what the training does, not exact weights.
+ * copied. Measured after this fix (2026-12-02): 3 runs of 2-worker SmallCnn training end with identical weights
+ * ({@code TrainingLoopTests}; without the fix 2 of 2 test runs failed), and three {@code fundus transfer --devices 2}
+ * runs of ResNet-50 at 64 px, each in its own JVM, gave the same validation loss to 5 digits. One exploratory run
+ * (the sixth FT in one JVM, while another Maven build compiled next to it) gave a different one, not explained;
+ * the two workers' concurrent native ops are the suspect left.
  *
  * @param workers model replicas, usually the number of GPUs; at least 2 (one device trains without this class)
  * @param prefetch batches prefetched per worker
