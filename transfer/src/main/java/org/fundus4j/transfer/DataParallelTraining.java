@@ -1,7 +1,16 @@
 package org.fundus4j.transfer;
 
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.parallelism.ParallelWrapper;
+import org.deeplearning4j.parallelism.factory.TrainerContext;
+import org.deeplearning4j.parallelism.trainer.DefaultTrainer;
+import org.deeplearning4j.parallelism.trainer.Trainer;
+import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 
 /**
@@ -13,16 +22,35 @@ import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
  * Parameter averaging is used on purpose: {@code SHARED_GRADIENTS} deadlocked on DL4J 1.0.0-M2.1 in every
  * CPU run we tried (see {@code docs/notes}).
  *
- * @param workers model replicas, usually the number of GPUs
+ * <p><b>Deterministic.</b> With the CPU backend (one ND4J device, so no multi-queue) ParallelWrapper hands the
+ * batches out in order: round {@code r} gives batch {@code r * workers + i} to worker {@code i}, and a round
+ * waits for all its workers before averaging. What was not deterministic in DL4J 1.0.0-M2.1 is the start of
+ * each {@code fit}: worker 0 trains the caller's model itself ({@code DefaultTrainer.run}, "FIXME ... avoid RC at
+ * originalModel relocation") while every other worker copies its replica's parameters and updater state from
+ * that same model in its own thread, each under its own lock; when worker 0's first step finished before a
+ * copy, that replica started from updated weights (one run in three ended with different weights, measured
+ * 2026-12-02). {@link ReplicasReady} makes every worker wait before its first batch until all replicas are
+ * copied. Measured after this fix (2026-12-02): 3 runs of 2-worker SmallCnn training end with identical weights
+ * ({@code TrainingLoopTests}; without the fix 2 of 2 test runs failed), and three {@code fundus transfer --devices 2}
+ * runs of ResNet-50 at 64 px, each in its own JVM, gave the same validation loss to 5 digits. One exploratory run
+ * (the sixth FT in one JVM, while another Maven build compiled next to it) gave a different one, not explained;
+ * the two workers' concurrent native ops are the suspect left.
+ *
+ * @param workers model replicas, usually the number of GPUs; at least 2 (one device trains without this class)
  * @param prefetch batches prefetched per worker
  * @param averagingFrequency batches between parameter averaging
  */
 public record DataParallelTraining(int workers, int prefetch, int averagingFrequency) {
 
   public DataParallelTraining {
-    if (workers < 1 || prefetch < 1 || averagingFrequency < 1) {
-      throw new IllegalArgumentException("workers, prefetch and averagingFrequency must be >= 1, got "
-          + workers + ", " + prefetch + ", " + averagingFrequency);
+    if (workers < 2) {
+      throw new IllegalArgumentException("Data-parallel training needs at least 2 workers, got " + workers
+          + ": one device trains with the plain fitter (EarlyStoppingTrainer.Fitter.SERIAL), which TransferRun "
+          + "uses for --devices 1");
+    }
+    if (prefetch < 1 || averagingFrequency < 1) {
+      throw new IllegalArgumentException("prefetch and averagingFrequency must be >= 1, got " + prefetch + ", "
+          + averagingFrequency);
     }
   }
 
@@ -48,6 +76,7 @@ public record DataParallelTraining(int workers, int prefetch, int averagingFrequ
         .averageUpdaters(true)
         .reportScoreAfterAveraging(true)
         .trainingMode(ParallelWrapper.TrainingMode.AVERAGING)
+        .trainerFactory(new ReplicasReady(workers))
         .build()) {
       for (int epoch = 0; epoch < epochs; epoch++) {
         train.reset();
@@ -61,6 +90,105 @@ public record DataParallelTraining(int workers, int prefetch, int averagingFrequ
       throw e;
     } catch (Exception e) {
       throw new IllegalStateException("Could not shut down ParallelWrapper workers", e);
+    }
+  }
+
+  /**
+   * DL4J's {@code DefaultTrainerContext} (same trainers, same names) plus one latch per {@code fit}: no worker
+   * trains its first batch before every worker has its replica (worker 0's is the caller's model itself).
+   * ParallelWrapper calls {@link #init} before it creates the trainers of each {@code fit}.
+   */
+  private static final class ReplicasReady implements TrainerContext {
+    private final int workers;
+    private CountDownLatch ready;
+
+    ReplicasReady(int workers) {
+      this.workers = workers;
+    }
+
+    @Override
+    public void init(Model model, Object... args) {
+      ready = new CountDownLatch(workers);
+    }
+
+    @Override
+    public Trainer create(String uuid, int threadId, Model model, int rootDevice, boolean useMDS,
+        ParallelWrapper wrapper, WorkspaceMode mode, int averagingFrequency) {
+      return new WaitingTrainer(ready, uuid, threadId, model, useMDS, wrapper, mode, averagingFrequency);
+    }
+
+    @Override
+    public void finalizeRound(Model originalModel, Model... models) {
+      // parameters are averaged by ParallelWrapper itself
+    }
+
+    @Override
+    public void finalizeTraining(Model originalModel, Model... models) {
+      // worker 0 trains the original model in place
+    }
+  }
+
+  /** A {@link DefaultTrainer} whose first batch waits until every replica of its {@code fit} is made. */
+  private static final class WaitingTrainer extends DefaultTrainer {
+    private final CountDownLatch ready;
+    private final AtomicBoolean counted = new AtomicBoolean();
+
+    WaitingTrainer(CountDownLatch ready, String uuid, int threadId, Model model, boolean useMDS,
+        ParallelWrapper wrapper, WorkspaceMode mode, int averagingFrequency) {
+      this.ready = ready;
+      this.uuid = uuid + "_thread_" + threadId;
+      this.threadId = threadId;
+      this.originalModel = model;
+      this.replicatedModel = model;
+      this.useMDS = useMDS;
+      this.parallelWrapper = wrapper;
+      this.workspaceMode = mode;
+      this.averagingFrequency = averagingFrequency;
+      setupIfNeccessary(); // the queues exist before ParallelWrapper's thread feeds them
+      setName("DefaultTrainer thread " + threadId); // the names DL4J's DefaultTrainerContext gives
+      setDaemon(true);
+    }
+
+    @Override
+    protected void postInit() {
+      super.postInit();
+      countDown();
+    }
+
+    @Override
+    public void run() {
+      try {
+        super.run();
+      } finally {
+        countDown(); // a worker that failed before its replica was made must not leave the others waiting
+      }
+    }
+
+    private void countDown() {
+      if (counted.compareAndSet(false, true)) {
+        ready.countDown();
+      }
+    }
+
+    @Override
+    protected void fit(DataSet dataSet) {
+      awaitReplicas();
+      super.fit(dataSet);
+    }
+
+    @Override
+    protected void fit(MultiDataSet dataSet) {
+      awaitReplicas();
+      super.fit(dataSet);
+    }
+
+    private void awaitReplicas() {
+      try {
+        ready.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("Interrupted while waiting for the other ParallelWrapper replicas", e);
+      }
     }
   }
 }

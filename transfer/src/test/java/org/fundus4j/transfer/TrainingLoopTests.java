@@ -1,6 +1,8 @@
 package org.fundus4j.transfer;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -120,6 +122,29 @@ class TrainingLoopTests {
 
     double after = meanScore(model, data);
     assertTrue(after < before, "loss did not fall: " + before + " -> " + after);
+  }
+
+  @Test
+  void parallelWrapperWithTwoCpuWorkersEndsWithTheSameWeightsEveryRun() {
+    // In DL4J M2.1 worker 0 trains the caller's model while worker 1 copies it into its replica (a race in
+    // DefaultTrainer.run); DataParallelTraining makes both wait until every replica is made. 20 images in
+    // batches of 8: rounds of 8 + 8 and a last round of 4 on worker 0 alone, averaging every round.
+    List<float[]> weights = new ArrayList<>();
+    for (int run = 0; run < 3; run++) {
+      ComputationGraph model = SmallCnn.build(4, 32);
+      assertTimeoutPreemptively(Duration.ofMinutes(2),
+          () -> new DataParallelTraining(2, 2, 1).fit(model, TinyData.brightSquares(20, 32, 8, 4), 2));
+      weights.add(model.params().data().asFloat());
+    }
+    assertArrayEquals(weights.get(0), weights.get(1), "run 2 against run 1");
+    assertArrayEquals(weights.get(0), weights.get(2), "run 3 against run 1");
+  }
+
+  @Test
+  void dataParallelTrainingRefusesOneWorker() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new DataParallelTraining(1, 2, 1));
+    assertTrue(e.getMessage().startsWith("Data-parallel training needs at least 2 workers, got 1"), e.getMessage());
   }
 
   private static double meanScore(ComputationGraph model, DataSetIterator data) {
