@@ -50,7 +50,8 @@ public enum InferenceEngine {
    * ({@code session.intra_op.allow_spinning = 0}). Screening decodes and preprocesses images on other threads
    * of the same process while ONNX Runtime runs, on as many cores as it has intra-op threads; a spinning thread
    * whose partner is descheduled burns a core that the decoders (or the partner) need. Measured on 150 images,
-   * {@code fundus screen --threads 2 --batch 2} at load 5-6 on 2 cores: 0.43 vs 0.48-0.52 s of CPU per image
+   * {@code fundus screen --threads 2 --batch 2} at load 5-6 on 2 cores: 0.43 vs 0.48-0.52 s of CPU per image; on
+   * 500 against main at a65b440 (which spins), 0.38 vs 0.45 s in each of 4 interleaved rounds
    * ({@code benchmarks/results/screening-vs-a65b440.md}).
    */
   static OnnxRuntimeBackend.Options onnxOptions(int threads, int batchSize) {
