@@ -33,6 +33,9 @@ public final class DicomImages {
   private static final Logger LOG = LoggerFactory.getLogger(DicomImages.class);
   /** JPEG baseline (process 1) and extended (processes 2 and 4; 8-bit only is passed on). */
   private static final Set<String> JPEG_TRANSFER_SYNTAXES = Set.of("1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51");
+  /** Implicit VR Little Endian, Explicit VR Little Endian, Explicit VR Big Endian: pixels stored as they are. */
+  private static final Set<String> NATIVE_TRANSFER_SYNTAXES = Set.of("1.2.840.10008.1.2", "1.2.840.10008.1.2.1",
+      "1.2.840.10008.1.2.2");
 
   private DicomImages() {}
 
@@ -57,14 +60,28 @@ public final class DicomImages {
     InstanceInfo storedInfo = DicomFiles.info(stored, file);
     requireImage(stored, storedInfo, file);
     PixelDataCheck.verify(stored, storedInfo, file);
-    return decode(file);
+    return uncompressed(stored, storedInfo) ? convert(stored, storedInfo, file) : decode(file);
   }
 
-  /** Decodes a file that passed {@link PixelDataCheck}. */
+  /**
+   * Whether {@code list}, parsed with Pixel Data but without decompressing, holds native (uncompressed) pixels:
+   * parsing with decompression would give the same list, so it is converted as it is, and the file is read once.
+   */
+  private static boolean uncompressed(AttributeList list, InstanceInfo info) {
+    return NATIVE_TRANSFER_SYNTAXES.contains(info.transferSyntaxUid())
+        && !(list.get(TagFromName.PixelData) instanceof OtherByteAttributeMultipleCompressedFrames);
+  }
+
+  /** Parses (decompressing) and decodes a file that passed {@link PixelDataCheck}. */
   private static FundusImage decode(Path file) throws DicomReadException {
     AttributeList list = DicomFiles.parse(file, true);
     InstanceInfo info = DicomFiles.info(list, file);
     requireImage(list, info, file);
+    return convert(list, info, file);
+  }
+
+  /** The first frame of a parsed and checked image as RGB. */
+  private static FundusImage convert(AttributeList list, InstanceInfo info, Path file) throws DicomReadException {
     BufferedImage rgb = PixelConverter.toRgb(list, info, file);
     if (LOG.isDebugEnabled()) {
       LOG.debug("decoded {} {}x{} {} ts {}", LogSafe.shortHash(info.sopInstanceUid()), info.columns(),
@@ -94,6 +111,9 @@ public final class DicomImages {
     InstanceInfo info = DicomFiles.info(list, file);
     requireImage(list, info, file);
     PixelDataCheck.verify(list, info, file);
+    if (uncompressed(list, info)) {
+      return convert(list, info, file);
+    }
     byte[] jpeg = JPEG_TRANSFER_SYNTAXES.contains(info.transferSyntaxUid()) ? decodableJpeg(list, info) : null;
     if (jpeg == null) {
       return decode(file);

@@ -41,8 +41,22 @@ public enum InferenceEngine {
     Path onnx = Files.createTempFile("fundus4j-screening-", ".onnx");
     onnx.toFile().deleteOnExit();
     OnnxExporter.export(graph, onnx);
-    return new OnnxRuntimeBackend(onnx, OnnxRuntimeBackend.Options.defaults().withIntraOpThreads(threads)
-        .withBatchSize(batchSize));
+    return new OnnxRuntimeBackend(onnx, onnxOptions(threads, batchSize));
+  }
+
+  /**
+   * ONNX Runtime's session options for screening: {@code threads} intra-op threads, batches of {@code batchSize},
+   * and intra-op threads that wait for work asleep instead of spinning
+   * ({@code session.intra_op.allow_spinning = 0}). Screening decodes and preprocesses images on other threads
+   * of the same process while ONNX Runtime runs, on as many cores as it has intra-op threads; a spinning thread
+   * whose partner is descheduled burns a core that the decoders (or the partner) need. Measured on 150 images,
+   * {@code fundus screen --threads 2 --batch 2} at load 5-6 on 2 cores: 0.43 vs 0.48-0.52 s of CPU per image; on
+   * 500 against main at a65b440 (which spins), 0.38 vs 0.45 s in each of 4 interleaved rounds
+   * ({@code benchmarks/results/screening-vs-a65b440.md}).
+   */
+  static OnnxRuntimeBackend.Options onnxOptions(int threads, int batchSize) {
+    return OnnxRuntimeBackend.Options.defaults().withIntraOpThreads(threads).withBatchSize(batchSize)
+        .withConfigEntry("session.intra_op.allow_spinning", "0");
   }
 
   /**
@@ -56,8 +70,7 @@ public enum InferenceEngine {
     onnx.toFile().deleteOnExit();
     OnnxExporter.export(graph, onnx, org.fundus4j.networks.onnx.OnnxExportOptions.defaults()
         .withAdditionalOutputs(extraOutputs));
-    return new OnnxRuntimeBackend(onnx, OnnxRuntimeBackend.Options.defaults().withIntraOpThreads(threads)
-        .withBatchSize(batchSize));
+    return new OnnxRuntimeBackend(onnx, onnxOptions(threads, batchSize));
   }
 
   /**
@@ -86,7 +99,6 @@ public enum InferenceEngine {
           + "more than its bound {} (model-card.json, quantization); its calls may differ from --precision fp32's",
           modelDir, String.format(java.util.Locale.ROOT, "%.3f", q.maxDifference()), q.bound());
     }
-    return new OnnxRuntimeBackend(modelDir.resolve(q.file()), OnnxRuntimeBackend.Options.defaults()
-        .withIntraOpThreads(threads).withBatchSize(batchSize));
+    return new OnnxRuntimeBackend(modelDir.resolve(q.file()), onnxOptions(threads, batchSize));
   }
 }
