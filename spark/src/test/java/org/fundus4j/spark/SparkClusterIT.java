@@ -35,9 +35,9 @@ import org.nd4j.linalg.learning.config.Adam;
  *
  * <p>The network is {@link SmallCnn} (32 px), given to {@code SparkTrainMain} as an {@code --init} model
  * folder: fine-tuning starts from the plain graph, linear probing from the graph frozen up to its pooling
- * layer by {@link LinearProbe#freeze}. ResNet-50 is not used here: on this cluster
- * ({@link SparkResNet50Benchmark}) one epoch of 16 images at 64 px took 647 s, with the driver at 3.9 GB and
- * each executor at 3.1 GB resident (see {@code spark/README.md}).
+ * layer by {@link LinearProbe#freeze}. ResNet-50 is not used here yet: on this cluster
+ * ({@link SparkResNet50Benchmark}, quiet machine) its FT and LP at 64 px took 137 s together, with the driver at
+ * 4.7 GB and each executor at up to 4.5 GB resident (3g heaps; see {@code spark/README.md}).
  */
 @Timeout(value = 10, unit = TimeUnit.MINUTES)
 @ExtendWith(SharedCluster.class)
