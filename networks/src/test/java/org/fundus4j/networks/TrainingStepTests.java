@@ -61,7 +61,8 @@ class TrainingStepTests {
     ComputationGraph net = loaded(oneDnnBatchNorm);
     assertEquals(LayerHelpers.oneDnn() ? 107 : 0, LayerHelpers.count(net));
     int chosen = firstBatchWithFloat64Masks(net);
-    double[] relative = step(loaded(oneDnnBatchNorm), chosen, oneDnnBatchNorm ? "-onednn-bn" : "");
+    // the same network: the mask passes changed only BatchNorm's running statistics, which train mode does not use
+    double[] relative = step(net, chosen, oneDnnBatchNorm ? "-onednn-bn" : "");
     assertTrue(relative[relative.length - 1] <= 1e-4, "batch " + chosen + ": largest relative gradient difference "
         + relative[relative.length - 1]);
   }
