@@ -27,6 +27,11 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 final class SharedCluster implements ParameterResolver {
 
   static final int WORKERS = 2;
+  /**
+   * Memory each Worker offers: in cluster deploy mode one Worker hosts the driver (3g for ResNet-50) and an
+   * executor (3g), see {@link SparkClusterIT#MEMORY}. It is what the Master schedules by, not a limit on the JVMs.
+   */
+  static final String MEMORY = "6g";
 
   @Override
   public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
@@ -45,7 +50,7 @@ final class SharedCluster implements ParameterResolver {
     static Resource start() {
       try {
         Path work = Files.createTempDirectory("fundus4j-cluster-");
-        return new Resource(StandaloneCluster.start(work, WORKERS, 2, "3g"), work);
+        return new Resource(StandaloneCluster.start(work, WORKERS, 2, MEMORY), work);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

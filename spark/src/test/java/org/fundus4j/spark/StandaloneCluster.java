@@ -235,7 +235,7 @@ final class StandaloneCluster implements AutoCloseable {
   Submission submit(String name, String deployMode, Map<String, String> conf, List<Path> jars, Path jobJar,
       List<String> args) throws IOException {
     Map<String, String> all = new TreeMap<>();
-    String opens = String.join(" ", addOpens);
+    String opens = String.join(" ", addOpens) + " " + String.join(" ", LOG_TIMES);
     all.put("spark.driver.extraJavaOptions", opens);
     all.put("spark.executor.extraJavaOptions", opens);
     all.put("spark.executorEnv.OMP_NUM_THREADS", "1");
@@ -298,11 +298,16 @@ final class StandaloneCluster implements AutoCloseable {
     return work.resolve("logs");
   }
 
+  /** Timestamps on every log line of the processes started here (slf4j-simple), to see where a job's time goes. */
+  private static final List<String> LOG_TIMES = List.of("-Dorg.slf4j.simpleLogger.showDateTime=true",
+      "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS");
+
   private Process launch(String name, List<String> jvmOptions, String mainClass, String... args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.addAll(jvmOptions);
     command.addAll(addOpens);
+    command.addAll(LOG_TIMES);
     command.addAll(List.of("-cp", sparkHome.resolve("jars") + "/*", mainClass));
     command.addAll(Arrays.asList(args));
     ProcessBuilder builder = new ProcessBuilder(command)
