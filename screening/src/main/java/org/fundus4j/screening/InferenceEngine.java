@@ -9,6 +9,7 @@ import org.fundus4j.networks.inference.Dl4jBackend;
 import org.fundus4j.networks.inference.InferenceBackend;
 import org.fundus4j.networks.inference.OnnxRuntimeBackend;
 import org.fundus4j.networks.inference.Precision;
+import org.fundus4j.networks.onnx.OnnxExportOptions;
 import org.fundus4j.networks.onnx.OnnxExporter;
 import org.fundus4j.transfer.ModelCard;
 import org.fundus4j.transfer.SavedModel;
@@ -38,10 +39,7 @@ public enum InferenceEngine {
     if (this == DL4J) {
       return new Dl4jBackend(graph, batchSize, threads);
     }
-    Path onnx = Files.createTempFile("fundus4j-screening-", ".onnx");
-    onnx.toFile().deleteOnExit();
-    OnnxExporter.export(graph, onnx);
-    return new OnnxRuntimeBackend(onnx, onnxOptions(threads, batchSize));
+    return openOnnxWithOutputs(graph, threads, batchSize);
   }
 
   /**
@@ -62,14 +60,14 @@ public enum InferenceEngine {
   /**
    * Opens ONNX Runtime on fundus4j's export of {@code graph} with the vertices {@code extraOutputs} as further
    * outputs (e.g. the last bottleneck's activations for Grad-CAM), whatever this engine is: DL4J cannot hand back
-   * an inner activation from its inference call.
+   * an inner activation from its inference call. The export goes to a temporary {@code .onnx} file, deleted when
+   * the JVM exits; with no {@code extraOutputs} this is {@link #ONNX}'s {@link #open(ComputationGraph, int, int)}.
    */
   static OnnxRuntimeBackend openOnnxWithOutputs(ComputationGraph graph, int threads, int batchSize,
       String... extraOutputs) throws IOException {
     Path onnx = Files.createTempFile("fundus4j-screening-", ".onnx");
     onnx.toFile().deleteOnExit();
-    OnnxExporter.export(graph, onnx, org.fundus4j.networks.onnx.OnnxExportOptions.defaults()
-        .withAdditionalOutputs(extraOutputs));
+    OnnxExporter.export(graph, onnx, OnnxExportOptions.defaults().withAdditionalOutputs(extraOutputs));
     return new OnnxRuntimeBackend(onnx, onnxOptions(threads, batchSize));
   }
 

@@ -2,10 +2,7 @@ package org.fundus4j.transfer;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import java.io.BufferedOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -15,13 +12,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.Optional;
 import java.util.function.IntFunction;
 import java.util.function.ToDoubleFunction;
-import java.util.zip.Deflater;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -203,37 +195,13 @@ public final class EarlyStoppingTrainer {
    */
   private void writeCheckpoints(ComputationGraph model, boolean improved) throws IOException {
     Path tmp = dir.resolve(LAST + ".tmp");
-    writeUncompressed(model, tmp);
+    SavedModel.writeGraph(model, Files.newOutputStream(tmp));
     if (improved) {
       Path bestTmp = dir.resolve(BEST + ".tmp");
       Files.copy(tmp, bestTmp, StandardCopyOption.REPLACE_EXISTING);
       AtomicFiles.move(bestTmp, dir.resolve(BEST));
     }
     AtomicFiles.move(tmp, dir.resolve(LAST));
-  }
-
-  /**
-   * Writes what {@link ModelSerializer#writeModel} writes (entries {@code configuration.json},
-   * {@code coefficients.bin}, {@code updaterState.bin}), so that {@link ModelSerializer#restoreComputationGraph}
-   * reads it, but without deflating: float weights barely compress (a ResNet-50 with its Adam state: 271 MB
-   * deflated, 295 MB stored) and deflating them made a checkpoint take 33 s instead of 5-6 s (2 cores, load 7).
-   */
-  static void writeUncompressed(ComputationGraph model, Path file) throws IOException {
-    try (ZipOutputStream zip = new ZipOutputStream(new BufferedOutputStream(Files.newOutputStream(file), 1 << 20))) {
-      zip.setLevel(Deflater.NO_COMPRESSION);
-      zip.putNextEntry(new ZipEntry("configuration.json"));
-      zip.write(model.getConfiguration().toJson().getBytes(StandardCharsets.UTF_8));
-      DataOutputStream data = new DataOutputStream(new BufferedOutputStream(zip, 1 << 20));
-      zip.putNextEntry(new ZipEntry("coefficients.bin"));
-      Nd4j.write(model.params(), data);
-      data.flush();
-      INDArray updaterState = model.getUpdater() == null ? null : model.getUpdater().getStateViewArray();
-      if (updaterState != null && updaterState.length() > 0) {
-        zip.putNextEntry(new ZipEntry("updaterState.bin"));
-        Nd4j.write(updaterState, data);
-        data.flush();
-      }
-    }
   }
 
   /** The state of the folder's checkpoint, if it has one (see {@link #hasCheckpoint()}). */
