@@ -29,12 +29,14 @@ import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
  * originalModel relocation") while every other worker copies its replica's parameters and updater state from
  * that same model in its own thread, each under its own lock; when worker 0's first step finished before a
  * copy, that replica started from updated weights (one run in three ended with different weights, measured
- * 2026-12-02). {@link ReplicasReady} makes every worker wait before its first batch until all replicas are
+ * 2026-12-02). The private {@code ReplicasReady} makes every worker wait before its first batch until all replicas are
  * copied. Measured after this fix (2026-12-02): 3 runs of 2-worker SmallCnn training end with identical weights
  * ({@code TrainingLoopTests}; without the fix 2 of 2 test runs failed), and three {@code fundus transfer --devices 2}
  * runs of ResNet-50 at 64 px, each in its own JVM, gave the same validation loss to 5 digits. One exploratory run
  * (the sixth FT in one JVM, while another Maven build compiled next to it) gave a different one, not explained;
- * the two workers' concurrent native ops are the suspect left.
+ * the two workers' concurrent native ops are the suspect left. On 2026-12-03 one of 5 runs of
+ * {@code TrainingLoopTests} (load 4, next to a full Maven build) failed the same way: the third 2-worker run
+ * differed from the first (3.87e-4 against 1.95e-4 in the first weight), the other 4 runs passed.
  *
  * @param workers model replicas, usually the number of GPUs; at least 2 (one device trains without this class)
  * @param prefetch batches prefetched per worker
