@@ -30,7 +30,7 @@ import org.nd4j.linalg.dataset.DataSet;
  * job submitted again; finally a new Worker replaces the killed one, for the other classes sharing the cluster.
  *
  * <p>The network is the small CNN at 32 px, not ResNet-50 as in {@link SparkClusterIT}: this test runs two jobs
- * and restarts a Worker, and with ResNet-50 (about 90 s per FT job on a quiet machine) the two cluster classes
+ * and restarts a Worker, and with ResNet-50 (108-123 s per FT job of {@link SparkClusterIT} on 2 cores) the two cluster classes
  * would not stay within the 5 minutes {@code .ci/run} allows them.
  *
  * <p>Both kills are triggered by {@link PauseHook}: the executors hold before a minibatch at a gate, the test
