@@ -24,19 +24,18 @@ import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
  *
  * <p><b>Deterministic.</b> With the CPU backend (one ND4J device, so no multi-queue) ParallelWrapper hands the
  * batches out in order: round {@code r} gives batch {@code r * workers + i} to worker {@code i}, and a round
- * waits for all its workers before averaging. What was not deterministic in DL4J 1.0.0-M2.1 is the start of
+ * waits for all its workers before averaging. What is not deterministic in DL4J 1.0.0-M2.1 is the start of
  * each {@code fit}: worker 0 trains the caller's model itself ({@code DefaultTrainer.run}, "FIXME ... avoid RC at
  * originalModel relocation") while every other worker copies its replica's parameters and updater state from
- * that same model in its own thread, each under its own lock; when worker 0's first step finished before a
- * copy, that replica started from updated weights (one run in three ended with different weights, measured
- * 2026-12-02). The private {@code ReplicasReady} makes every worker wait before its first batch until all replicas are
- * copied. Measured after this fix (2026-12-02): 3 runs of 2-worker SmallCnn training end with identical weights
- * ({@code TrainingLoopTests}; without the fix 2 of 2 test runs failed), and three {@code fundus transfer --devices 2}
- * runs of ResNet-50 at 64 px, each in its own JVM, gave the same validation loss to 5 digits. One exploratory run
- * (the sixth FT in one JVM, while another Maven build compiled next to it) gave a different one, not explained;
- * the two workers' concurrent native ops are the suspect left. On 2026-12-03 one of 5 runs of
- * {@code TrainingLoopTests} (load 4, next to a full Maven build) failed the same way: the third 2-worker run
- * differed from the first (3.87e-4 against 1.95e-4 in the first weight), the other 4 runs passed.
+ * that same model in its own thread; when worker 0's first step finishes before a copy, that replica starts
+ * from updated weights. The private {@code ReplicasReady} makes every worker wait before its first batch until
+ * all replicas are copied. It is set on the built wrapper ({@link #newWrapper}) because
+ * {@code ParallelWrapper.Builder.build()} replaces any {@code trainerFactory} with a fresh
+ * {@code DefaultTrainerContext} in {@code AVERAGING} mode (read from its bytecode, 2026-12-03). Until then the
+ * latch was never used, and the race showed on the first 2-worker fit of a JVM, when the copying worker is
+ * slowest: with SmallCnn that fit ended with parameters summing to 1.0714, every later one to 1.5255, the value
+ * of two replicas averaged by hand ({@code TrainingLoopTests}). With the latch in place every run, the first
+ * included, gives 1.5255.
  *
  * @param workers model replicas, usually the number of GPUs; at least 2 (one device trains without this class)
  * @param prefetch batches prefetched per worker
@@ -71,15 +70,7 @@ public record DataParallelTraining(int workers, int prefetch, int averagingFrequ
 
   /** Trains {@code model} in place for {@code epochs} passes over {@code train}. */
   public void fit(ComputationGraph model, DataSetIterator train, int epochs) {
-    try (ParallelWrapper wrapper = new ParallelWrapper.Builder<>(model)
-        .workers(workers)
-        .prefetchBuffer(prefetch)
-        .averagingFrequency(averagingFrequency)
-        .averageUpdaters(true)
-        .reportScoreAfterAveraging(true)
-        .trainingMode(ParallelWrapper.TrainingMode.AVERAGING)
-        .trainerFactory(new ReplicasReady(workers))
-        .build()) {
+    try (ParallelWrapper wrapper = newWrapper(model)) {
       for (int epoch = 0; epoch < epochs; epoch++) {
         train.reset();
         wrapper.fit(train);
@@ -93,6 +84,20 @@ public record DataParallelTraining(int workers, int prefetch, int averagingFrequ
     } catch (Exception e) {
       throw new IllegalStateException("Could not shut down ParallelWrapper workers", e);
     }
+  }
+
+  /** The wrapper {@link #fit} uses: parameter averaging with {@code ReplicasReady} as its trainer context. */
+  ParallelWrapper newWrapper(ComputationGraph model) {
+    ParallelWrapper wrapper = new ParallelWrapper.Builder<>(model)
+        .workers(workers)
+        .prefetchBuffer(prefetch)
+        .averagingFrequency(averagingFrequency)
+        .averageUpdaters(true)
+        .reportScoreAfterAveraging(true)
+        .trainingMode(ParallelWrapper.TrainingMode.AVERAGING)
+        .build();
+    wrapper.setTrainerContext(new ReplicasReady(workers)); // after build(), which replaces a trainerFactory
+    return wrapper;
   }
 
   /**
