@@ -57,7 +57,7 @@ import org.nd4j.linalg.learning.config.Adam;
  * <pre>
  * java -Xmx3g -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" \
  *   org.fundus4j.benchmarks.Int8ScreeningBenchmark --work /tmp/int8-bench --out benchmarks/results \
- *   [--model /tmp/int8-bench/probe.zip] [--bound 0.03] [--max-float 8]
+ *   [--model /tmp/int8-bench/probe.zip] [--bound 0.03] [--max-float 8] [--percentile 99.99]
  * </pre>
  */
 public final class Int8ScreeningBenchmark {
@@ -67,7 +67,8 @@ public final class Int8ScreeningBenchmark {
     BenchmarkArgs a = BenchmarkArgs.parse(Int8ScreeningBenchmark.class, args, "images=120", "size=128", "epochs=30",
         "calibration=64", "speed-size=512", "speed-batch=2", "rounds=7", "warmup=2", "threads=2", "bound=0.03",
         "max-float=8", "work=/tmp/fundus4j-int8-benchmark", "cc0=data/cc0", "model=", "out=", "start=scratch",
-        "weights=", "upstream-images=64", "upstream-size=64", "upstream-epochs=2", "upstream-lr=3e-4", "damp=0.2");
+        "weights=", "upstream-images=64", "upstream-size=64", "upstream-epochs=2", "upstream-lr=3e-4", "damp=0.2",
+        "percentile=100");
     int images = a.integer("images");
     int size = a.integer("size");
     int epochs = a.integer("epochs");
@@ -149,7 +150,8 @@ public final class Int8ScreeningBenchmark {
     // Calibration and the accuracy-driven fallback on training images, then the exports.
     List<INDArray> calibration = firstImages(trainEval, calibrationImages);
     long t0 = System.nanoTime();
-    StaticQuantization.Choice choice = StaticQuantization.quantize(probe, calibration, fallback, threads);
+    StaticQuantization.Calibration method = StaticQuantization.Calibration.percentile(a.real("percentile"));
+    StaticQuantization.Choice choice = StaticQuantization.quantize(probe, calibration, fallback, threads, method);
     double chooseSeconds = (System.nanoTime() - t0) / 1e9;
     ActivationRanges ranges = choice.ranges();
     Path fp32File = work.resolve("model.onnx");
@@ -229,7 +231,7 @@ public final class Int8ScreeningBenchmark {
           "Model: the demo's screening model (%d synthetic images, patient-level fold 0 held out: %d training, %d",
           "held-out; %s ResNet-50, LP %d epochs at %d px, %s).%s int8: fundus4j's QDQ export",
           "(`OnnxExportOptions.withInt8`), BatchNorm folded, int8 per-channel weights, uint8 per-tensor activations,",
-          "min/max ranges of %d tensors calibrated on %d training images. \"int8 + fallback\":",
+          "%s ranges of %d tensors calibrated on %d training images. \"int8 + fallback\":",
           "`StaticQuantization.quantize` with bound %.3f and at most %d tensors in float32, chosen on the calibration",
           "images in %.1f s (%d int8 exports tried): **%d tensors kept in float32, max difference %.4f on the calibration",
           "images, bound %s**. Files: fp32 %.1f MB, int8 %.1f MB, int8 + fallback %.1f MB.",
@@ -260,7 +262,7 @@ public final class Int8ScreeningBenchmark {
           start == Start.SCRATCH ? "Scratch (BatchNorm re-estimated)" : damped ? "damped Scratch" : "Fundus-start", epochs, size,
           a.path("model") != null ? "re-used from " + a.path("model") : String.format(Locale.ROOT, "trained in %.0f s",
               trainSeconds), upstream,
-          ranges.ranges().size(), ranges.images(), fallback.bound(), fallback.maxFloatTensors(), chooseSeconds,
+          ranges.method(), ranges.ranges().size(), ranges.images(), fallback.bound(), fallback.maxFloatTensors(), chooseSeconds,
           choice.exportsTried(), choice.floatTensors().size(), choice.maxDifference(),
           choice.withinBound() ? "met" : "NOT met", fp32Bytes / 1e6, int8Bytes / 1e6, fallbackBytes / 1e6,
           speedSize, speedBatch, threads, a.integer("rounds"), r.summary("fp32"), r.summary("int8"),

@@ -40,23 +40,68 @@ public final class StaticQuantization {
   private StaticQuantization() {}
 
   /**
-   * Measures the range of every tensor an int8 export of {@code graph} quantises.
+   * How an activation's range is chosen from its calibration values.
+   *
+   * <p>{@link #minMax()} keeps every value (ONNX Runtime's {@code MinMax}): one outlier sets the step of the whole
+   * tensor. {@link #percentile(double)} clips {@code (100 - p) / 2} percent of the values at each end, read from a
+   * {@value #BINS}-bin histogram of each tensor over its min/max range (a second pass over the batches; the lower
+   * end is the lower edge of its bin and the upper end the upper edge of its, so no more than asked is clipped).
+   * The graph input keeps its min/max range in both: its values are pixels on a fixed grid, not outliers.
+   *
+   * @param percentile share of each activation's values inside its range, in (50, 100]; 100 is min/max
+   */
+  public record Calibration(double percentile) {
+    /** Histogram bins per tensor for {@link #percentile(double)}. */
+    public static final int BINS = 2048;
+
+    public Calibration {
+      if (!(percentile > 50 && percentile <= 100)) {
+        throw new IllegalArgumentException("Calibration percentile must be in (50, 100], got " + percentile);
+      }
+    }
+
+    /** Every value inside the range ({@code "minmax"}). */
+    public static Calibration minMax() {
+      return new Calibration(100);
+    }
+
+    /** {@code p} percent of each activation's values inside its range, the rest clipped evenly at both ends. */
+    public static Calibration percentile(double p) {
+      return new Calibration(p);
+    }
+
+    /** The name recorded in {@link ActivationRanges#method()} and the model card: {@code "minmax"} or {@code "percentile-99.99"}. */
+    public String method() {
+      return percentile == 100 ? MINMAX : "percentile-" + new java.math.BigDecimal(Double.toString(percentile))
+          .stripTrailingZeros().toPlainString();
+    }
+  }
+
+  /**
+   * Measures the range of every tensor an int8 export of {@code graph} quantises (min/max).
    *
    * @param batches {@code [N, C, H, W]} float32 inputs, preprocessed as for the model
    * @param threads ONNX Runtime intra-op threads
    * @throws IllegalArgumentException if {@code batches} is empty or a tensor is not finite
    */
   public static ActivationRanges calibrate(ComputationGraph graph, Iterable<INDArray> batches, int threads) {
-    return measure(graph, batches, threads, null).ranges();
+    return calibrate(graph, batches, threads, Calibration.minMax());
+  }
+
+  /** As {@link #calibrate(ComputationGraph, Iterable, int)}, with the ranges chosen by {@code calibration}. */
+  public static ActivationRanges calibrate(ComputationGraph graph, Iterable<INDArray> batches, int threads,
+      Calibration calibration) {
+    return measure(graph, batches, threads, null, calibration).ranges();
   }
 
   /** Ranges, per-tensor relative quantisation noise and (if asked) the float32 outputs of one calibration pass. */
   private record Measured(ActivationRanges ranges, Map<String, Double> relativeNoise, List<float[]> outputs) {}
 
   private static Measured measure(ComputationGraph graph, Iterable<INDArray> batches, int threads,
-      List<String> networkOutputs) {
+      List<String> networkOutputs, Calibration calibration) {
     Objects.requireNonNull(graph, "graph");
     Objects.requireNonNull(batches, "batches");
+    Objects.requireNonNull(calibration, "calibration");
     List<String> tensors = OnnxExporter.quantizedTensors(graph);
     List<String> inputs = graph.getConfiguration().getNetworkInputs();
     List<String> vertices = new ArrayList<>();
@@ -123,6 +168,21 @@ public final class StaticQuantization {
           });
           images += (int) batch.size(0);
         }
+        if (images > 0 && calibration.percentile() < 100) {
+          Map<String, long[]> histograms = new LinkedHashMap<>();
+          for (INDArray batch : batches) {
+            ort.visit(batch, vertices, (name, shape, values) -> {
+              ActivationRanges.Range r = ranges.get(name);
+              long[] h = histograms.computeIfAbsent(name, k -> new long[Calibration.BINS]);
+              float width = r.max() - r.min();
+              for (int i = values.position(); i < values.limit(); i++) {
+                int bin = width > 0 ? (int) ((values.get(i) - r.min()) / width * Calibration.BINS) : 0;
+                h[Math.max(0, Math.min(Calibration.BINS - 1, bin))]++;
+              }
+            });
+          }
+          histograms.forEach((name, h) -> ranges.put(name, clipped(ranges.get(name), h, calibration.percentile())));
+        }
       }
     } catch (IOException e) {
       throw new UncheckedIOException("Could not write the calibration model", e);
@@ -138,7 +198,7 @@ public final class StaticQuantization {
     if (images == 0) {
       throw new IllegalArgumentException("Calibration got no images");
     }
-    LOG.info("Calibrated {} activation ranges on {} images ({})", ranges.size(), images, MINMAX);
+    LOG.info("Calibrated {} activation ranges on {} images ({})", ranges.size(), images, calibration.method());
     // Keep the topological order of the tensors.
     Map<String, ActivationRanges.Range> ordered = new LinkedHashMap<>();
     Map<String, Double> noise = new LinkedHashMap<>();
@@ -150,7 +210,33 @@ public final class StaticQuantization {
       double step = r.uint8Scale();
       noise.put(t, variance > 0 ? step * step / 12 / variance : Double.POSITIVE_INFINITY);
     }
-    return new Measured(new ActivationRanges(ordered, images, MINMAX), noise, outputs);
+    return new Measured(new ActivationRanges(ordered, images, calibration.method()), noise, outputs);
+  }
+
+  /**
+   * The range of a histogram over {@code [full.min, full.max]} that leaves {@code (100 - percentile) / 2} percent
+   * of the values out at each end: from the lower edge of the bin where the lower tail ends to the upper edge of
+   * the bin where the upper tail starts.
+   */
+  static ActivationRanges.Range clipped(ActivationRanges.Range full, long[] histogram, double percentile) {
+    long total = 0;
+    for (long c : histogram) {
+      total += c;
+    }
+    double tail = total * (100 - percentile) / 200;
+    int lo = 0;
+    long below = 0;
+    while (lo < histogram.length - 1 && below + histogram[lo] <= tail) {
+      below += histogram[lo++];
+    }
+    int hi = histogram.length - 1;
+    long above = 0;
+    while (hi > lo && above + histogram[hi] <= tail) {
+      above += histogram[hi--];
+    }
+    double width = ((double) full.max() - full.min()) / histogram.length;
+    return new ActivationRanges.Range((float) (full.min() + lo * width),
+        hi == histogram.length - 1 ? full.max() : (float) (full.min() + (hi + 1) * width));
   }
 
   /**
@@ -214,9 +300,15 @@ public final class StaticQuantization {
    * rounding-size changes of its input cannot be quantised; see the model card).
    */
   public static Choice quantize(ComputationGraph graph, List<INDArray> calibration, Fallback fallback, int threads) {
+    return quantize(graph, calibration, fallback, threads, Calibration.minMax());
+  }
+
+  /** As {@link #quantize(ComputationGraph, List, Fallback, int)}, with the ranges chosen by {@code method}. */
+  public static Choice quantize(ComputationGraph graph, List<INDArray> calibration, Fallback fallback, int threads,
+      Calibration method) {
     Objects.requireNonNull(fallback, "fallback");
     List<String> outputs = graph.getConfiguration().getNetworkOutputs();
-    Measured m = measure(graph, calibration, threads, outputs);
+    Measured m = measure(graph, calibration, threads, outputs, method);
     List<String> ranked = new ArrayList<>(m.relativeNoise().keySet());
     ranked.sort((a, b) -> Double.compare(m.relativeNoise().get(b), m.relativeNoise().get(a)));
     int budget = Math.min(fallback.maxFloatTensors(), ranked.size());
