@@ -16,6 +16,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.fundus4j.networks.Head;
 import org.fundus4j.networks.LayerHelpers;
 import org.fundus4j.networks.ResNet50;
+import org.fundus4j.networks.unet.UNet;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -24,7 +25,9 @@ import org.nd4j.linalg.learning.config.Adam;
 
 /**
  * One ResNet-50 training step (2 classes, cross-entropy, Adam lr 1e-5 with L2 1e-5) in DL4J and in PyTorch,
- * interleaved round by round ({@link InterleavedRounds}), issue #19.
+ * interleaved round by round ({@link InterleavedRounds}), issue #19; with {@code --model unet} one step of the
+ * segmentation network instead ({@code UNet.resnet50Encoder}, Dice loss on a random mask, against its PyTorch
+ * mirror in {@code torch_train_server.py}).
  *
  * <p>Engines: {@code dl4j} (our graph as {@code ResNet50.build} makes it: oneDNN build, layer helpers with
  * {@code OneDnnBatchNormHelper}), {@code dl4j-bn-off} (the same with DL4J's {@code MKLDNNBatchNormHelper},
@@ -50,6 +53,7 @@ public final class TrainingStepBenchmark {
     int threads = 2;
     List<String> names = List.of("dl4j", "dl4j-bn-off", "pytorch");
     Path out = Path.of("benchmarks", "results");
+    String model = "resnet50";
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--size" -> size = Integer.parseInt(args[++i]);
@@ -59,15 +63,25 @@ public final class TrainingStepBenchmark {
         case "--threads" -> threads = Integer.parseInt(args[++i]);
         case "--engines" -> names = List.of(args[++i].split(","));
         case "--out" -> out = Path.of(args[++i]);
+        case "--model" -> model = args[++i];
         default -> throw new IllegalArgumentException("Unknown option " + args[i]
-            + "; use --size --batch --rounds --warmup --threads --engines --out");
+            + "; use --size --batch --rounds --warmup --threads --engines --model --out");
       }
     }
+    if (!model.equals("resnet50") && !model.equals("unet")) {
+      throw new IllegalArgumentException("--model is resnet50 or unet, got " + model);
+    }
+    boolean unet = model.equals("unet");
     int n = batch;
     INDArray x = Nd4j.rand(DataType.FLOAT, batch, 3, size, size);
-    INDArray y = Nd4j.zeros(DataType.FLOAT, batch, 2);
-    for (int i = 0; i < batch; i++) {
-      y.putScalar(i, i % 2, 1f);
+    INDArray y;
+    if (unet) {
+      y = Nd4j.rand(DataType.FLOAT, batch, 1, size, size).lt(0.1).castTo(DataType.FLOAT); // a random mask
+    } else {
+      y = Nd4j.zeros(DataType.FLOAT, batch, 2);
+      for (int i = 0; i < batch; i++) {
+        y.putScalar(i, i % 2, 1f);
+      }
     }
     DataSet data = new DataSet(x, y);
     List<InterleavedRounds.Engine> engines = new ArrayList<>();
@@ -75,12 +89,12 @@ public final class TrainingStepBenchmark {
     String torchVersion = "-";
     for (String name : names) {
       switch (name) {
-        case "dl4j" -> engines.add(dl4j(name, true, data, n));
-        case "dl4j-bn-off" -> engines.add(dl4j(name, false, data, n));
+        case "dl4j" -> engines.add(dl4j(name, true, unet, data, n));
+        case "dl4j-bn-off" -> engines.add(dl4j(name, false, unet, data, n));
         case "pytorch" -> {
           Path script = InferenceBackendBenchmark.script().resolveSibling("torch_train_server.py");
           python = new ProcessBuilder("/usr/bin/python3", script.toString(), String.valueOf(threads),
-              String.valueOf(size), String.valueOf(batch)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+              String.valueOf(size), String.valueOf(batch), model).redirectError(ProcessBuilder.Redirect.INHERIT).start();
           BufferedReader reader = new BufferedReader(
               new InputStreamReader(python.getInputStream(), StandardCharsets.UTF_8));
           Writer writer = new java.io.OutputStreamWriter(python.getOutputStream(), StandardCharsets.UTF_8);
@@ -123,8 +137,8 @@ public final class TrainingStepBenchmark {
         result.loadBefore(), result.loadAfter(), torchVersion));
     md.append(String.format(Locale.ROOT, "Command: `java -Xmx2g -cp \"benchmarks/target/classes:$(cat "
         + "benchmarks/target/runtime-classpath.txt)\" org.fundus4j.benchmarks.TrainingStepBenchmark --size %d "
-        + "--batch %d --rounds %d --warmup %d --threads %d --engines %s`%n%n", size, batch, rounds, warmup, threads,
-        String.join(",", names)));
+        + "--batch %d --rounds %d --warmup %d --threads %d --engines %s%s`%n%n", size, batch, rounds, warmup, threads,
+        String.join(",", names), unet ? " --model unet" : ""));
     md.append("| engine | s per step, median (min-max) | images/s, median (min-max) |\n|---|---|---|\n");
     for (String name : names) {
       List<Double> rates = result.rates().get(name);
@@ -146,17 +160,21 @@ public final class TrainingStepBenchmark {
     }
     System.out.print(md);
     Files.createDirectories(out);
-    Path file = out.resolve(String.format(Locale.ROOT, "training-step-%d-b%d.md", size, batch));
-    Files.writeString(file, "# ResNet-50 training step, DL4J vs PyTorch, interleaved rounds (issue #19)\n\n" + md);
+    Path file = out.resolve(String.format(Locale.ROOT, "training-step-%s%d-b%d.md", unet ? "unet-" : "", size,
+        batch));
+    Files.writeString(file, "# " + (unet ? "U-Net (ResNet-50 encoder, Dice loss)" : "ResNet-50")
+        + " training step, DL4J vs PyTorch, interleaved rounds (issue #19)\n\n" + md);
     System.out.println("wrote " + file);
   }
 
-  private static InterleavedRounds.Engine dl4j(String name, boolean oneDnnBatchNorm, DataSet data, int n) {
+  private static InterleavedRounds.Engine dl4j(String name, boolean oneDnnBatchNorm, boolean unet, DataSet data,
+      int n) {
     ComputationGraph net;
     String previous = System.getProperty(LayerHelpers.BATCH_NORM_PROPERTY);
     System.setProperty(LayerHelpers.BATCH_NORM_PROPERTY, String.valueOf(oneDnnBatchNorm));
     try {
-      net = ResNet50.build(Head.linear(2), 42, new Adam(1e-5, 0.9, 0.999, 1e-8));
+      Adam adam = new Adam(1e-5, 0.9, 0.999, 1e-8);
+      net = unet ? UNet.resnet50Encoder(42, adam) : ResNet50.build(Head.linear(2), 42, adam);
     } finally {
       if (previous == null) {
         System.clearProperty(LayerHelpers.BATCH_NORM_PROPERTY);
