@@ -57,7 +57,7 @@ import org.nd4j.linalg.learning.config.Adam;
  * <pre>
  * java -Xmx3g -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" \
  *   org.fundus4j.benchmarks.Int8ScreeningBenchmark --work /tmp/int8-bench --out benchmarks/results \
- *   [--model /tmp/int8-bench/probe.zip] [--bound 0.03] [--max-float 8] [--percentile 99.99]
+ *   [--model /tmp/int8-bench/probe.zip] [--bound 0.03] [--max-float 8] [--percentile 99.99|search]
  * </pre>
  */
 public final class Int8ScreeningBenchmark {
@@ -150,8 +150,10 @@ public final class Int8ScreeningBenchmark {
     // Calibration and the accuracy-driven fallback on training images, then the exports.
     List<INDArray> calibration = firstImages(trainEval, calibrationImages);
     long t0 = System.nanoTime();
-    StaticQuantization.Calibration method = StaticQuantization.Calibration.percentile(a.real("percentile"));
-    StaticQuantization.Choice choice = StaticQuantization.quantize(probe, calibration, fallback, threads, method);
+    // --percentile search: what SavedModel.quantize does (the best of StaticQuantization.SEARCHED)
+    List<StaticQuantization.Calibration> methods = a.text("percentile").equals("search")
+        ? StaticQuantization.SEARCHED : List.of(StaticQuantization.Calibration.percentile(a.real("percentile")));
+    StaticQuantization.Choice choice = StaticQuantization.quantize(probe, calibration, fallback, threads, methods);
     double chooseSeconds = (System.nanoTime() - t0) / 1e9;
     ActivationRanges ranges = choice.ranges();
     Path fp32File = work.resolve("model.onnx");

@@ -105,11 +105,13 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
    * ({@link StaticQuantization#quantize}): at most {@code fallback.maxFloatTensors()} tensors stay float32 to keep
    * {@code |p_int8 - p_fp32|} on the calibration images within {@code fallback.bound()}. The card records the
    * tensors kept, the difference measured and the bound (with {@code maxFloatTensors = 0} the all-int8 model is
-   * only measured).
+   * only measured). The activation ranges are the best on the calibration images of
+   * {@link StaticQuantization#SEARCHED} (min/max or a percentile); the card records which.
    */
   public static ModelCard quantize(Path dir, SavedModel model, List<INDArray> calibration, String calibrationData,
       StaticQuantization.Fallback fallback, int threads) throws IOException {
-    StaticQuantization.Choice choice = StaticQuantization.quantize(model.graph(), calibration, fallback, threads);
+    StaticQuantization.Choice choice = StaticQuantization.quantize(model.graph(), calibration, fallback, threads,
+        StaticQuantization.SEARCHED);
     ActivationRanges ranges = choice.ranges();
     Path file = dir.resolve(INT8);
     OnnxExporter.export(model.graph(), file, choice.exportOptions(OnnxExportOptions.defaults()));

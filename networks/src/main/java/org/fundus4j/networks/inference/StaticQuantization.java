@@ -78,6 +78,16 @@ public final class StaticQuantization {
   }
 
   /**
+   * The range methods {@code SavedModel.quantize} chooses from on the calibration images: min/max and five
+   * percentiles from 99.9999 to 99.99. Measured (benchmarks/results/int8-screening.md, 2026-12-03): on a
+   * fine-tuned ResNet-50 held-out max |dP| was 0.0430 with min/max, 0.0399 at 99.9999, 0.0308 at 99.999, 0.0287
+   * at 99.998 and 0.0694 at 99.99, so no one value is safe and the choice is made per model.
+   */
+  public static final List<Calibration> SEARCHED = List.of(Calibration.minMax(), Calibration.percentile(99.9999),
+      Calibration.percentile(99.999), Calibration.percentile(99.998), Calibration.percentile(99.995),
+      Calibration.percentile(99.99));
+
+  /**
    * Measures the range of every tensor an int8 export of {@code graph} quantises (min/max).
    *
    * @param batches {@code [N, C, H, W]} float32 inputs, preprocessed as for the model
@@ -91,17 +101,22 @@ public final class StaticQuantization {
   /** As {@link #calibrate(ComputationGraph, Iterable, int)}, with the ranges chosen by {@code calibration}. */
   public static ActivationRanges calibrate(ComputationGraph graph, Iterable<INDArray> batches, int threads,
       Calibration calibration) {
-    return measure(graph, batches, threads, null, calibration).ranges();
+    return measure(graph, batches, threads, null, List.of(calibration)).get(0).ranges();
   }
 
   /** Ranges, per-tensor relative quantisation noise and (if asked) the float32 outputs of one calibration pass. */
   private record Measured(ActivationRanges ranges, Map<String, Double> relativeNoise, List<float[]> outputs) {}
 
-  private static Measured measure(ComputationGraph graph, Iterable<INDArray> batches, int threads,
-      List<String> networkOutputs, Calibration calibration) {
+  /** One calibration pass (two if a percentile is asked for) and the ranges of each of {@code calibrations}. */
+  private static List<Measured> measure(ComputationGraph graph, Iterable<INDArray> batches, int threads,
+      List<String> networkOutputs, List<Calibration> calibrations) {
     Objects.requireNonNull(graph, "graph");
     Objects.requireNonNull(batches, "batches");
-    Objects.requireNonNull(calibration, "calibration");
+    if (calibrations.isEmpty()) {
+      throw new IllegalArgumentException("At least one calibration method is needed");
+    }
+    boolean histogram = calibrations.stream().anyMatch(c -> c.percentile() < 100);
+    Map<String, long[]> histograms = new LinkedHashMap<>();
     List<String> tensors = OnnxExporter.quantizedTensors(graph);
     List<String> inputs = graph.getConfiguration().getNetworkInputs();
     List<String> vertices = new ArrayList<>();
@@ -168,8 +183,7 @@ public final class StaticQuantization {
           });
           images += (int) batch.size(0);
         }
-        if (images > 0 && calibration.percentile() < 100) {
-          Map<String, long[]> histograms = new LinkedHashMap<>();
+        if (images > 0 && histogram) {
           for (INDArray batch : batches) {
             ort.visit(batch, vertices, (name, shape, values) -> {
               ActivationRanges.Range r = ranges.get(name);
@@ -181,7 +195,6 @@ public final class StaticQuantization {
               }
             });
           }
-          histograms.forEach((name, h) -> ranges.put(name, clipped(ranges.get(name), h, calibration.percentile())));
         }
       }
     } catch (IOException e) {
@@ -198,19 +211,27 @@ public final class StaticQuantization {
     if (images == 0) {
       throw new IllegalArgumentException("Calibration got no images");
     }
-    LOG.info("Calibrated {} activation ranges on {} images ({})", ranges.size(), images, calibration.method());
-    // Keep the topological order of the tensors.
-    Map<String, ActivationRanges.Range> ordered = new LinkedHashMap<>();
-    Map<String, Double> noise = new LinkedHashMap<>();
-    for (String t : tensors) {
-      ActivationRanges.Range r = ranges.get(t);
-      ordered.put(t, r);
-      double[] m = moments.get(t);
-      double variance = Math.max(0, m[2] / m[0] - (m[1] / m[0]) * (m[1] / m[0]));
-      double step = r.uint8Scale();
-      noise.put(t, variance > 0 ? step * step / 12 / variance : Double.POSITIVE_INFINITY);
+    List<Measured> measured = new ArrayList<>();
+    for (Calibration calibration : calibrations) {
+      LOG.info("Calibrated {} activation ranges on {} images ({})", ranges.size(), images, calibration.method());
+      // Keep the topological order of the tensors.
+      Map<String, ActivationRanges.Range> ordered = new LinkedHashMap<>();
+      Map<String, Double> noise = new LinkedHashMap<>();
+      for (String t : tensors) {
+        ActivationRanges.Range r = ranges.get(t);
+        long[] h = histograms.get(t);
+        if (calibration.percentile() < 100 && h != null) {
+          r = clipped(r, h, calibration.percentile());
+        }
+        ordered.put(t, r);
+        double[] m = moments.get(t);
+        double variance = Math.max(0, m[2] / m[0] - (m[1] / m[0]) * (m[1] / m[0]));
+        double step = r.uint8Scale();
+        noise.put(t, variance > 0 ? step * step / 12 / variance : Double.POSITIVE_INFINITY);
+      }
+      measured.add(new Measured(new ActivationRanges(ordered, images, calibration.method()), noise, outputs));
     }
-    return new Measured(new ActivationRanges(ordered, images, calibration.method()), noise, outputs);
+    return measured;
   }
 
   /**
@@ -306,15 +327,48 @@ public final class StaticQuantization {
   /** As {@link #quantize(ComputationGraph, List, Fallback, int)}, with the ranges chosen by {@code method}. */
   public static Choice quantize(ComputationGraph graph, List<INDArray> calibration, Fallback fallback, int threads,
       Calibration method) {
+    return quantize(graph, calibration, fallback, threads, List.of(method));
+  }
+
+  /**
+   * As {@link #quantize(ComputationGraph, List, Fallback, int)}, with the range method chosen on the calibration
+   * images too: one calibration pass (and one histogram pass) gives the ranges of every candidate, each candidate's
+   * all-int8 model is measured, and the one with the smallest {@code |p_int8 - p_fp32|} (the first on a tie) goes
+   * on to the fallback. {@link #SEARCHED} is the list {@code SavedModel.quantize} uses.
+   */
+  public static Choice quantize(ComputationGraph graph, List<INDArray> calibration, Fallback fallback, int threads,
+      List<Calibration> candidates) {
     Objects.requireNonNull(fallback, "fallback");
     List<String> outputs = graph.getConfiguration().getNetworkOutputs();
-    Measured m = measure(graph, calibration, threads, outputs, method);
-    List<String> ranked = new ArrayList<>(m.relativeNoise().keySet());
-    ranked.sort((a, b) -> Double.compare(m.relativeNoise().get(b), m.relativeNoise().get(a)));
+    List<Measured> all = measure(graph, calibration, threads, outputs, candidates);
+    Measured m = all.get(0);
+    double best = Double.POSITIVE_INFINITY;
+    int extra = 0;
+    for (Measured candidate : all) {
+      double d = all.size() == 1 ? Double.NaN
+          : maxDifference(graph, candidate.ranges(), List.of(), calibration, outputs, candidate.outputs(), threads);
+      if (all.size() > 1) {
+        extra++;
+        LOG.info("int8 with {} ranges: max |p_int8 - p_fp32| {} on the calibration images",
+            candidate.ranges().method(), String.format(java.util.Locale.ROOT, "%.4f", d));
+      }
+      if (all.size() == 1 || d < best) {
+        best = d;
+        m = candidate;
+      }
+    }
+    Measured chosenRanges = m;
+    int searched = extra;
+    double chosenDifference = best;
+    List<String> ranked = new ArrayList<>(chosenRanges.relativeNoise().keySet());
+    ranked.sort((a, b) -> Double.compare(chosenRanges.relativeNoise().get(b), chosenRanges.relativeNoise().get(a)));
     int budget = Math.min(fallback.maxFloatTensors(), ranked.size());
     Map<Integer, Double> tried = new LinkedHashMap<>();
-    java.util.function.IntToDoubleFunction diff = k -> tried.computeIfAbsent(k,
-        n -> maxDifference(graph, m.ranges(), ranked.subList(0, n), calibration, outputs, m.outputs(), threads));
+    if (searched > 0) {
+      tried.put(0, chosenDifference); // the all-int8 model of the chosen ranges, measured in the search
+    }
+    java.util.function.IntToDoubleFunction diff = k -> tried.computeIfAbsent(k, n -> maxDifference(graph,
+        chosenRanges.ranges(), ranked.subList(0, n), calibration, outputs, chosenRanges.outputs(), threads));
     int lo = -1; // largest count known to miss the bound
     int hi = -1; // smallest count known to meet it
     for (int k = 0; ; k = k == 0 ? 1 : Math.min(2 * k, budget)) {
@@ -338,11 +392,12 @@ public final class StaticQuantization {
       }
     }
     int chosen = hi >= 0 ? hi : tried.entrySet().stream().min(Map.Entry.comparingByValue()).orElseThrow().getKey();
-    Choice choice = new Choice(m.ranges(), ranked.subList(0, chosen), tried.get(chosen), fallback, tried.size());
+    Choice choice = new Choice(chosenRanges.ranges(), ranked.subList(0, chosen), tried.get(chosen), fallback,
+        tried.size() + Math.max(0, searched - 1));
     LOG.info("int8 fallback: {} of {} tensors in float32, max |p_int8 - p_fp32| {} on {} calibration images "
         + "(bound {}, {}), {} exports tried", chosen, ranked.size(), String.format(java.util.Locale.ROOT, "%.4f",
-        choice.maxDifference()), m.ranges().images(), fallback.bound(), choice.withinBound() ? "met" : "NOT met",
-        tried.size());
+        choice.maxDifference()), chosenRanges.ranges().images(), fallback.bound(), choice.withinBound() ? "met" : "NOT met",
+        choice.exportsTried());
     return choice;
   }
 

@@ -183,6 +183,26 @@ class Int8ExportTests {
   }
 
   @Test
+  void theSearchKeepsTheRangeMethodWithTheSmallestDifferenceOnTheCalibrationImages() throws Exception {
+    List<INDArray> calibration = List.of(test);
+    StaticQuantization.Fallback measureOnly = new StaticQuantization.Fallback(0.03, 0);
+    StaticQuantization.Choice searched = StaticQuantization.quantize(net, calibration, measureOnly, 2,
+        StaticQuantization.SEARCHED);
+    assertEquals(StaticQuantization.SEARCHED.size(), searched.exportsTried(), "one all-int8 export per method");
+    double chosen = searched.maxDifference();
+    assertEquals(chosen, maxDifference(searched.ranges(), List.of(), test), 1e-6, "the chosen model's difference");
+    StringBuilder each = new StringBuilder();
+    for (StaticQuantization.Calibration c : StaticQuantization.SEARCHED) {
+      StaticQuantization.Choice one = StaticQuantization.quantize(net, calibration, measureOnly, 2, c);
+      each.append(String.format(java.util.Locale.ROOT, " %s %.4f", c.method(), one.maxDifference()));
+      assertTrue(chosen <= one.maxDifference() + 1e-6, c.method() + " does better than the choice: " + each);
+    }
+    System.out.println("range methods, all-int8 max |dP| on the calibration images:" + each + "; chosen "
+        + searched.ranges().method());
+    assertTrue(StaticQuantization.SEARCHED.stream().anyMatch(c -> c.method().equals(searched.ranges().method())));
+  }
+
+  @Test
   void aFloat32TensorThatIsNotQuantisedIsRefusedByName() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> OnnxExporter.export(net,
         dir.resolve("bad.onnx"), OnnxExportOptions.defaults().withInt8(ranges, List.of(ResNet50.OUTPUT))));
