@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Calibration runs the float32 export in ONNX Runtime with every tensor that the int8 export quantises
  * ({@link OnnxExporter#quantizedTensors}) as an extra output and keeps each one's minimum and maximum
- * (ONNX Runtime's {@code CalibrationMethod.MinMax}). The batches must be preprocessed exactly as the
+ * (ONNX Runtime's {@code CalibrationMethod.MinMax}), or clips them to a percentile ({@link Calibration}). The batches must be preprocessed exactly as the
  * model's inputs are (size, normalisation), and should come from the model's own training images.
  */
 public final class StaticQuantization {
@@ -341,34 +341,30 @@ public final class StaticQuantization {
     Objects.requireNonNull(fallback, "fallback");
     List<String> outputs = graph.getConfiguration().getNetworkOutputs();
     List<Measured> all = measure(graph, calibration, threads, outputs, candidates);
-    Measured m = all.get(0);
-    double best = Double.POSITIVE_INFINITY;
-    int extra = 0;
-    for (Measured candidate : all) {
-      double d = all.size() == 1 ? Double.NaN
-          : maxDifference(graph, candidate.ranges(), List.of(), calibration, outputs, candidate.outputs(), threads);
-      if (all.size() > 1) {
-        extra++;
+    Map<Integer, Double> tried = new LinkedHashMap<>(); // float32 tensor count -> max |p_int8 - p_fp32|
+    Measured best = all.get(0);
+    if (all.size() > 1) {
+      double smallest = Double.POSITIVE_INFINITY;
+      for (Measured candidate : all) {
+        double d = maxDifference(graph, candidate.ranges(), List.of(), calibration, outputs, candidate.outputs(),
+            threads);
         LOG.info("int8 with {} ranges: max |p_int8 - p_fp32| {} on the calibration images",
             candidate.ranges().method(), String.format(java.util.Locale.ROOT, "%.4f", d));
+        if (d < smallest) {
+          smallest = d;
+          best = candidate;
+        }
       }
-      if (all.size() == 1 || d < best) {
-        best = d;
-        m = candidate;
-      }
+      tried.put(0, smallest); // the chosen ranges' all-int8 model, measured in the search
     }
-    Measured chosenRanges = m;
-    int searched = extra;
-    double chosenDifference = best;
-    List<String> ranked = new ArrayList<>(chosenRanges.relativeNoise().keySet());
-    ranked.sort((a, b) -> Double.compare(chosenRanges.relativeNoise().get(b), chosenRanges.relativeNoise().get(a)));
+    // exports of the search besides the chosen one's, which tried.get(0) already counts
+    int searchExports = all.size() > 1 ? all.size() - 1 : 0;
+    Measured m = best;
+    List<String> ranked = new ArrayList<>(m.relativeNoise().keySet());
+    ranked.sort((a, b) -> Double.compare(m.relativeNoise().get(b), m.relativeNoise().get(a)));
     int budget = Math.min(fallback.maxFloatTensors(), ranked.size());
-    Map<Integer, Double> tried = new LinkedHashMap<>();
-    if (searched > 0) {
-      tried.put(0, chosenDifference); // the all-int8 model of the chosen ranges, measured in the search
-    }
-    java.util.function.IntToDoubleFunction diff = k -> tried.computeIfAbsent(k, n -> maxDifference(graph,
-        chosenRanges.ranges(), ranked.subList(0, n), calibration, outputs, chosenRanges.outputs(), threads));
+    java.util.function.IntToDoubleFunction diff = k -> tried.computeIfAbsent(k,
+        n -> maxDifference(graph, m.ranges(), ranked.subList(0, n), calibration, outputs, m.outputs(), threads));
     int lo = -1; // largest count known to miss the bound
     int hi = -1; // smallest count known to meet it
     for (int k = 0; ; k = k == 0 ? 1 : Math.min(2 * k, budget)) {
@@ -392,11 +388,11 @@ public final class StaticQuantization {
       }
     }
     int chosen = hi >= 0 ? hi : tried.entrySet().stream().min(Map.Entry.comparingByValue()).orElseThrow().getKey();
-    Choice choice = new Choice(chosenRanges.ranges(), ranked.subList(0, chosen), tried.get(chosen), fallback,
-        tried.size() + Math.max(0, searched - 1));
+    Choice choice = new Choice(m.ranges(), ranked.subList(0, chosen), tried.get(chosen), fallback,
+        tried.size() + searchExports);
     LOG.info("int8 fallback: {} of {} tensors in float32, max |p_int8 - p_fp32| {} on {} calibration images "
         + "(bound {}, {}), {} exports tried", chosen, ranked.size(), String.format(java.util.Locale.ROOT, "%.4f",
-        choice.maxDifference()), chosenRanges.ranges().images(), fallback.bound(), choice.withinBound() ? "met" : "NOT met",
+        choice.maxDifference()), m.ranges().images(), fallback.bound(), choice.withinBound() ? "met" : "NOT met",
         choice.exportsTried());
     return choice;
   }
