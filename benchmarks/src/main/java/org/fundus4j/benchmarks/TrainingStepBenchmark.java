@@ -31,7 +31,9 @@ import org.nd4j.linalg.learning.config.Adam;
  *
  * <p>Engines: {@code dl4j} (our graph as {@code ResNet50.build} makes it: oneDNN build, layer helpers with
  * {@code OneDnnBatchNormHelper}), {@code dl4j-bn-off} (the same with DL4J's {@code MKLDNNBatchNormHelper},
- * {@value LayerHelpers#BATCH_NORM_PROPERTY}{@code =false}, the state before issue #19), and {@code pytorch}
+ * {@value LayerHelpers#BATCH_NORM_PROPERTY}{@code =false}, the state before issue #19), {@code dl4j-relu-off}
+ * (DL4J's own {@code ActivationLayer} for the ReLUs, {@value LayerHelpers#RELU_PROPERTY}{@code =false}), and
+ * {@code pytorch}
  * (torchvision's resnet50 in a child {@code /usr/bin/python3} that runs {@code torch_train_server.py} and times
  * one step per request; the wall clock here includes the pipe round trip, well under a millisecond).
  *
@@ -44,7 +46,7 @@ import org.nd4j.linalg.learning.config.Adam;
 public final class TrainingStepBenchmark {
   private TrainingStepBenchmark() {}
 
-  /** {@code --size PX --batch N --rounds N --warmup N --threads N --engines dl4j,dl4j-bn-off,pytorch --out DIR}. */
+  /** {@code --size PX --batch N --rounds N --warmup N --threads N --engines dl4j,dl4j-bn-off,dl4j-relu-off,pytorch --out DIR}. */
   public static void main(String[] args) throws Exception {
     int size = 224;
     int batch = 8;
@@ -89,8 +91,9 @@ public final class TrainingStepBenchmark {
     String torchVersion = "-";
     for (String name : names) {
       switch (name) {
-        case "dl4j" -> engines.add(dl4j(name, true, unet, data, n));
-        case "dl4j-bn-off" -> engines.add(dl4j(name, false, unet, data, n));
+        case "dl4j" -> engines.add(dl4j(name, null, unet, data, n));
+        case "dl4j-bn-off" -> engines.add(dl4j(name, LayerHelpers.BATCH_NORM_PROPERTY, unet, data, n));
+        case "dl4j-relu-off" -> engines.add(dl4j(name, LayerHelpers.RELU_PROPERTY, unet, data, n));
         case "pytorch" -> {
           Path script = InferenceBackendBenchmark.script().resolveSibling("torch_train_server.py");
           python = new ProcessBuilder("/usr/bin/python3", script.toString(), String.valueOf(threads),
@@ -167,19 +170,21 @@ public final class TrainingStepBenchmark {
     System.out.println("wrote " + file);
   }
 
-  private static InterleavedRounds.Engine dl4j(String name, boolean oneDnnBatchNorm, boolean unet, DataSet data,
-      int n) {
+  /** A DL4J engine; {@code offProperty}, if not null, is a {@link LayerHelpers} property set to false while building. */
+  private static InterleavedRounds.Engine dl4j(String name, String offProperty, boolean unet, DataSet data, int n) {
     ComputationGraph net;
-    String previous = System.getProperty(LayerHelpers.BATCH_NORM_PROPERTY);
-    System.setProperty(LayerHelpers.BATCH_NORM_PROPERTY, String.valueOf(oneDnnBatchNorm));
+    String previous = offProperty == null ? null : System.getProperty(offProperty);
+    if (offProperty != null) {
+      System.setProperty(offProperty, "false");
+    }
     try {
       Adam adam = new Adam(1e-5, 0.9, 0.999, 1e-8);
       net = unet ? UNet.resnet50Encoder(42, adam) : ResNet50.build(Head.linear(2), 42, adam);
     } finally {
-      if (previous == null) {
-        System.clearProperty(LayerHelpers.BATCH_NORM_PROPERTY);
-      } else {
-        System.setProperty(LayerHelpers.BATCH_NORM_PROPERTY, previous);
+      if (offProperty != null && previous == null) {
+        System.clearProperty(offProperty);
+      } else if (offProperty != null) {
+        System.setProperty(offProperty, previous);
       }
     }
     System.out.printf(Locale.ROOT, "%s: %d layers with helpers%n", name, LayerHelpers.count(net));

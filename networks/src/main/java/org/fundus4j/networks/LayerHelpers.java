@@ -7,6 +7,9 @@ import java.util.Objects;
 import java.util.function.Function;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.graph.vertex.impl.LayerVertex;
+import org.deeplearning4j.nn.layers.ActivationLayer;
 import org.deeplearning4j.nn.layers.FrozenLayer;
 import org.deeplearning4j.nn.layers.FrozenLayerWithBackprop;
 import org.deeplearning4j.nn.layers.LayerHelper;
@@ -54,12 +57,16 @@ import org.slf4j.LoggerFactory;
  * convolution that DL4J repeats in every backprop ({@value #REUSE_PROPERTY}{@code =false} turns that off).
  * BatchNorm layers get {@link OneDnnBatchNormHelper}, whose training-mode statistics and backward are each one
  * oneDNN call ({@value #BATCH_NORM_PROPERTY}{@code =false}, or a JVM where JavaCPP's {@code dnnl} preset does not
- * load, gives them DL4J's {@code MKLDNNBatchNormHelper}).
+ * load, gives them DL4J's {@code MKLDNNBatchNormHelper}). {@code ActivationLayer}s whose activation is a plain ReLU
+ * are replaced by {@link OneDnnReluLayer}, the same layer without its copies, whose training-mode forward and
+ * backward are each one oneDNN call ({@value #RELU_PROPERTY}{@code =false} keeps DL4J's); the configuration is
+ * unchanged, so a saved model does not know.
  *
  * <p>Helpers are transient layer state: a graph from {@code ModelSerializer.restoreComputationGraph},
  * {@code TransferLearning}, {@code clone()} or {@code new ComputationGraph(conf)} has none until
  * {@link #install} is called on it. Frozen layers are unwrapped. Only these exact layer classes get a helper
  * (subclasses such as {@code Deconvolution2DLayer} or {@code Subsampling1DLayer} compute something else).
+ * {@link #count} counts those ReLU layers with the helpers.
  * Setting the system property {@value #PROPERTY} to {@code false} makes {@link #install} a no-op, to compare
  * with DL4J's own path; on a non-CPU ND4J backend or with ND4J's helpers disallowed it is a no-op as well.
  *
@@ -87,12 +94,17 @@ public final class LayerHelpers {
    */
   public static final String BATCH_NORM_PROPERTY = "fundus4j.layerHelpers.oneDnnBatchNorm";
 
+  /** System property; {@code false} keeps DL4J's {@code ActivationLayer} for ReLUs instead of {@link OneDnnReluLayer}. */
+  public static final String RELU_PROPERTY = "fundus4j.layerHelpers.oneDnnRelu";
+
   private static final Logger LOG = LoggerFactory.getLogger(LayerHelpers.class);
-  private static volatile Boolean oneDnnBatchNorm;
+  private static volatile Boolean oneDnnLoads;
 
   private static final Field CONV_HELPER = field(ConvolutionLayer.class);
   private static final Field BATCH_NORM_HELPER = field(BatchNormalization.class);
   private static final Field SUBSAMPLING_HELPER = field(SubsamplingLayer.class);
+  private static final Field VERTEX_LAYER = declaredField(LayerVertex.class, "layer");
+  private static final Field GRAPH_LAYERS = declaredField(ComputationGraph.class, "layers");
 
   private LayerHelpers() {}
 
@@ -127,10 +139,11 @@ public final class LayerHelpers {
   }
 
   /**
-   * Gives every convolution, BatchNorm and pooling layer of {@code graph} DL4J's native helper, unless it
-   * already has a helper or {@link #enabled()} is false.
+   * Gives every convolution, BatchNorm and pooling layer of {@code graph} a native helper, unless it
+   * already has a helper or {@link #enabled()} is false, and replaces its plain ReLU layers by
+   * {@link OneDnnReluLayer}.
    *
-   * @return the number of layers given a helper by this call
+   * @return the number of layers given a helper or replaced by this call
    */
   public static int install(ComputationGraph graph) {
     Objects.requireNonNull(graph, "graph");
@@ -145,14 +158,23 @@ public final class LayerHelpers {
         installed++;
       }
     }
+    if (Boolean.parseBoolean(System.getProperty(RELU_PROPERTY, "true")) && oneDnnLoads()) {
+      for (LayerVertex vertex : reluVertices(graph)) {
+        if (vertex.getLayer().getClass() == ActivationLayer.class) {
+          replace(graph, vertex, new OneDnnReluLayer(vertex.getLayer().conf(), dataType));
+          installed++;
+        }
+      }
+    }
     return installed;
   }
 
   /**
-   * Removes the helpers {@link #install} sets (any DL4J helper of those layers), so the graph runs DL4J's
-   * built-in Java implementations again.
+   * Removes the helpers {@link #install} sets (any DL4J helper of those layers) and puts DL4J's
+   * {@code ActivationLayer} back in place of {@link OneDnnReluLayer}, so the graph runs DL4J's built-in Java
+   * implementations again.
    *
-   * @return the number of layers whose helper was removed
+   * @return the number of layers whose helper was removed or that were put back
    */
   public static int remove(ComputationGraph graph) {
     int removed = 0;
@@ -162,12 +184,56 @@ public final class LayerHelpers {
         removed++;
       }
     }
+    DataType dataType = graph.getConfiguration().getDataType();
+    for (LayerVertex vertex : reluVertices(graph)) {
+      if (vertex.getLayer() instanceof OneDnnReluLayer) {
+        replace(graph, vertex, new ActivationLayer(vertex.getLayer().conf(), dataType));
+        removed++;
+      }
+    }
     return removed;
   }
 
-  /** The number of convolution, BatchNorm and pooling layers of {@code graph} that have a helper. */
+  /**
+   * The number of convolution, BatchNorm and pooling layers of {@code graph} that have a helper, plus its ReLU
+   * layers that are {@link OneDnnReluLayer}s.
+   */
   public static int count(ComputationGraph graph) {
-    return (int) slots(graph).stream().filter(slot -> slot.helper() != null).count();
+    return (int) slots(graph).stream().filter(slot -> slot.helper() != null).count()
+        + (int) reluVertices(graph).stream().filter(v -> v.getLayer() instanceof OneDnnReluLayer).count();
+  }
+
+  /** The graph's layer vertices that hold a plain ReLU {@code ActivationLayer} (not frozen). */
+  private static List<LayerVertex> reluVertices(ComputationGraph graph) {
+    List<LayerVertex> relus = new ArrayList<>();
+    for (GraphVertex vertex : graph.getVertices()) {
+      if (vertex instanceof LayerVertex lv && lv.getLayer() instanceof ActivationLayer
+          && lv.getLayer().conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.ActivationLayer conf
+          && OneDnnReluLayer.plainRelu(conf)) {
+        relus.add(lv);
+      }
+    }
+    return relus;
+  }
+
+  /** Puts {@code replacement} (same configuration) where the vertex's layer was, in the vertex and the graph. */
+  private static void replace(ComputationGraph graph, LayerVertex vertex, Layer replacement) {
+    Layer old = vertex.getLayer();
+    replacement.setIndex(old.getIndex());
+    replacement.setListeners(old.getListeners());
+    replacement.setIterationCount(old.getIterationCount());
+    replacement.setEpochCount(old.getEpochCount());
+    Layer[] layers = (Layer[]) read(GRAPH_LAYERS, graph);
+    for (int i = 0; i < layers.length; i++) {
+      if (layers[i] == old) {
+        layers[i] = replacement;
+      }
+    }
+    try {
+      VERTEX_LAYER.set(vertex, replacement);
+    } catch (IllegalAccessException e) {
+      throw new IllegalStateException("Cannot set " + VERTEX_LAYER, e);
+    }
   }
 
   /**
@@ -234,35 +300,48 @@ public final class LayerHelpers {
       return identity && Boolean.parseBoolean(System.getProperty(REUSE_PROPERTY, "true"))
           ? ReusingConvHelper::new : MKLDNNConvHelper::new;
     } else if (layer instanceof BatchNormalization) {
-      return Boolean.parseBoolean(System.getProperty(BATCH_NORM_PROPERTY, "true")) && oneDnnBatchNormLoads()
+      return Boolean.parseBoolean(System.getProperty(BATCH_NORM_PROPERTY, "true")) && oneDnnLoads()
           ? OneDnnBatchNormHelper::new : MKLDNNBatchNormHelper::new;
     }
     return MKLDNNSubsamplingHelper::new;
   }
 
   /** Whether JavaCPP's oneDNN preset loads here (once per JVM; logs why not). */
-  private static boolean oneDnnBatchNormLoads() {
-    if (oneDnnBatchNorm == null) {
+  private static boolean oneDnnLoads() {
+    if (oneDnnLoads == null) {
       try {
-        OneDnnBatchNormHelper.load();
-        oneDnnBatchNorm = true;
+        OneDnn.load();
+        oneDnnLoads = true;
       } catch (Throwable e) {
-        LOG.warn("oneDNN (org.bytedeco:dnnl) does not load ({}); BatchNorm layers get DL4J's MKLDNNBatchNormHelper",
+        LOG.warn("oneDNN (org.bytedeco:dnnl) does not load ({}); BatchNorm layers get DL4J's MKLDNNBatchNormHelper and "
+            + "ReLU layers stay DL4J's ActivationLayer",
             e.toString());
-        oneDnnBatchNorm = false;
+        oneDnnLoads = false;
       }
     }
-    return oneDnnBatchNorm;
+    return oneDnnLoads;
   }
 
   private static Field field(Class<?> layerClass) {
+    return declaredField(layerClass, "helper");
+  }
+
+  private static Field declaredField(Class<?> type, String name) {
     try {
-      Field f = layerClass.getDeclaredField("helper");
+      Field f = type.getDeclaredField(name);
       f.setAccessible(true);
       return f;
     } catch (NoSuchFieldException e) {
-      throw new IllegalStateException("DL4J " + layerClass.getName() + " has no 'helper' field; LayerHelpers "
+      throw new IllegalStateException("DL4J " + type.getName() + " has no '" + name + "' field; LayerHelpers "
           + "was written for DL4J 1.0.0-M2.1 and needs updating for this version", e);
+    }
+  }
+
+  private static Object read(Field field, Object owner) {
+    try {
+      return field.get(owner);
+    } catch (IllegalAccessException e) {
+      throw new IllegalStateException("Cannot read " + field, e);
     }
   }
 

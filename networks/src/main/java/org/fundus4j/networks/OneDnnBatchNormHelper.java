@@ -10,26 +10,12 @@ import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SCALE;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SHIFT;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_SRC;
 import static org.bytedeco.dnnl.global.dnnl.DNNL_ARG_VARIANCE;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_a;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_backward;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_batch_normalization_backward_desc_init;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_batch_normalization_forward_desc_init;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_engine_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_training;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_init_by_tag;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_destroy;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_nc;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_nchw;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_default_flags;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_wait;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_use_scale;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_use_shift;
 
@@ -40,14 +26,10 @@ import java.util.List;
 import java.util.Map;
 import org.bytedeco.dnnl.const_dnnl_op_desc_t;
 import org.bytedeco.dnnl.dnnl_batch_normalization_desc_t;
-import org.bytedeco.dnnl.dnnl_engine;
-import org.bytedeco.dnnl.dnnl_exec_arg_t;
-import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.dnnl_memory_desc_t;
 import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
-import org.bytedeco.javacpp.Pointer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
@@ -58,7 +40,6 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -75,19 +56,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * other layouts than NCHW / [N, C], and a backprop without this helper's own forward fall back to
  * {@link MKLDNNBatchNormHelper}.
  *
- * <p>oneDNN comes from JavaCPP's {@code org.bytedeco:dnnl} preset (oneDNN 2.5.2); ND4J's oneDNN build links its
- * copy statically and exports none of it. Primitives are cached per input shape; the helper belongs to one
+ * <p>oneDNN is JavaCPP's preset ({@link OneDnn}). Primitives are cached per input shape; the helper belongs to one
  * layer and, like DL4J's layers, is not thread-safe.
  */
 final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
 
-  private static final dnnl_engine ENGINE = new dnnl_engine();
-
-  static {
-    check(dnnl_engine_create(ENGINE, dnnl_cpu, 0), "dnnl_engine_create");
-  }
-
-  private final dnnl_stream stream = new dnnl_stream();
+  private final dnnl_stream stream = OneDnn.newStream();
   private final Map<List<Long>, Primitives> primitives = new HashMap<>();
   private INDArray meanCache;
   private INDArray varCache;
@@ -101,12 +75,6 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
 
   OneDnnBatchNormHelper(DataType dataType) {
     super(dataType);
-    check(dnnl_stream_create(stream, ENGINE, dnnl_stream_default_flags), "dnnl_stream_create");
-  }
-
-  /** Loads the native library; throws if it cannot (then {@link LayerHelpers} uses DL4J's helper). */
-  static void load() {
-    org.bytedeco.javacpp.Loader.load(org.bytedeco.dnnl.global.dnnl.class);
   }
 
   @Override
@@ -116,7 +84,7 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
       lastShape = null;
       return super.preOutput(x, training, shape, gamma, beta, mean, var, decay, eps, format, workspaceMgr);
     }
-    INDArray in = dense(x);
+    INDArray in = OneDnn.dense(x);
     long channels = in.size(1);
     if (meanCache == null || meanCache.length() != channels) {
       try (MemoryWorkspace ws = Nd4j.getMemoryManager().scopeOutOfWorkspaces()) {
@@ -126,10 +94,10 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
     }
     INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, in.shape());
     Primitives p = primitives(in, eps);
-    execute(p.forward, DNNL_ARG_SRC, p.data, in, DNNL_ARG_DST, p.data, out, DNNL_ARG_SCALE, p.vector, vector(gamma),
+    OneDnn.execute(stream, p.forward, DNNL_ARG_SRC, p.data, in, DNNL_ARG_DST, p.data, out, DNNL_ARG_SCALE, p.vector, vector(gamma),
         DNNL_ARG_SHIFT, p.vector, vector(beta), DNNL_ARG_MEAN, p.vector, meanCache, DNNL_ARG_VARIANCE, p.vector,
         varCache);
-    lastInput = address(x).address();
+    lastInput = OneDnn.address(x).address();
     lastShape = x.shape();
     return out;
   }
@@ -143,11 +111,11 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
       return super.backpropGradient(input, epsilon, shape, gamma, beta, dGammaView, dBetaView, eps, format,
           workspaceMgr);
     }
-    INDArray in = dense(input);
-    INDArray gradOut = dense(epsilon);
+    INDArray in = OneDnn.dense(input);
+    INDArray gradOut = OneDnn.dense(epsilon);
     INDArray gradIn = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, in.shape());
     Primitives p = primitives(in, eps);
-    execute(p.backward, DNNL_ARG_SRC, p.data, in, DNNL_ARG_DIFF_DST, p.data, gradOut, DNNL_ARG_SCALE, p.vector,
+    OneDnn.execute(stream, p.backward, DNNL_ARG_SRC, p.data, in, DNNL_ARG_DIFF_DST, p.data, gradOut, DNNL_ARG_SCALE, p.vector,
         vector(gamma), DNNL_ARG_SHIFT, p.vector, vector(beta), DNNL_ARG_MEAN, p.vector, meanCache, DNNL_ARG_VARIANCE, p.vector, varCache,
         DNNL_ARG_DIFF_SRC, p.data, gradIn, DNNL_ARG_DIFF_SCALE, p.vector, dGammaView, DNNL_ARG_DIFF_SHIFT, p.vector,
         dBetaView);
@@ -168,15 +136,11 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
   }
 
   private boolean sameAsLastInput(INDArray input) {
-    return lastShape != null && Arrays.equals(lastShape, input.shape()) && address(input).address() == lastInput;
+    return lastShape != null && Arrays.equals(lastShape, input.shape()) && OneDnn.address(input).address() == lastInput;
   }
 
   private static boolean supported(INDArray x, CNN2DFormat format) {
     return x.dataType() == DataType.FLOAT && (x.rank() == 2 || (x.rank() == 4 && format != CNN2DFormat.NHWC));
-  }
-
-  private static boolean contiguous(INDArray a) {
-    return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a);
   }
 
   /** Whether {@code a} ({@code [C]} or a {@code [1, C]} view of DL4J's gradient) has its values side by side. */
@@ -186,10 +150,6 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
 
   private static INDArray vector(INDArray a) {
     return denseVector(a) ? a : a.dup('c');
-  }
-
-  private static INDArray dense(INDArray a) {
-    return contiguous(a) ? a : a.dup('c');
   }
 
   /** The forward and backward primitives for this input shape and epsilon, made on first use. */
@@ -202,75 +162,31 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
     return primitives.computeIfAbsent(key, k -> new Primitives(x.shape(), (float) eps));
   }
 
-  /** Runs a primitive on {arg, memory descriptor, array} triples and waits for it. */
-  private void execute(dnnl_primitive primitive, Object... args) {
-    int n = args.length / 3;
-    dnnl_memory[] memories = new dnnl_memory[n];
-    try (dnnl_exec_arg_t exec = new dnnl_exec_arg_t(n)) {
-      for (int i = 0; i < n; i++) {
-        INDArray array = (INDArray) args[3 * i + 2];
-        memories[i] = new dnnl_memory();
-        check(dnnl_memory_create(memories[i], (dnnl_memory_desc_t) args[3 * i + 1], ENGINE, address(array)),
-            "dnnl_memory_create");
-        exec.position(i).arg((Integer) args[3 * i]).memory(memories[i]);
-      }
-      exec.position(0);
-      check(dnnl_primitive_execute(primitive, stream, n, exec), "dnnl_primitive_execute");
-      check(dnnl_stream_wait(stream), "dnnl_stream_wait");
-    } finally {
-      for (dnnl_memory m : memories) {
-        if (m != null && !m.isNull()) {
-          dnnl_memory_destroy(m);
-        }
-      }
-    }
-  }
-
-  /** The first element of {@code a} as a native pointer. */
-  private static Pointer address(INDArray a) {
-    long address = a.data().address() + a.offset() * a.data().getElementSize();
-    return new Address(address);
-  }
-
-  private static final class Address extends Pointer {
-    Address(long address) {
-      this.address = address;
-    }
-  }
-
-  private static void check(int status, String call) {
-    if (status != dnnl_success) {
-      throw new IllegalStateException("oneDNN " + call + " failed with status " + status);
-    }
-  }
-
   /** oneDNN batch normalisation primitives for one shape; they live as long as the helper. */
   private static final class Primitives {
-    final dnnl_memory_desc_t data = new dnnl_memory_desc_t();
-    final dnnl_memory_desc_t vector = new dnnl_memory_desc_t();
+    final dnnl_memory_desc_t data;
+    final dnnl_memory_desc_t vector;
     final dnnl_primitive forward = new dnnl_primitive();
     final dnnl_primitive backward = new dnnl_primitive();
 
     Primitives(long[] shape, float eps) {
-      check(dnnl_memory_desc_init_by_tag(data, shape.length, shape, dnnl_f32, shape.length == 4 ? dnnl_nchw : dnnl_nc),
-          "dnnl_memory_desc_init_by_tag " + Arrays.toString(shape));
-      check(dnnl_memory_desc_init_by_tag(vector, 1, new long[] {shape[1]}, dnnl_f32, dnnl_a),
-          "dnnl_memory_desc_init_by_tag");
+      data = OneDnn.plain(shape);
+      vector = OneDnn.plain(new long[] {shape[1]});
       int flags = dnnl_use_scale | dnnl_use_shift;
       dnnl_batch_normalization_desc_t fwd = new dnnl_batch_normalization_desc_t();
-      check(dnnl_batch_normalization_forward_desc_init(fwd, dnnl_forward_training, data, eps, flags),
+      OneDnn.check(dnnl_batch_normalization_forward_desc_init(fwd, dnnl_forward_training, data, eps, flags),
           "dnnl_batch_normalization_forward_desc_init");
       dnnl_primitive_desc fwdPd = new dnnl_primitive_desc();
-      check(dnnl_primitive_desc_create(fwdPd, new const_dnnl_op_desc_t(fwd), null, ENGINE, null),
+      OneDnn.check(dnnl_primitive_desc_create(fwdPd, new const_dnnl_op_desc_t(fwd), null, OneDnn.ENGINE, null),
           "dnnl_primitive_desc_create (forward)");
-      check(dnnl_primitive_create(forward, fwdPd), "dnnl_primitive_create (forward)");
+      OneDnn.check(dnnl_primitive_create(forward, fwdPd), "dnnl_primitive_create (forward)");
       dnnl_batch_normalization_desc_t bwd = new dnnl_batch_normalization_desc_t();
-      check(dnnl_batch_normalization_backward_desc_init(bwd, dnnl_backward, data, data, eps, flags),
+      OneDnn.check(dnnl_batch_normalization_backward_desc_init(bwd, dnnl_backward, data, data, eps, flags),
           "dnnl_batch_normalization_backward_desc_init");
       dnnl_primitive_desc bwdPd = new dnnl_primitive_desc();
-      check(dnnl_primitive_desc_create(bwdPd, new const_dnnl_op_desc_t(bwd), null, ENGINE, fwdPd),
+      OneDnn.check(dnnl_primitive_desc_create(bwdPd, new const_dnnl_op_desc_t(bwd), null, OneDnn.ENGINE, fwdPd),
           "dnnl_primitive_desc_create (backward)");
-      check(dnnl_primitive_create(backward, bwdPd), "dnnl_primitive_create (backward)");
+      OneDnn.check(dnnl_primitive_create(backward, bwdPd), "dnnl_primitive_create (backward)");
     }
   }
 }

@@ -29,7 +29,8 @@ class LayerHelpersTests {
   @Test
   void resnet50BuildInstallsHelpersWithOneDnnAndInstallReachesEveryConvolutionBatchNormAndPoolingLayer() {
     ComputationGraph net = ResNet50.build(Head.paper(2), 1);
-    int expected = 53 + 53 + 1 + 1; // convolutions, BatchNorms, max-pool, the paper head's BatchNorm fc.1
+    // convolutions, BatchNorms, max-pool, the paper head's BatchNorm fc.1, then the ReLU layers (49 + fc.2)
+    int expected = 53 + 53 + 1 + 1 + 49 + 1;
     assertEquals(LayerHelpers.oneDnn() ? expected : 0, LayerHelpers.count(net));
     LayerHelpers.remove(net);
     assertEquals(0, LayerHelpers.count(net));
@@ -51,14 +52,14 @@ class LayerHelpersTests {
     } finally {
       System.clearProperty(LayerHelpers.PROPERTY);
     }
-    assertEquals(107, LayerHelpers.install(net));
+    assertEquals(107 + 49, LayerHelpers.install(net));
   }
 
   @Test
   void helpersComputeWhatDl4jsOwnLayersCompute() {
     // conv 3x3 p1 -> BN -> ReLU -> max-pool 3x3/2 p1 -> conv 1x1/2 -> BN -> ReLU -> avg -> softmax, as in ResNet50
     ComputationGraph net = smallResNetLikeGraph();
-    assertEquals(5, LayerHelpers.count(net));
+    assertEquals(5 + 2, LayerHelpers.count(net));
     Random random = new Random(7);
     net.getLayer("c1").setParam("W", randomArray(random, 0.3, 8, 3, 3, 3));
     net.getLayer("c2").setParam("W", randomArray(random, 0.3, 16, 8, 1, 1));
@@ -67,7 +68,7 @@ class LayerHelpersTests {
     INDArray y = Nd4j.create(new float[][] {{1, 0, 0}, {0, 0, 1}});
 
     Snapshot withHelpers = snapshot(net, x, y);
-    assertEquals(5, LayerHelpers.remove(net));
+    assertEquals(5 + 2, LayerHelpers.remove(net));
     Snapshot builtIn = snapshot(net, x, y);
 
     assertClose(builtIn.inference, withHelpers.inference, 1e-5, "inference output");
@@ -91,7 +92,7 @@ class LayerHelpersTests {
     LayerHelpers.remove(plain);
     System.setProperty(LayerHelpers.REUSE_PROPERTY, "false");
     try {
-      assertEquals(5, LayerHelpers.install(plain));
+      assertEquals(5 + 2, LayerHelpers.install(plain));
     } finally {
       System.clearProperty(LayerHelpers.REUSE_PROPERTY);
     }
