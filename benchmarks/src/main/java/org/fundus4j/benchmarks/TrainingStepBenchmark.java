@@ -32,7 +32,8 @@ import org.nd4j.linalg.learning.config.Adam;
  * <p>Engines: {@code dl4j} (our graph as {@code ResNet50.build} makes it: oneDNN build, layer helpers with
  * {@code OneDnnBatchNormHelper}), {@code dl4j-bn-off} (the same with DL4J's {@code MKLDNNBatchNormHelper},
  * {@value LayerHelpers#BATCH_NORM_PROPERTY}{@code =false}, the state before issue #19), {@code dl4j-relu-off}
- * (DL4J's own {@code ActivationLayer} for the ReLUs, {@value LayerHelpers#RELU_PROPERTY}{@code =false}), and
+ * (DL4J's own {@code ActivationLayer} for the ReLUs, {@value LayerHelpers#RELU_PROPERTY}{@code =false}),
+ * {@code dl4j-conv-off} (DL4J's convolution helper, {@value LayerHelpers#CONV_PROPERTY}{@code =false}), and
  * {@code pytorch}
  * (torchvision's resnet50 in a child {@code /usr/bin/python3} that runs {@code torch_train_server.py} and times
  * one step per request; the wall clock here includes the pipe round trip, well under a millisecond).
@@ -46,7 +47,7 @@ import org.nd4j.linalg.learning.config.Adam;
 public final class TrainingStepBenchmark {
   private TrainingStepBenchmark() {}
 
-  /** {@code --size PX --batch N --rounds N --warmup N --threads N --engines dl4j,dl4j-bn-off,dl4j-relu-off,pytorch --out DIR}. */
+  /** {@code --size PX --batch N --rounds N --warmup N --threads N --engines dl4j,dl4j-bn-off,dl4j-relu-off,dl4j-conv-off,pytorch --out DIR}. */
   public static void main(String[] args) throws Exception {
     int size = 224;
     int batch = 8;
@@ -94,6 +95,7 @@ public final class TrainingStepBenchmark {
         case "dl4j" -> engines.add(dl4j(name, null, unet, data, n));
         case "dl4j-bn-off" -> engines.add(dl4j(name, LayerHelpers.BATCH_NORM_PROPERTY, unet, data, n));
         case "dl4j-relu-off" -> engines.add(dl4j(name, LayerHelpers.RELU_PROPERTY, unet, data, n));
+        case "dl4j-conv-off" -> engines.add(dl4j(name, LayerHelpers.CONV_PROPERTY, unet, data, n));
         case "pytorch" -> {
           Path script = InferenceBackendBenchmark.script().resolveSibling("torch_train_server.py");
           python = new ProcessBuilder("/usr/bin/python3", script.toString(), String.valueOf(threads),

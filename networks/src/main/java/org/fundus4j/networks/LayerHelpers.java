@@ -53,8 +53,11 @@ import org.slf4j.LoggerFactory;
  * {@code transfer} restores or rebuilds call {@link #installIfOneDnn}; the inference-only {@code Dl4jBackend}
  * calls {@link #install}.
  *
- * <p>Convolutions with the identity activation get {@link ReusingConvHelper}, which skips the forward
- * convolution that DL4J repeats in every backprop ({@value #REUSE_PROPERTY}{@code =false} turns that off).
+ * <p>Convolutions get {@link OneDnnConvHelper}, whose oneDNN primitives are made once per shape and kept
+ * ({@value #CONV_PROPERTY}{@code =false}, or a JVM where JavaCPP's {@code dnnl} preset does not load, gives them
+ * DL4J's helper); with the identity activation it also skips the forward convolution that DL4J repeats in every
+ * backprop, as {@link ReusingConvHelper} does for DL4J's helper ({@value #REUSE_PROPERTY}{@code =false} turns that
+ * off).
  * BatchNorm layers get {@link OneDnnBatchNormHelper}, whose training-mode statistics and backward are each one
  * oneDNN call ({@value #BATCH_NORM_PROPERTY}{@code =false}, or a JVM where JavaCPP's {@code dnnl} preset does not
  * load, gives them DL4J's {@code MKLDNNBatchNormHelper}). {@code ActivationLayer}s whose activation is a plain ReLU
@@ -94,6 +97,12 @@ public final class LayerHelpers {
    */
   public static final String BATCH_NORM_PROPERTY = "fundus4j.layerHelpers.oneDnnBatchNorm";
 
+  /**
+   * System property; {@code false} gives convolutions DL4J's {@code MKLDNNConvHelper} (libnd4j's {@code conv2d} and
+   * {@code conv2d_bp}) instead of {@link OneDnnConvHelper}.
+   */
+  public static final String CONV_PROPERTY = "fundus4j.layerHelpers.oneDnnConv";
+
   /** System property; {@code false} keeps DL4J's {@code ActivationLayer} for ReLUs instead of {@link OneDnnReluLayer}. */
   public static final String RELU_PROPERTY = "fundus4j.layerHelpers.oneDnnRelu";
 
@@ -103,6 +112,8 @@ public final class LayerHelpers {
   private static final Field CONV_HELPER = field(ConvolutionLayer.class);
   private static final Field BATCH_NORM_HELPER = field(BatchNormalization.class);
   private static final Field SUBSAMPLING_HELPER = field(SubsamplingLayer.class);
+  private static final Field CONV_FAILURES = declaredField(ConvolutionLayer.class, "helperCountFail");
+  private static final Field BATCH_NORM_FAILURES = declaredField(BatchNormalization.class, "helperCountFail");
   private static final Field VERTEX_LAYER = declaredField(LayerVertex.class, "layer");
   private static final Field GRAPH_LAYERS = declaredField(ComputationGraph.class, "layers");
 
@@ -245,6 +256,22 @@ public final class LayerHelpers {
         .mapToLong(h -> ((ReusingConvHelper) h).reused()).sum();
   }
 
+  /**
+   * How many calls a helper of {@code graph}'s convolution or BatchNorm layers failed, so that DL4J ran its own
+   * implementation instead (DL4J logs a warning each time and carries on); 0 when every call ran in its helper.
+   */
+  public static int fallbacks(ComputationGraph graph) {
+    int failed = 0;
+    for (Slot slot : slots(graph)) {
+      Field count = slot.field() == CONV_HELPER ? CONV_FAILURES : slot.field() == BATCH_NORM_HELPER
+          ? BATCH_NORM_FAILURES : null;
+      if (count != null) {
+        failed += (Integer) read(count, slot.layer());
+      }
+    }
+    return failed;
+  }
+
   /** A layer that can have a helper (frozen wrappers removed) and its {@code helper} field. */
   private record Slot(Layer layer, Field field) {
     Object helper() {
@@ -296,9 +323,12 @@ public final class LayerHelpers {
 
   private static Function<DataType, LayerHelper> newHelper(Layer layer) {
     if (layer instanceof ConvolutionLayer conv) {
-      boolean identity = conv.layerConf().getActivationFn() instanceof ActivationIdentity;
-      return identity && Boolean.parseBoolean(System.getProperty(REUSE_PROPERTY, "true"))
-          ? ReusingConvHelper::new : MKLDNNConvHelper::new;
+      boolean reuse = conv.layerConf().getActivationFn() instanceof ActivationIdentity
+          && Boolean.parseBoolean(System.getProperty(REUSE_PROPERTY, "true"));
+      if (Boolean.parseBoolean(System.getProperty(CONV_PROPERTY, "true")) && oneDnnLoads()) {
+        return dataType -> new OneDnnConvHelper(dataType, reuse);
+      }
+      return reuse ? ReusingConvHelper::new : MKLDNNConvHelper::new;
     } else if (layer instanceof BatchNormalization) {
       return Boolean.parseBoolean(System.getProperty(BATCH_NORM_PROPERTY, "true")) && oneDnnLoads()
           ? OneDnnBatchNormHelper::new : MKLDNNBatchNormHelper::new;
@@ -313,8 +343,8 @@ public final class LayerHelpers {
         OneDnn.load();
         oneDnnLoads = true;
       } catch (Throwable e) {
-        LOG.warn("oneDNN (org.bytedeco:dnnl) does not load ({}); BatchNorm layers get DL4J's MKLDNNBatchNormHelper and "
-            + "ReLU layers stay DL4J's ActivationLayer",
+        LOG.warn("oneDNN (org.bytedeco:dnnl) does not load ({}); convolutions and BatchNorm layers get DL4J's "
+            + "helpers and ReLU layers stay DL4J's ActivationLayer",
             e.toString());
         oneDnnLoads = false;
       }

@@ -27,7 +27,6 @@ import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 
 /**
  * What this module's oneDNN primitives share: the CPU engine, plain float32 memory descriptors over ND4J arrays,
@@ -75,8 +74,22 @@ final class OneDnn {
     return a.dataType() == DataType.FLOAT && contiguous(a);
   }
 
+  /**
+   * Whether {@code a}'s elements lie side by side in row-major order. Strides of dimensions of size 1 do not count:
+   * ND4J gives a {@code [256, 64, 1, 1]} weight view strides {@code [64, 1, 1, 1]}, which its own
+   * {@code Shape.hasDefaultStridesForShape} rejects.
+   */
   static boolean contiguous(INDArray a) {
-    return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a);
+    long[] shape = a.shape();
+    long[] stride = a.stride();
+    long expected = 1;
+    for (int i = shape.length - 1; i >= 0; i--) {
+      if (shape[i] != 1 && stride[i] != expected) {
+        return false;
+      }
+      expected *= shape[i];
+    }
+    return true;
   }
 
   /** {@code a} itself when {@link #contiguous}, otherwise a row-major copy. */

@@ -25,33 +25,52 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code ConvolutionLayer.backpropGradient} with the same input array, it returns that output (the right
  * shape) instead of convolving again. Any other call, or a different input, convolves as DL4J's helper does.
  * Gradients are identical to {@link MKLDNNConvHelper}'s (tested bit for bit).
+ *
+ * <p>{@link OneDnnConvHelper} is this helper with the convolutions themselves run by oneDNN directly
+ * ({@link #convolve}); constructed with {@code reuseForward == false} it never reuses (for other activations).
  */
-final class ReusingConvHelper extends MKLDNNConvHelper {
+class ReusingConvHelper extends MKLDNNConvHelper {
 
   private static final String LAYER = ConvolutionLayer.class.getName();
   private static final StackWalker STACK = StackWalker.getInstance();
 
   private final AtomicLong reused = new AtomicLong();
+  private final boolean reuseForward;
   private INDArray lastInput;
   private INDArray lastOutput;
 
   ReusingConvHelper(DataType dataType) {
+    this(dataType, true);
+  }
+
+  ReusingConvHelper(DataType dataType, boolean reuseForward) {
     super(dataType);
+    this.reuseForward = reuseForward;
   }
 
   @Override
   public INDArray preOutput(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides,
       int[] pad, AlgoMode mode, FwdAlgo fwdAlgo, ConvolutionMode convolutionMode, int[] dilation,
       CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
-    if (input == lastInput && lastOutput != null && calledFromBackprop()) {
+    if (reuseForward && input == lastInput && lastOutput != null && calledFromBackprop()) {
       reused.incrementAndGet();
       return lastOutput;
     }
-    INDArray out = super.preOutput(input, weights, bias, kernel, strides, pad, mode, fwdAlgo, convolutionMode,
-        dilation, format, workspaceMgr);
-    lastInput = input;
-    lastOutput = out;
+    INDArray out = convolve(input, weights, bias, kernel, strides, pad, mode, fwdAlgo, convolutionMode, dilation,
+        format, workspaceMgr);
+    if (reuseForward) {
+      lastInput = input;
+      lastOutput = out;
+    }
     return out;
+  }
+
+  /** The forward convolution itself: DL4J's helper (libnd4j's {@code conv2d}) here. */
+  INDArray convolve(INDArray input, INDArray weights, INDArray bias, int[] kernel, int[] strides, int[] pad,
+      AlgoMode mode, FwdAlgo fwdAlgo, ConvolutionMode convolutionMode, int[] dilation, CNN2DFormat format,
+      LayerWorkspaceMgr workspaceMgr) {
+    return super.preOutput(input, weights, bias, kernel, strides, pad, mode, fwdAlgo, convolutionMode, dilation,
+        format, workspaceMgr);
   }
 
   /** The number of forward convolutions skipped so far. */

@@ -68,6 +68,7 @@ class LayerHelpersTests {
     INDArray y = Nd4j.create(new float[][] {{1, 0, 0}, {0, 0, 1}});
 
     Snapshot withHelpers = snapshot(net, x, y);
+    assertEquals(0, LayerHelpers.fallbacks(net), "no helper call fell back to DL4J's own code");
     assertEquals(5 + 2, LayerHelpers.remove(net));
     Snapshot builtIn = snapshot(net, x, y);
 

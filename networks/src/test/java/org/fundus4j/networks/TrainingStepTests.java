@@ -63,6 +63,7 @@ class TrainingStepTests {
     int chosen = firstBatchWithFloat64Masks(net);
     // the same network: the mask passes changed only BatchNorm's running statistics, which train mode does not use
     double[] relative = step(net, chosen, oneDnnBatchNorm ? "-onednn-bn" : "");
+    assertEquals(0, LayerHelpers.fallbacks(net), "no helper call fell back to DL4J's own code");
     assertTrue(relative[relative.length - 1] <= 1e-4, "batch " + chosen + ": largest relative gradient difference "
         + relative[relative.length - 1]);
   }
