@@ -103,7 +103,9 @@ public final class LayerHelpers {
    */
   public static final String CONV_PROPERTY = "fundus4j.layerHelpers.oneDnnConv";
 
-  /** System property; {@code false} keeps DL4J's {@code ActivationLayer} for ReLUs instead of {@link OneDnnReluLayer}. */
+  /**
+   * System property; {@code false} keeps DL4J's {@code ActivationLayer} for ReLUs instead of {@link OneDnnReluLayer}.
+   */
   public static final String RELU_PROPERTY = "fundus4j.layerHelpers.oneDnnRelu";
 
   private static final Logger LOG = LoggerFactory.getLogger(LayerHelpers.class);

@@ -11,6 +11,8 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_f32;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_init_by_tag;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_default_flags;
@@ -18,11 +20,13 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_wait;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
 
 import java.util.Arrays;
+import org.bytedeco.dnnl.const_dnnl_op_desc_t;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.dnnl_memory_desc_t;
 import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -67,6 +71,21 @@ final class OneDnn {
     check(dnnl_memory_desc_init_by_tag(desc, shape.length, shape, dnnl_f32, tags[shape.length - 1]),
         "dnnl_memory_desc_init_by_tag " + Arrays.toString(shape));
     return desc;
+  }
+
+  /** A primitive descriptor for an operation descriptor ({@code dnnl_*_desc_t}); {@code hint} is the forward one. */
+  static dnnl_primitive_desc primitiveDesc(Pointer opDesc, dnnl_primitive_desc hint, String what) {
+    dnnl_primitive_desc pd = new dnnl_primitive_desc();
+    check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(opDesc), null, ENGINE, hint),
+        "dnnl_primitive_desc_create (" + what + ")");
+    return pd;
+  }
+
+  /** The primitive of a primitive descriptor. */
+  static dnnl_primitive primitive(dnnl_primitive_desc pd, String what) {
+    dnnl_primitive primitive = new dnnl_primitive();
+    check(dnnl_primitive_create(primitive, pd), "dnnl_primitive_create (" + what + ")");
+    return primitive;
   }
 
   /** Whether {@code a} is float32 with its elements side by side in row-major order. */

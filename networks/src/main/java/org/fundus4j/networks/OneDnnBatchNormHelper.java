@@ -14,8 +14,6 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_backward;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_batch_normalization_backward_desc_init;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_batch_normalization_forward_desc_init;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_training;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_use_scale;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_use_shift;
 
@@ -24,7 +22,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.dnnl.const_dnnl_op_desc_t;
 import org.bytedeco.dnnl.dnnl_batch_normalization_desc_t;
 import org.bytedeco.dnnl.dnnl_memory_desc_t;
 import org.bytedeco.dnnl.dnnl_primitive;
@@ -94,9 +91,9 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
     }
     INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, in.shape());
     Primitives p = primitives(in, eps);
-    OneDnn.execute(stream, p.forward, DNNL_ARG_SRC, p.data, in, DNNL_ARG_DST, p.data, out, DNNL_ARG_SCALE, p.vector, vector(gamma),
-        DNNL_ARG_SHIFT, p.vector, vector(beta), DNNL_ARG_MEAN, p.vector, meanCache, DNNL_ARG_VARIANCE, p.vector,
-        varCache);
+    OneDnn.execute(stream, p.forward, DNNL_ARG_SRC, p.data, in, DNNL_ARG_DST, p.data, out,
+        DNNL_ARG_SCALE, p.vector, vector(gamma), DNNL_ARG_SHIFT, p.vector, vector(beta),
+        DNNL_ARG_MEAN, p.vector, meanCache, DNNL_ARG_VARIANCE, p.vector, varCache);
     lastInput = OneDnn.address(x).address();
     lastShape = x.shape();
     return out;
@@ -115,10 +112,11 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
     INDArray gradOut = OneDnn.dense(epsilon);
     INDArray gradIn = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, in.shape());
     Primitives p = primitives(in, eps);
-    OneDnn.execute(stream, p.backward, DNNL_ARG_SRC, p.data, in, DNNL_ARG_DIFF_DST, p.data, gradOut, DNNL_ARG_SCALE, p.vector,
-        vector(gamma), DNNL_ARG_SHIFT, p.vector, vector(beta), DNNL_ARG_MEAN, p.vector, meanCache, DNNL_ARG_VARIANCE, p.vector, varCache,
-        DNNL_ARG_DIFF_SRC, p.data, gradIn, DNNL_ARG_DIFF_SCALE, p.vector, dGammaView, DNNL_ARG_DIFF_SHIFT, p.vector,
-        dBetaView);
+    OneDnn.execute(stream, p.backward, DNNL_ARG_SRC, p.data, in, DNNL_ARG_DIFF_DST, p.data, gradOut,
+        DNNL_ARG_SCALE, p.vector, vector(gamma), DNNL_ARG_SHIFT, p.vector, vector(beta),
+        DNNL_ARG_MEAN, p.vector, meanCache, DNNL_ARG_VARIANCE, p.vector, varCache,
+        DNNL_ARG_DIFF_SRC, p.data, gradIn, DNNL_ARG_DIFF_SCALE, p.vector, dGammaView,
+        DNNL_ARG_DIFF_SHIFT, p.vector, dBetaView);
     Gradient g = new DefaultGradient();
     g.setGradientFor("gamma", dGammaView);
     g.setGradientFor("beta", dBetaView);
@@ -166,8 +164,8 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
   private static final class Primitives {
     final dnnl_memory_desc_t data;
     final dnnl_memory_desc_t vector;
-    final dnnl_primitive forward = new dnnl_primitive();
-    final dnnl_primitive backward = new dnnl_primitive();
+    final dnnl_primitive forward;
+    final dnnl_primitive backward;
 
     Primitives(long[] shape, float eps) {
       data = OneDnn.plain(shape);
@@ -176,17 +174,12 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
       dnnl_batch_normalization_desc_t fwd = new dnnl_batch_normalization_desc_t();
       OneDnn.check(dnnl_batch_normalization_forward_desc_init(fwd, dnnl_forward_training, data, eps, flags),
           "dnnl_batch_normalization_forward_desc_init");
-      dnnl_primitive_desc fwdPd = new dnnl_primitive_desc();
-      OneDnn.check(dnnl_primitive_desc_create(fwdPd, new const_dnnl_op_desc_t(fwd), null, OneDnn.ENGINE, null),
-          "dnnl_primitive_desc_create (forward)");
-      OneDnn.check(dnnl_primitive_create(forward, fwdPd), "dnnl_primitive_create (forward)");
+      dnnl_primitive_desc fwdPd = OneDnn.primitiveDesc(fwd, null, "BatchNorm forward");
+      forward = OneDnn.primitive(fwdPd, "BatchNorm forward");
       dnnl_batch_normalization_desc_t bwd = new dnnl_batch_normalization_desc_t();
       OneDnn.check(dnnl_batch_normalization_backward_desc_init(bwd, dnnl_backward, data, data, eps, flags),
           "dnnl_batch_normalization_backward_desc_init");
-      dnnl_primitive_desc bwdPd = new dnnl_primitive_desc();
-      OneDnn.check(dnnl_primitive_desc_create(bwdPd, new const_dnnl_op_desc_t(bwd), null, OneDnn.ENGINE, fwdPd),
-          "dnnl_primitive_desc_create (backward)");
-      OneDnn.check(dnnl_primitive_create(backward, bwdPd), "dnnl_primitive_create (backward)");
+      backward = OneDnn.primitive(OneDnn.primitiveDesc(bwd, fwdPd, "BatchNorm backward"), "BatchNorm backward");
     }
   }
 }

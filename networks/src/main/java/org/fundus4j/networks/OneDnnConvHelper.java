@@ -20,8 +20,6 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_training;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_equal;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_init_by_tag;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_diff_dst_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_diff_src_md;
@@ -35,7 +33,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.dnnl.const_dnnl_op_desc_t;
 import org.bytedeco.dnnl.dnnl_convolution_desc_t;
 import org.bytedeco.dnnl.dnnl_memory_desc_t;
 import org.bytedeco.dnnl.dnnl_primitive;
@@ -258,8 +255,9 @@ final class OneDnnConvHelper extends ReusingConvHelper {
       OneDnn.check(dnnl_convolution_forward_desc_init(desc, dnnl_forward_training, dnnl_convolution_direct,
           any(xShape), any(wShape), bias ? biasMd : null, any(dstShape), this.strides, padding, padding),
           "dnnl_convolution_forward_desc_init");
-      forwardPd = primitiveDesc(desc, null);
-      forward = new Forward(primitive(forwardPd), Arg.input(forwardPd, dnnl_query_src_md, srcUser),
+      forwardPd = OneDnn.primitiveDesc(desc, null, "convolution");
+      forward = new Forward(OneDnn.primitive(forwardPd, "convolution"),
+          Arg.input(forwardPd, dnnl_query_src_md, srcUser),
           Arg.input(forwardPd, dnnl_query_weights_md, weightsUser), Arg.output(forwardPd, dnnl_query_dst_md, dstUser));
     }
 
@@ -268,16 +266,16 @@ final class OneDnnConvHelper extends ReusingConvHelper {
         dnnl_convolution_desc_t data = new dnnl_convolution_desc_t();
         OneDnn.check(dnnl_convolution_backward_data_desc_init(data, dnnl_convolution_direct, any(xShape), any(wShape),
             any(dstShape), strides, padding, padding), "dnnl_convolution_backward_data_desc_init");
-        dnnl_primitive_desc dataPd = primitiveDesc(data, forwardPd);
-        BackwardData backwardData = new BackwardData(primitive(dataPd),
+        dnnl_primitive_desc dataPd = OneDnn.primitiveDesc(data, forwardPd, "convolution");
+        BackwardData backwardData = new BackwardData(OneDnn.primitive(dataPd, "convolution"),
             Arg.input(dataPd, dnnl_query_diff_dst_md, dstUser), Arg.input(dataPd, dnnl_query_weights_md, weightsUser),
             Arg.output(dataPd, dnnl_query_diff_src_md, srcUser));
         dnnl_convolution_desc_t weights = new dnnl_convolution_desc_t();
         OneDnn.check(dnnl_convolution_backward_weights_desc_init(weights, dnnl_convolution_direct, any(xShape),
             any(wShape), bias ? biasMd : null, any(dstShape), strides, padding, padding),
             "dnnl_convolution_backward_weights_desc_init");
-        dnnl_primitive_desc weightsPd = primitiveDesc(weights, forwardPd);
-        BackwardWeights backwardWeights = new BackwardWeights(primitive(weightsPd),
+        dnnl_primitive_desc weightsPd = OneDnn.primitiveDesc(weights, forwardPd, "convolution");
+        BackwardWeights backwardWeights = new BackwardWeights(OneDnn.primitive(weightsPd, "convolution"),
             Arg.input(weightsPd, dnnl_query_src_md, srcUser), Arg.input(weightsPd, dnnl_query_diff_dst_md, dstUser),
             Arg.output(weightsPd, dnnl_query_diff_weights_md, weightsUser));
         backward = new Backward(backwardData, backwardWeights,
@@ -292,19 +290,6 @@ final class OneDnnConvHelper extends ReusingConvHelper {
     OneDnn.check(dnnl_memory_desc_init_by_tag(desc, shape.length, shape, dnnl_f32, dnnl_format_tag_any),
         "dnnl_memory_desc_init_by_tag (any)");
     return desc;
-  }
-
-  private static dnnl_primitive_desc primitiveDesc(dnnl_convolution_desc_t desc, dnnl_primitive_desc hint) {
-    dnnl_primitive_desc pd = new dnnl_primitive_desc();
-    OneDnn.check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(desc), null, OneDnn.ENGINE, hint),
-        "dnnl_primitive_desc_create (convolution)");
-    return pd;
-  }
-
-  private static dnnl_primitive primitive(dnnl_primitive_desc pd) {
-    dnnl_primitive primitive = new dnnl_primitive();
-    OneDnn.check(dnnl_primitive_create(primitive, pd), "dnnl_primitive_create (convolution)");
-    return primitive;
   }
 
   /** A copy of the layout a primitive chose for one argument. */
@@ -322,7 +307,7 @@ final class OneDnnConvHelper extends ReusingConvHelper {
     dnnl_primitive_desc pd = new dnnl_primitive_desc();
     OneDnn.check(dnnl_reorder_primitive_desc_create(pd, from, OneDnn.ENGINE, to, OneDnn.ENGINE, null),
         "dnnl_reorder_primitive_desc_create");
-    return primitive(pd);
+    return OneDnn.primitive(pd, "reorder");
   }
 
   /** Per-thread float32 buffers for blocked layouts, each grown to the largest request and kept. */

@@ -8,14 +8,11 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_backward_desc_init;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_forward_desc_init;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_eltwise_relu;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_training;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_create;
 
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.bytedeco.dnnl.const_dnnl_op_desc_t;
 import org.bytedeco.dnnl.dnnl_eltwise_desc_t;
 import org.bytedeco.dnnl.dnnl_memory_desc_t;
 import org.bytedeco.dnnl.dnnl_primitive;
@@ -102,25 +99,20 @@ final class OneDnnReluLayer extends ActivationLayer {
   /** oneDNN ReLU forward (training) and backward for one shape; they live as long as the layer. */
   private static final class Primitives {
     final dnnl_memory_desc_t data;
-    final dnnl_primitive forward = new dnnl_primitive();
-    final dnnl_primitive backward = new dnnl_primitive();
+    final dnnl_primitive forward;
+    final dnnl_primitive backward;
 
     Primitives(long[] shape) {
       data = OneDnn.plain(shape);
       dnnl_eltwise_desc_t fwd = new dnnl_eltwise_desc_t();
       OneDnn.check(dnnl_eltwise_forward_desc_init(fwd, dnnl_forward_training, dnnl_eltwise_relu, data, 0f, 0f),
           "dnnl_eltwise_forward_desc_init");
-      dnnl_primitive_desc fwdPd = new dnnl_primitive_desc();
-      OneDnn.check(dnnl_primitive_desc_create(fwdPd, new const_dnnl_op_desc_t(fwd), null, OneDnn.ENGINE, null),
-          "dnnl_primitive_desc_create (ReLU forward)");
-      OneDnn.check(dnnl_primitive_create(forward, fwdPd), "dnnl_primitive_create (ReLU forward)");
+      dnnl_primitive_desc fwdPd = OneDnn.primitiveDesc(fwd, null, "ReLU forward");
+      forward = OneDnn.primitive(fwdPd, "ReLU forward");
       dnnl_eltwise_desc_t bwd = new dnnl_eltwise_desc_t();
       OneDnn.check(dnnl_eltwise_backward_desc_init(bwd, dnnl_eltwise_relu, data, data, 0f, 0f),
           "dnnl_eltwise_backward_desc_init");
-      dnnl_primitive_desc bwdPd = new dnnl_primitive_desc();
-      OneDnn.check(dnnl_primitive_desc_create(bwdPd, new const_dnnl_op_desc_t(bwd), null, OneDnn.ENGINE, fwdPd),
-          "dnnl_primitive_desc_create (ReLU backward)");
-      OneDnn.check(dnnl_primitive_create(backward, bwdPd), "dnnl_primitive_create (ReLU backward)");
+      backward = OneDnn.primitive(OneDnn.primitiveDesc(bwd, fwdPd, "ReLU backward"), "ReLU backward");
     }
   }
 }

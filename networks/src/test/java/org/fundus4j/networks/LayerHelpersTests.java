@@ -175,7 +175,7 @@ class LayerHelpersTests {
   }
 
   /** ND4J's RNG does not repeat under a fixed seed in 1.0.0-M2.1, so test values come from java.util.Random. */
-  private static INDArray randomArray(Random random, double scale, long... shape) {
+  static INDArray randomArray(Random random, double scale, long... shape) {
     long n = 1;
     for (long s : shape) {
       n *= s;

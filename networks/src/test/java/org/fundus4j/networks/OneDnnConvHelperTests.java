@@ -28,7 +28,7 @@ class OneDnnConvHelperTests {
   void outputsGradientsAndUpdatesEqualDl4jsHelperWithBiasStridePaddingAndActivations() {
     Random random = new Random(3);
     // 13 px with stride 2 and padding 1: Truncate drops the last column, as oneDNN must too
-    INDArray x = gaussian(random, 1.0, 2, 3, 13, 13);
+    INDArray x = LayerHelpersTests.randomArray(random, 1.0, 2, 3, 13, 13);
     INDArray y = Nd4j.create(new float[][] {{1, 0}, {0, 1}});
     ComputationGraph ours = graph();
     ComputationGraph dl4js;
@@ -103,14 +103,6 @@ class OneDnnConvHelperTests {
           }
         })
         .filter(type::isInstance).count();
-  }
-
-  private static INDArray gaussian(Random random, double scale, long... shape) {
-    float[] v = new float[(int) java.util.Arrays.stream(shape).reduce(1, (a, b) -> a * b)];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = (float) (random.nextGaussian() * scale);
-    }
-    return Nd4j.create(v, shape, 'c').castTo(DataType.FLOAT);
   }
 
   /** Relative to the largest expected value, at least 1e-3. */

@@ -43,10 +43,10 @@ class OneDnnReluLayerTests {
   @Test
   void equalsDl4jsActivationLayerBitForBitOnAFeatureMapWithAStridedGradient() {
     Random random = new Random(5);
-    INDArray x = gaussian(random, 2, 16, 9, 11);
+    INDArray x = LayerHelpersTests.randomArray(random, 1.0, 2, 16, 9, 11);
     x.putScalar(new long[] {0, 3, 4, 5}, 0f); // an exact zero
     // the incoming gradient as a non-contiguous view, as DL4J can hand it over
-    INDArray eps = gaussian(random, 2, 11, 9, 16).permute(0, 3, 2, 1);
+    INDArray eps = LayerHelpersTests.randomArray(random, 1.0, 2, 11, 9, 16).permute(0, 3, 2, 1);
     assertFalse(OneDnn.contiguous(eps));
 
     OneDnnReluLayer ours = layer(OneDnnReluLayer::new);
@@ -107,13 +107,5 @@ class OneDnnReluLayerTests {
   private static <T> T layer(Factory<T> factory) {
     NeuralNetConfiguration conf = new NeuralNetConfiguration.Builder().layer(ResNet50.relu()).build();
     return factory.make(conf, DataType.FLOAT);
-  }
-
-  private static INDArray gaussian(Random random, long... shape) {
-    float[] v = new float[(int) Arrays.stream(shape).reduce(1, (a, b) -> a * b)];
-    for (int i = 0; i < v.length; i++) {
-      v[i] = (float) random.nextGaussian();
-    }
-    return Nd4j.create(v, shape, 'c');
   }
 }
