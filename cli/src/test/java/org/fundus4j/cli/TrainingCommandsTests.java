@@ -78,7 +78,7 @@ class TrainingCommandsTests {
    * worker trains one full batch (no partial batch on one worker alone).
    */
   private static CliRun fineTune(Path out, int devices) {
-    List<String> args = new java.util.ArrayList<>(List.of(transferArgs(out, "ft", "1", "--lr", "3e-4", "--devices",
+    List<String> args = new java.util.ArrayList<>(List.of(transferArgs(out, "ft", "1", "--lr", "1e-5", "--devices",
         "" + devices)));
     args.set(args.indexOf("--batch") + 1, "6");
     return CliRun.of(args.toArray(String[]::new));
@@ -205,13 +205,15 @@ class TrainingCommandsTests {
     for (double p : after.scores(0)) {
       assertTrue(p >= 0 && p <= 1, "probabilities: " + Arrays.toString(after.scores(0)));
     }
-    // The validation cross-entropy falls by at least 5 % on 2 devices (the claim: --devices 2 lowers it).
-    // Measured 2026-12-03, AMD EPYC, after DataParallelTraining's latch really took effect (before that,
-    // ParallelWrapper.Builder.build() had dropped it and the first 2-worker fit of a JVM raced): 1.01716 ->
-    // 0.77370 (-24 %) on 2 devices, the same to 5 digits in every run; 1 device 0.53557 (-47 %). Same
-    // settings at lr 1e-4: -8 % (2 devices), -31 % (1 device); at lr 1e-5: -10 % (2 devices). One round averages
-    // two single Adam steps, so 2 devices move less than 1 device's two steps. Asserted as a fall, not as those
-    // numbers: another CPU rounds differently and Adam's first steps amplify that.
+    // The validation cross-entropy falls on 2 devices (the claim: --devices 2 lowers it), at the paper's
+    // lr 1e-5. Measured 2026-12-03 (AMD EPYC Zen 4), 2 devices / 1 device, with the layer helpers as they are and
+    // with one of them swapped for DL4J's: all helpers 1.01151 -> 0.94645 (-6.4 %) / 0.89919; DL4J's convolution
+    // helper 1.01716 -> 0.91552 (-10.0 %) / 0.87394; DL4J's BatchNorm helper 0.98934 -> 0.90466 (-8.6 %) / 0.85989.
+    // At lr 3e-4 (this test's setting until then) the same three gave 2 devices 1.10099 (+8.8 %), 0.77370 and
+    // 0.85449, 1 device 0.80172, 0.53557 and 0.70796: two Adam steps of lr 3e-4 from these 12 images move every
+    // parameter by about lr whatever its gradient, so float rounding decided the outcome; at lr 1e-4 one of the
+    // three fell by 1.8 % and one 1-device run rose. Each run repeats to 5 digits. Asserted as a fall of at least
+    // 3 % (half the smallest measured), not as those numbers: another CPU rounds differently.
     // 1 device (the same settings) is the reference for the outputs, not a learning claim, so its loss is
     // printed only.
     double lossBefore = crossEntropy(before);
@@ -220,7 +222,7 @@ class TrainingCommandsTests {
         4, 2));
     System.out.printf(java.util.Locale.ROOT, "fundus transfer FT: validation loss %.5f -> %.5f (2 devices), "
         + "%.5f (1 device)%n", lossBefore, lossAfter, oneDevice);
-    assertTrue(lossAfter <= 0.95 * lossBefore, "2 devices: validation loss " + lossBefore + " -> " + lossAfter);
+    assertTrue(lossAfter <= 0.97 * lossBefore, "2 devices: validation loss " + lossBefore + " -> " + lossAfter);
   }
 
   /** Mean binary cross-entropy of the held-out predictions (for a binary task the one column is P(abnormal)). */
