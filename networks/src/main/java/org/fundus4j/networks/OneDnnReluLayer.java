@@ -67,10 +67,10 @@ final class OneDnnReluLayer extends ActivationLayer {
 
   @Override
   public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+    assertInputSet(false);
     if (!training || !OneDnn.denseFloat(input)) {
       return super.activate(training, workspaceMgr);
     }
-    assertInputSet(false);
     INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, input.shape(), 'c');
     Primitives p = primitives(input.shape());
     OneDnn.execute(stream, p.forward, DNNL_ARG_SRC, p.data, input, DNNL_ARG_DST, p.data, out);
@@ -79,11 +79,11 @@ final class OneDnnReluLayer extends ActivationLayer {
 
   @Override
   public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+    assertInputSet(true);
     if (!OneDnn.denseFloat(input) || epsilon.dataType() != DataType.FLOAT
         || !Arrays.equals(epsilon.shape(), input.shape())) {
       return super.backpropGradient(epsilon, workspaceMgr);
     }
-    assertInputSet(true);
     INDArray gradOut = OneDnn.dense(epsilon);
     INDArray gradIn = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
     Primitives p = primitives(input.shape());
