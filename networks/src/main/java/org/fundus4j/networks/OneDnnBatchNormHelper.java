@@ -92,7 +92,7 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
     INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, in.shape());
     Primitives p = primitives(in, eps);
     OneDnn.execute(stream, p.forward, DNNL_ARG_SRC, p.data, in, DNNL_ARG_DST, p.data, out,
-        DNNL_ARG_SCALE, p.vector, vector(gamma), DNNL_ARG_SHIFT, p.vector, vector(beta),
+        DNNL_ARG_SCALE, p.vector, OneDnn.dense(gamma), DNNL_ARG_SHIFT, p.vector, OneDnn.dense(beta),
         DNNL_ARG_MEAN, p.vector, meanCache, DNNL_ARG_VARIANCE, p.vector, varCache);
     lastInput = OneDnn.address(x).address();
     lastShape = x.shape();
@@ -103,8 +103,8 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
   public Pair<Gradient, INDArray> backpropGradient(INDArray input, INDArray epsilon, long[] shape, INDArray gamma,
       INDArray beta, INDArray dGammaView, INDArray dBetaView, double eps, CNN2DFormat format,
       LayerWorkspaceMgr workspaceMgr) {
-    if (!sameAsLastInput(input) || !supported(epsilon, format) || !denseVector(dGammaView)
-        || !denseVector(dBetaView)) {
+    if (!sameAsLastInput(input) || !supported(epsilon, format) || !OneDnn.contiguous(dGammaView)
+        || !OneDnn.contiguous(dBetaView)) {
       return super.backpropGradient(input, epsilon, shape, gamma, beta, dGammaView, dBetaView, eps, format,
           workspaceMgr);
     }
@@ -113,7 +113,7 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
     INDArray gradIn = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, in.shape());
     Primitives p = primitives(in, eps);
     OneDnn.execute(stream, p.backward, DNNL_ARG_SRC, p.data, in, DNNL_ARG_DIFF_DST, p.data, gradOut,
-        DNNL_ARG_SCALE, p.vector, vector(gamma), DNNL_ARG_SHIFT, p.vector, vector(beta),
+        DNNL_ARG_SCALE, p.vector, OneDnn.dense(gamma), DNNL_ARG_SHIFT, p.vector, OneDnn.dense(beta),
         DNNL_ARG_MEAN, p.vector, meanCache, DNNL_ARG_VARIANCE, p.vector, varCache,
         DNNL_ARG_DIFF_SRC, p.data, gradIn, DNNL_ARG_DIFF_SCALE, p.vector, dGammaView,
         DNNL_ARG_DIFF_SHIFT, p.vector, dBetaView);
@@ -139,15 +139,6 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
 
   private static boolean supported(INDArray x, CNN2DFormat format) {
     return x.dataType() == DataType.FLOAT && (x.rank() == 2 || (x.rank() == 4 && format != CNN2DFormat.NHWC));
-  }
-
-  /** Whether {@code a} ({@code [C]} or a {@code [1, C]} view of DL4J's gradient) has its values side by side. */
-  private static boolean denseVector(INDArray a) {
-    return a.isVectorOrScalar() && (a.length() == 1 || a.elementWiseStride() == 1);
-  }
-
-  private static INDArray vector(INDArray a) {
-    return denseVector(a) ? a : a.dup('c');
   }
 
   /** The forward and backward primitives for this input shape and epsilon, made on first use. */
