@@ -58,17 +58,22 @@ import org.nd4j.linalg.learning.config.Adam;
  * java -Xmx3g -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" \
  *   org.fundus4j.benchmarks.Int8ScreeningBenchmark --work /tmp/int8-bench --out benchmarks/results \
  *   [--model /tmp/int8-bench/probe.zip] [--bound 0.03] [--max-float 8] [--percentile 99.99|search]
+ *   [--sweep 4,8,12,16]
  * </pre>
+ *
+ * <p>{@code --sweep K,...}: besides the fallback's own choice, the K most sensitive tensors
+ * ({@link StaticQuantization.Choice#sensitivity}) kept in float32 for each K, with their held-out difference and
+ * speed in the same interleaved rounds: the trade-off between the two.
  */
 public final class Int8ScreeningBenchmark {
   private Int8ScreeningBenchmark() {}
 
-  public static void main(String[] args) throws IOException {
+  public static void main(String[] args) throws Exception {
     BenchmarkArgs a = BenchmarkArgs.parse(Int8ScreeningBenchmark.class, args, "images=120", "size=128", "epochs=30",
         "calibration=64", "speed-size=512", "speed-batch=2", "rounds=7", "warmup=2", "threads=2", "bound=0.03",
         "max-float=8", "work=/tmp/fundus4j-int8-benchmark", "cc0=data/cc0", "model=", "out=", "start=scratch",
         "weights=", "upstream-images=64", "upstream-size=64", "upstream-epochs=2", "upstream-lr=3e-4", "damp=0.2",
-        "percentile=100");
+        "percentile=100", "sweep=");
     int images = a.integer("images");
     int size = a.integer("size");
     int epochs = a.integer("epochs");
@@ -164,11 +169,35 @@ public final class Int8ScreeningBenchmark {
     long fallbackBytes = OnnxExporter.export(probe, fallbackFile,
         choice.exportOptions(OnnxExportOptions.defaults())).fileBytes();
 
+    List<Integer> sweep = new ArrayList<>();
+    if (!a.text("sweep").isBlank()) {
+      if (choice.sensitivity().isEmpty()) {
+        throw new IllegalStateException("--sweep needs the tensors' sensitivity, measured only when the all-int8 "
+            + "model misses --bound and --max-float > 0");
+      }
+      for (String k : a.text("sweep").split(",")) {
+        sweep.add(Integer.parseInt(k.trim()));
+      }
+    }
+    List<Path> sweepFiles = new ArrayList<>();
+    for (int k : sweep) {
+      Path f = work.resolve("model-int8-top" + k + ".onnx");
+      OnnxExporter.export(probe, f, OnnxExportOptions.defaults().withInt8(ranges, choice.mostSensitive(k)));
+      sweepFiles.add(f);
+    }
+
     String report;
+    List<OnnxRuntimeBackend> sweepModels = new ArrayList<>();
     OnnxRuntimeBackend.Options options = OnnxRuntimeBackend.Options.defaults().withIntraOpThreads(threads);
     try (OnnxRuntimeBackend fp32 = new OnnxRuntimeBackend(fp32File, options.withBatchSize(batch));
          OnnxRuntimeBackend int8 = new OnnxRuntimeBackend(int8File, options.withBatchSize(batch));
-         OnnxRuntimeBackend mixed = new OnnxRuntimeBackend(fallbackFile, options.withBatchSize(batch))) {
+         OnnxRuntimeBackend mixed = new OnnxRuntimeBackend(fallbackFile, options.withBatchSize(batch));
+         AutoCloseable closeSweep = () -> sweepModels.forEach(OnnxRuntimeBackend::close)) {
+      for (Path f : sweepFiles) {
+        sweepModels.add(new OnnxRuntimeBackend(f, options.withBatchSize(batch)));
+      }
+      List<List<Double>> pSweep = new ArrayList<>();
+      sweepModels.forEach(x -> pSweep.add(new ArrayList<>()));
       // Held-out probabilities and AUC.
       List<Double> p32 = new ArrayList<>();
       List<Double> p8 = new ArrayList<>();
@@ -184,6 +213,9 @@ public final class Int8ScreeningBenchmark {
         add(p8, int8.predict(x));
         add(pMixed, mixed.predict(x));
         add(pRounded, fp32.predict(roundToUint8Grid(x, inputRange)));
+        for (int j = 0; j < sweepModels.size(); j++) {
+          add(pSweep.get(j), sweepModels.get(j).predict(x));
+        }
         for (int i = 0; i < x.size(0); i++) {
           truth.add(d.getLabels().getDouble(i, 1) > 0.5 ? 1 : 0);
         }
@@ -219,11 +251,31 @@ public final class Int8ScreeningBenchmark {
       Nd4j.getRandom().setSeed(seed);
       INDArray speedInput = Nd4j.rand(DataType.FLOAT, speedBatch, 3, speedSize, speedSize).subi(0.45).divi(0.25);
       final int n = speedBatch;
-      InterleavedRounds.Result r = InterleavedRounds.run(List.of(
+      List<InterleavedRounds.Engine> engines = new ArrayList<>(List.of(
           new InterleavedRounds.Engine("fp32", () -> { fp32.predict(speedInput); return n; }),
           new InterleavedRounds.Engine("int8", () -> { int8.predict(speedInput); return n; }),
-          new InterleavedRounds.Engine("fallback", () -> { mixed.predict(speedInput); return n; })),
-          a.integer("warmup"), a.integer("rounds"));
+          new InterleavedRounds.Engine("fallback", () -> { mixed.predict(speedInput); return n; })));
+      for (int j = 0; j < sweepModels.size(); j++) {
+        OnnxRuntimeBackend m = sweepModels.get(j);
+        engines.add(new InterleavedRounds.Engine("top" + sweep.get(j), () -> { m.predict(speedInput); return n; }));
+      }
+      InterleavedRounds.Result r = InterleavedRounds.run(engines, a.integer("warmup"), a.integer("rounds"));
+      StringBuilder sweepTable = new StringBuilder();
+      if (!sweep.isEmpty()) {
+        sweepTable.append(String.format(Locale.ROOT, "%n%nThe trade-off (`--sweep`): the K most sensitive tensors "
+            + "kept in float32, same ranges, same rounds.%n%n| K | held-out max abs P difference | held-out AUC | "
+            + "images/s at %d px: median (min-max) | vs fp32 | tensors added (in order) |%n|---|---|---|---|---|---|%n",
+            speedSize));
+        sweepTable.append(String.format(Locale.ROOT, "| 0 | %.4f | %.4f | %s | %s | |%n", maxHeldOut, auc8,
+            r.summary("int8"), r.ratio("int8", "fp32")));
+        for (int j = 0; j < sweep.size(); j++) {
+          int k = sweep.get(j);
+          List<String> added = choice.mostSensitive(k).subList(j == 0 ? 0 : Math.min(k, sweep.get(j - 1)), k);
+          sweepTable.append(String.format(Locale.ROOT, "| %d | %.4f | %.4f | %s | %s | %s |%n", k,
+              maxDiff(p32, pSweep.get(j)), RocAuc.compute(pSweep.get(j).stream().mapToDouble(Double::doubleValue)
+                  .toArray(), y), r.summary("top" + k), r.ratio("top" + k, "fp32"), String.join(", ", added)));
+        }
+      }
 
       report = String.format(Locale.ROOT, String.join("\n",
           "# int8 vs fp32 screening in ONNX Runtime (%s)",
@@ -252,7 +304,7 @@ public final class Int8ScreeningBenchmark {
           "scale %.4f, the first `QuantizeLinear`; a change below one 8-bit pixel step) moves held-out P(abnormal) by",
           "up to %.4f in float32.",
           "",
-          "Tensors kept in float32 by the fallback (noisiest first): %s",
+          "Tensors kept in float32 by the fallback (most sensitive first): %s%s",
           "",
           "Held-out fp32 probabilities: standard deviation %.3f. Load average (1/5/15 min) %s at the start of the",
           "speed rounds, %s at the end; %d warm-up batches per engine.",
@@ -272,7 +324,7 @@ public final class Int8ScreeningBenchmark {
           r.ratio("int8", "fp32"), r.ratio("fallback", "fp32"),
           y.length, auc32, auc8, aucMixed, auc8 - auc32, aucMixed - auc32, maxHeldOut, maxMixed,
           maxDiff(c32, c8), maxDiff(c32, cMixed), inputRange.uint8Scale(), maxRounded,
-          choice.floatTensors().isEmpty() ? "none" : String.join(", ", choice.floatTensors()),
+          choice.floatTensors().isEmpty() ? "none" : String.join(", ", choice.floatTensors()), sweepTable,
           spread, r.loadBefore(), r.loadAfter(), a.integer("warmup"), photos);
     }
     System.out.println(report);
