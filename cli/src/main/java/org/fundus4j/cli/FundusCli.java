@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
         + "medical device).",
     subcommands = {DemoCommand.class, ScreenCommand.class, DicomCommand.class, StatsCommand.class,
         ExperimentCommand.class, PretrainCommand.class, TransferCommand.class, WeightsCommand.class,
-        PacsCommand.class, ServeCommand.class, InfoCommand.class, CommandLine.HelpCommand.class})
+        PacsCommand.class, ServeCommand.class, QuantizeCommand.class, InfoCommand.class,
+        CommandLine.HelpCommand.class})
 public final class FundusCli implements Runnable {
 
   @CommandLine.Spec

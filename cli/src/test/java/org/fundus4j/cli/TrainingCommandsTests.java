@@ -243,6 +243,53 @@ class TrainingCommandsTests {
   }
 
   @Test
+  void quantizeCalibratesOnTheModelsOwnTrainingImagesAndScreenRunsTheInt8Model() throws Exception {
+    assertEquals(0, pretrain.exit(), pretrain.all());
+    Path model = dir.resolve("quantized");
+    Files.createDirectories(model);
+    for (String f : List.of(SavedModel.WEIGHTS, SavedModel.CARD, TransferRun.SPLIT)) {
+      Files.copy(upstream.resolve(f), model.resolve(f));
+    }
+
+    CliRun r = CliRun.of("quantize", model.toString(), "--images", "10", "--max-float", "0");
+
+    assertEquals(0, r.exit(), r.all());
+    assertTrue(Files.isRegularFile(model.resolve(SavedModel.INT8)));
+    ModelCard.Quantization q = SavedModel.readCard(model).quantization();
+    assertEquals(10, q.calibrationImages());
+    assertEquals("the first 10 training images of split.csv (fold 1), evaluation pipeline at 64 px",
+        q.calibrationData());
+    assertEquals(List.of(), q.floatTensors(), "--max-float 0 keeps nothing in float32");
+    assertTrue(r.out().contains("wrote " + model.resolve(SavedModel.INT8) + ": " + q.calibrationMethod()
+        + " ranges on 10 training images, 0 of " + q.calibratedTensors() + " tensors in float32"), r.out());
+    assertTrue(r.out().contains(String.format(java.util.Locale.ROOT,
+        "max |P int8 - P fp32| on the calibration images: %.4f, bound 0.030", q.maxDifference())), r.out());
+
+    // the calibration images: the first 10 of the training part (fold 1) of split.csv, 8 + 2, as screen sees them
+    List<INDArray> batches = SavedModel.calibrationBatches(model, SavedModel.readCard(model), 10,
+        new SkipReport());
+    assertEquals(List.of(8L, 2L), batches.stream().map(b -> b.size(0)).toList());
+    List<Sample> train = SplitFiles.readFolds(
+        model.resolve(TransferRun.SPLIT)).get(0).train();
+    assertEquals(12, train.size(), "16 images, 4 for validation");
+    org.fundus4j.pipelines.FundusPipeline eval = org.fundus4j.pipelines.Pipelines.evaluation(64);
+    INDArray ninth = eval.apply(org.fundus4j.pipelines.sources.ImageFiles.open(train.get(9).image()), 0);
+    assertEquals(ninth, batches.get(1).get(org.nd4j.linalg.indexing.NDArrayIndex.point(1)).reshape(ninth.shape()));
+
+    CliRun screened = CliRun.of("screen", "--precision", "int8", "--model", model.toString(), "--out",
+        dir.resolve("quantized-screen").toString(), data.toString());
+    assertEquals(0, screened.exit(), screened.all());
+    assertTrue(screened.out().contains("16 screened") && screened.out().contains("onnxruntime int8 inference"),
+        screened.out());
+
+    CliRun tooMany = CliRun.of("quantize", model.toString(), "--images", "13");
+    assertEquals(1, tooMany.exit(), tooMany.all());
+    assertTrue(tooMany.err().contains("13 calibration images asked for, but " + model.resolve(TransferRun.SPLIT)
+        + " has 12 readable training images (12 listed)"), tooMany.err());
+    assertFalse(r.all().contains("SYN0") || screened.all().contains("SYN0"), "patient ids must not reach the output");
+  }
+
+  @Test
   void aSecondRunWithoutResumeRefusesANonEmptyOutputFolder() {
     CliRun r = CliRun.of(pretrainArgs(upstream, "--epochs", "2"));
 

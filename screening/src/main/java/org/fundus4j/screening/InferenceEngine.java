@@ -90,7 +90,8 @@ public enum InferenceEngine {
     if (q == null || !Files.isRegularFile(modelDir.resolve(q.file()))) {
       throw new IllegalArgumentException("Model folder " + modelDir + " has no int8 model (model-card.json "
           + (q == null ? "has no quantization record" : "names " + q.file() + ", which is missing")
-          + "); make one with SavedModel.quantize on >= 64 training images, or screen with --precision fp32");
+          + "); make one with 'fundus quantize " + modelDir + "' (SavedModel.quantize, on >= 64 of its training "
+          + "images), or screen with --precision fp32");
     }
     if (q.missesBound()) {
       org.slf4j.LoggerFactory.getLogger(InferenceEngine.class).warn("The int8 model of {} differs from float32 by up to {} in probability on its calibration images, "

@@ -13,6 +13,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.Deflater;
@@ -24,6 +25,13 @@ import org.fundus4j.networks.inference.StaticQuantization;
 import org.fundus4j.networks.onnx.ActivationRanges;
 import org.fundus4j.networks.onnx.OnnxExportOptions;
 import org.fundus4j.networks.onnx.OnnxExporter;
+import org.fundus4j.pipelines.FundusDataSetIterator;
+import org.fundus4j.pipelines.FundusDataSets;
+import org.fundus4j.pipelines.IteratorOptions;
+import org.fundus4j.pipelines.Pipelines;
+import org.fundus4j.pipelines.Sample;
+import org.fundus4j.pipelines.SkipReport;
+import org.fundus4j.pipelines.splits.SplitFiles;
 import org.deeplearning4j.nn.updater.graph.ComputationGraphUpdater;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -129,6 +137,75 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
         choice.maxDifference(), fallback.bound()));
     writeCard(dir, card);
     return card;
+  }
+
+  /**
+   * Quantises a model folder written by {@link TransferRun} on its own training images: the first {@code images}
+   * of the training part (fold 1) of its {@value TransferRun#SPLIT} ({@link #calibrationBatches}), then
+   * {@link #quantize(Path, SavedModel, List, String, StaticQuantization.Fallback, int)}.
+   *
+   * <pre>{@code
+   * ModelCard card = SavedModel.quantize(Path.of("runs/lp"), 64, StaticQuantization.Fallback.standard(), 2);
+   * card.quantization().missesBound();   // false: fundus screen --precision int8 --model runs/lp ...
+   * }</pre>
+   *
+   * @param skips receives the calibration images that could not be read (each named with its reason)
+   * @throws IOException if the folder is not a model folder or has no training split
+   */
+  public static ModelCard quantize(Path dir, int images, StaticQuantization.Fallback fallback, int threads,
+      SkipReport skips) throws IOException {
+    SavedModel model = load(dir);
+    List<INDArray> calibration = calibrationBatches(dir, model.card(), images, skips);
+    int n = calibration.stream().mapToInt(b -> (int) b.size(0)).sum();
+    return quantize(dir, model, calibration, "the first " + n + " training images of " + TransferRun.SPLIT
+        + " (fold 1), evaluation pipeline at " + model.card().inputSize() + " px", fallback, threads);
+  }
+
+  /** Batch size of {@link #calibrationBatches}. */
+  private static final int CALIBRATION_BATCH = 8;
+
+  /**
+   * Calibration batches from the model folder's own training images: the first {@code images} readable images of
+   * the training part (fold 1) of its {@value TransferRun#SPLIT}, through the evaluation pipeline at the card's input
+   * size and normalisation, as {@code fundus screen} preprocesses them.
+   *
+   * @throws IOException if the card records no training split, the split file is missing, or fewer than
+   *     {@code images} training images could be read
+   */
+  public static List<INDArray> calibrationBatches(Path dir, ModelCard card, int images, SkipReport skips)
+      throws IOException {
+    if (images < 1) {
+      throw new IllegalArgumentException("Calibration needs at least one image, got " + images);
+    }
+    if (card.training() == null || card.training().splitFile() == null) {
+      throw new IOException("The model card in " + dir + " records no training split, so its own training images "
+          + "are unknown; calibrate with SavedModel.quantize(dir, model, batches, ...) on batches of them");
+    }
+    Path split = dir.resolve(card.training().splitFile());
+    if (!Files.isRegularFile(split)) {
+      throw new IOException("The model's training split " + split + " is missing");
+    }
+    List<Sample> train = SplitFiles.readFolds(split).get(0).train();
+    Task task = Task.ofCardName(card.task());
+    int outputs = task == Task.BINARY ? 2 : task == Task.SEGMENTATION ? 1 : card.labels().size();
+    List<INDArray> batches = new ArrayList<>();
+    int n = 0;
+    try (FundusDataSetIterator it = FundusDataSets.iterator(train, Pipelines.evaluation(card.inputSize(),
+        card.normalization()), task.kind(), outputs, CALIBRATION_BATCH, skips, IteratorOptions.defaults())) {
+      while (it.hasNext() && n < images) {
+        INDArray x = it.next().getFeatures();
+        if (n + x.size(0) > images) {
+          x = x.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, images - n)).dup();
+        }
+        batches.add(x);
+        n += (int) x.size(0);
+      }
+    }
+    if (n < images) {
+      throw new IOException(images + " calibration images asked for, but " + split + " has " + n + " readable "
+          + "training images (" + train.size() + " listed)");
+    }
+    return batches;
   }
 
   /** Reads a model folder written by {@link #save}. */

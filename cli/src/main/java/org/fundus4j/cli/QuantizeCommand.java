@@ -1,0 +1,59 @@
+package org.fundus4j.cli;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.fundus4j.networks.inference.StaticQuantization;
+import org.fundus4j.pipelines.SkipReport;
+import org.fundus4j.transfer.ModelCard;
+import org.fundus4j.transfer.SavedModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code fundus quantize MODEL}: {@link SavedModel#quantize(Path, int, StaticQuantization.Fallback, int, SkipReport)}. */
+@Command(name = "quantize", mixinStandardHelpOptions = true,
+    description = {"Writes MODEL/model-int8.onnx for 'fundus screen --precision int8': static int8 quantisation "
+        + "of a model folder written by 'fundus transfer' or 'fundus pretrain', calibrated on the first --images "
+        + "of its own training images (split.csv, fold 1). The range method, and with --max-float > 0 the "
+        + "fewest tensors kept in float32, are chosen so that max |P int8 - P fp32| on those images stays "
+        + "within --bound; model-card.json records the choice and the difference.",
+        "Each trial is one int8 model run over the calibration images: min/max and six other range methods, "
+            + "then, if the bound is missed, one per quantised tensor (71 for ResNet-50) to measure its effect."})
+final class QuantizeCommand implements Callable<Integer> {
+
+  @Parameters(paramLabel = "MODEL", description = "Model folder (model.zip, model-card.json, split.csv)")
+  Path model;
+
+  @Option(names = "--images", defaultValue = "64", description = "Calibration images (default: ${DEFAULT-VALUE})")
+  int images;
+
+  @Option(names = "--bound", defaultValue = "0.03",
+      description = "Largest allowed |P int8 - P fp32| on the calibration images (default: ${DEFAULT-VALUE})")
+  double bound;
+
+  @Option(names = "--max-float", defaultValue = "8", description = "At most this many tensors left in float32 "
+      + "to meet --bound; each one costs speed; 0 only measures the all-int8 model (default: ${DEFAULT-VALUE})")
+  int maxFloat;
+
+  @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime threads (default: ${DEFAULT-VALUE})")
+  int threads;
+
+  @Override
+  public Integer call() throws Exception {
+    SkipReport skips = new SkipReport();
+    ModelCard card = SavedModel.quantize(model, images, new StaticQuantization.Fallback(bound, maxFloat), threads,
+        skips);
+    if (skips.count() > 0) {
+      System.out.println(skips.summary());
+    }
+    ModelCard.Quantization q = card.quantization();
+    System.out.printf(Locale.ROOT, "wrote %s: %s ranges on %d training images, %d of %d tensors in float32%s%n",
+        model.resolve(q.file()), q.calibrationMethod(), q.calibrationImages(), q.floatTensors().size(),
+        q.calibratedTensors(), q.floatTensors().isEmpty() ? "" : " (" + String.join(", ", q.floatTensors()) + ")");
+    System.out.printf(Locale.ROOT, "max |P int8 - P fp32| on the calibration images: %.4f, bound %.3f %s%n",
+        q.maxDifference(), q.bound(), q.missesBound() ? "NOT met: 'fundus screen --precision int8' will warn; "
+            + "raise --max-float, or screen with --precision fp32" : "met");
+    return 0;
+  }
+}
