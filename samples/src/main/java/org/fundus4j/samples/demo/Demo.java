@@ -7,13 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.List;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.fundus4j.pipelines.SkipReport;
-import org.fundus4j.pipelines.Pipelines;
-import org.fundus4j.pipelines.IteratorOptions;
-import org.fundus4j.pipelines.FundusDataSets;
-import org.fundus4j.pipelines.FundusDataSetIterator;
-import java.util.ArrayList;
 import java.util.Locale;
 import java.util.Map;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -157,18 +151,10 @@ public final class Demo {
     ModelCard card = trained.model().card().withMetric("heldOutAuc", lpAuc);
     SavedModel.writeCard(modelDir, card);
     ComputationGraph probe = trained.model().graph();
-    // Static int8 quantisation for `fundus screen --precision int8`, calibrated on >= 64 training images.
-    List<Sample> calibrationImages = heldOut.train().subList(0, Math.min(64, heldOut.train().size()));
-    List<INDArray> calibration = new ArrayList<>();
-    try (FundusDataSetIterator it = FundusDataSets.iterator(calibrationImages, Pipelines.evaluation(options.size()),
-        LabelKind.BINARY, 2, options.batchSize(), new SkipReport(), IteratorOptions.defaults())) {
-      while (it.hasNext()) {
-        calibration.add(it.next().getFeatures());
-      }
-    }
-    card = SavedModel.quantize(modelDir, new SavedModel(probe, card), calibration, "the first "
-        + calibrationImages.size() + " training images (patient-level fold 0), evaluation pipeline at "
-        + options.size() + " px", 2);
+    // Static int8 quantisation for `fundus screen --precision int8`, calibrated on >= 64 training images
+    // (what `fundus quantize` does; the all-int8 model is only measured).
+    card = SavedModel.quantize(modelDir, new SavedModel(probe, card), Math.min(64, card.training().trainingImages()),
+        2, new SkipReport());
     out.printf(Locale.ROOT, "    int8 model for --precision int8: %s (calibrated on %d training images; max |P int8 - "
         + "P fp32| on them %.3f, bound %.2f)%n", modelDir.resolve(SavedModel.INT8),
         card.quantization().calibrationImages(), card.quantization().maxDifference(), card.quantization().bound());
