@@ -63,9 +63,9 @@ class TrainingCommandsTests {
     return args.toArray(String[]::new);
   }
 
-  private static String[] transferArgs(Path out, String mode, String epochs, String... more) {
+  private static String[] transferArgs(Path out, String mode, String epochs, int batch, String... more) {
     List<String> args = new java.util.ArrayList<>(List.of("transfer", "--start", "fundus", "--weights",
-        upstream.toString(), "--mode", mode, "--data", data.toString(), "--size", "64", "--batch", "8",
+        upstream.toString(), "--mode", mode, "--data", data.toString(), "--size", "64", "--batch", "" + batch,
         "--val-fraction", "0.25", "--workers", "2", "--seed", "4", "--synthetic-data", "--epochs", epochs,
         "--out", out.toString()));
     args.addAll(List.of(more));
@@ -73,15 +73,12 @@ class TrainingCommandsTests {
   }
 
   /**
-   * FT from the upstream backbone, 1 epoch at lr 3e-4 in batches of 6: {@code fundus transfer ... --devices N} into
+   * FT from the upstream backbone, 1 epoch at the paper's lr 1e-5 in batches of 6: {@code fundus transfer ... --devices N} into
    * {@code out}. The 12 training images are 2 devices x 6, so with 2 devices the epoch is one round in which each
    * worker trains one full batch (no partial batch on one worker alone).
    */
   private static CliRun fineTune(Path out, int devices) {
-    List<String> args = new java.util.ArrayList<>(List.of(transferArgs(out, "ft", "1", "--lr", "1e-5", "--devices",
-        "" + devices)));
-    args.set(args.indexOf("--batch") + 1, "6");
-    return CliRun.of(args.toArray(String[]::new));
+    return CliRun.of(transferArgs(out, "ft", "1", 6, "--lr", "1e-5", "--devices", "" + devices));
   }
 
   private static CliRun fineTunedOnOneDevice;
@@ -136,7 +133,7 @@ class TrainingCommandsTests {
   void linearProbeFromThePretrainedBackboneKeepsItAndTrainsTheHead() throws Exception {
     Path out = dir.resolve("lp");
 
-    CliRun r = CliRun.of(transferArgs(out, "lp", "3"));
+    CliRun r = CliRun.of(transferArgs(out, "lp", "3", 8));
 
     assertEquals(0, r.exit(), r.all());
     SavedModel lp = SavedModel.load(out);

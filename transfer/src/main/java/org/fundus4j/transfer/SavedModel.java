@@ -11,10 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.Deflater;
 import java.util.zip.ZipEntry;
@@ -123,12 +120,7 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
     ActivationRanges ranges = choice.ranges();
     Path file = dir.resolve(INT8);
     OnnxExporter.export(model.graph(), file, choice.exportOptions(OnnxExportOptions.defaults()));
-    String sha256;
-    try {
-      sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
+    String sha256 = TransferRun.sha256(file);
     ModelCard card = model.card().withQuantization(new ModelCard.Quantization(INT8,
         "ONNX QDQ; BatchNorm folded; convolution weights 8-bit per output channel, symmetric (uint8, zero point 128); biases int32; "
             + "inputs of convolutions, residual adds and pooling uint8 per tensor, asymmetric, except the tensors "
