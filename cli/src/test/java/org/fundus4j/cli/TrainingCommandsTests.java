@@ -112,7 +112,7 @@ class TrainingCommandsTests {
     assertEquals(2, training.epochs());
     assertEquals(16, training.trainingImages() + training.validationImages());
     assertEquals(4, training.validationImages(), "2 of 8 patients");
-    assertEquals(TransferRun.sha256(upstream.resolve(training.splitFile())), training.splitSha256());
+    assertEquals(org.fundus4j.io.FileHashes.sha256(upstream.resolve(training.splitFile())), training.splitSha256());
     assertEquals(1e-5, training.hyperParameters().learningRate());
     assertEquals(0.9, training.hyperParameters().beta1());
     assertEquals(1e-5, training.hyperParameters().weightDecay());

@@ -1,18 +1,13 @@
 package org.fundus4j.screening;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -23,6 +18,7 @@ import java.util.concurrent.Future;
 import java.util.function.IntConsumer;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import org.fundus4j.io.FileHashes;
 import org.fundus4j.dicom.DicomImages;
 import org.fundus4j.dicom.DicomReadException;
 import org.fundus4j.dicom.FirstFrame;
@@ -239,7 +235,7 @@ public final class BatchScreening implements AutoCloseable {
     }
     String uid = image.info().sopInstanceUid();
     try {
-      String hash = contentHash(file);
+      String hash = FileHashes.sha256(file);
       return new Decoded(index, file, uid, hash, screener.preprocess(image, file), null);
     } catch (IOException e) {
       return new Decoded(index, file, uid, "", null, ScreeningRow.error(file, uid, e.getMessage()));
@@ -322,22 +318,6 @@ public final class BatchScreening implements AutoCloseable {
   static String outputName(String uid, String contentHash) {
     String clean = uid.replaceAll("[^0-9.]", "_");
     return (clean.isEmpty() ? "unknown" : clean) + "-" + contentHash.substring(0, 12);
-  }
-
-  /** SHA-256 of the file's bytes, hex. */
-  static String contentHash(Path file) throws IOException {
-    MessageDigest sha;
-    try {
-      sha = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
-    try (InputStream in = new DigestInputStream(Files.newInputStream(file), sha)) {
-      in.transferTo(java.io.OutputStream.nullOutputStream());
-    } catch (IOException e) {
-      throw new IOException("cannot read " + file + ": " + e.getMessage(), e);
-    }
-    return HexFormat.of().formatHex(sha.digest());
   }
 
   /**

@@ -17,6 +17,7 @@ import java.util.zip.Deflater;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.fundus4j.io.AtomicFiles;
+import org.fundus4j.io.FileHashes;
 import org.fundus4j.networks.LayerHelpers;
 import org.fundus4j.networks.inference.StaticQuantization;
 import org.fundus4j.networks.onnx.ActivationRanges;
@@ -120,7 +121,7 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
     ActivationRanges ranges = choice.ranges();
     Path file = dir.resolve(INT8);
     OnnxExporter.export(model.graph(), file, choice.exportOptions(OnnxExportOptions.defaults()));
-    String sha256 = TransferRun.sha256(file);
+    String sha256 = FileHashes.sha256(file);
     ModelCard card = model.card().withQuantization(new ModelCard.Quantization(INT8,
         "ONNX QDQ; BatchNorm folded; convolution weights 8-bit per output channel, symmetric (uint8, zero point 128); biases int32; "
             + "inputs of convolutions, residual adds and pooling uint8 per tensor, asymmetric, except the tensors "

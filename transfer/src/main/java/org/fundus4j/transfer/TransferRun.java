@@ -3,11 +3,8 @@ package org.fundus4j.transfer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -20,6 +17,7 @@ import java.util.function.ToDoubleFunction;
 import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
+import org.fundus4j.io.FileHashes;
 import org.fundus4j.evaluation.metrics.MultiLabelAuc;
 import org.fundus4j.evaluation.metrics.OperatingPoints;
 import org.fundus4j.evaluation.metrics.RocAuc;
@@ -888,7 +886,7 @@ public final class TransferRun {
             + "%d, their gradients summed and divided by the step's images (%s)",
             new GradientAccumulation(memory.microBatch()).passes(plan.batchSize()), memory.microBatch(),
             plan.batchSize(), memory.why()) : null);
-    ModelCard.Training training = new ModelCard.Training(SPLIT, sha256(out.resolve(SPLIT)), trainImages,
+    ModelCard.Training training = new ModelCard.Training(SPLIT, FileHashes.sha256(out.resolve(SPLIT)), trainImages,
         validationImages, hyper, state.epochsDone(), state.bestEpoch() + 1, state.stoppedEarly(),
         plan.task().metric(), state.bestScore(), LibraryVersions.current());
     String metric = plan.task() == Task.SEGMENTATION ? "bestValidationDice" : "bestValidationAuc";
@@ -949,15 +947,6 @@ public final class TransferRun {
     if (!points.isEmpty()) {
       series.add(new Plots.Series(name, points.stream().mapToDouble(p -> p[0]).toArray(),
           points.stream().mapToDouble(p -> p[1]).toArray()));
-    }
-  }
-
-  /** SHA-256 of a file's bytes, hex. */
-  public static String sha256(Path file) throws IOException {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this Java runtime", e);
     }
   }
 }

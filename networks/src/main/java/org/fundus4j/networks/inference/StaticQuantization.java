@@ -46,9 +46,12 @@ public final class StaticQuantization {
    * tensor. {@link #percentile(double)} clips {@code (100 - p) / 2} percent of the values at each end, read from a
    * {@value #BINS}-bin histogram of each tensor over its min/max range (a second pass over the batches; the lower
    * end is the lower edge of its bin and the upper end the upper edge of its, so no more than asked is clipped).
-   * The graph input keeps its min/max range in both: its values are pixels on a fixed grid, not outliers.
+   * {@link #meanSquaredError()} picks each tensor's range from the same histogram by its own rounding and clipping
+   * error. The graph input keeps its min/max range in all three: its values are pixels on a fixed grid, not
+   * outliers.
    *
    * @param percentile share of each activation's values inside its range, in (50, 100]; 100 is min/max
+   * @param mse whether the range is the mean-squared-error one instead (then {@code percentile} is 100)
    */
   public record Calibration(double percentile, boolean mse) {
     /** Histogram bins per tensor for {@link #percentile(double)} and {@link #meanSquaredError()}. */
@@ -387,12 +390,12 @@ public final class StaticQuantization {
    * model's outputs stay within {@code fallback.bound()} of float32's on the calibration images.
    *
    * <p>The all-int8 model is measured first. If it misses the bound, every quantised tensor's {@link #sensitivity}
-   * is measured (one export per tensor, that tensor alone in int8, on {@value #SENSITIVITY_IMAGES} of the images), then the 1, 2, 4, ... most sensitive tensors
-   * are kept in float32 until the bound holds or {@code maxFloatTensors} is reached, and the last doubling is
-   * bisected to the fewest that hold. Each step is one int8 export run over the calibration images in ONNX
-   * Runtime. If even the budget misses the bound, the choice with the smallest difference is returned and
-   * {@link Choice#withinBound()} says so: the caller decides (a model whose float32 outputs swing under
-   * rounding-size changes of its input cannot be quantised; see the model card).
+   * is measured (one export per tensor, that tensor alone in int8, on up to {@value #SENSITIVITY_IMAGES} of the
+   * images), then the 1, 2, 4, ... most sensitive tensors are kept in float32 until the bound holds or
+   * {@code maxFloatTensors} is reached, and the last doubling is bisected to the fewest that hold. Each step is one
+   * int8 export run over the calibration images in ONNX Runtime. If even the budget misses the bound, the choice
+   * with the smallest difference is returned and {@link Choice#withinBound()} says so: the caller decides (a model
+   * whose float32 outputs swing under rounding-size changes of its input cannot be quantised; see the model card).
    *
    * <p>Measured, not estimated: on a fine-tuned ResNet-50 (benchmarks/results/int8-screening.md, 2026-12-03, 120
    * held-out images) a ranking by each tensor's own rounding noise (its uint8 step squared over 12, relative to its
@@ -489,10 +492,12 @@ public final class StaticQuantization {
 
   /**
    * Calibration images the {@link #sensitivity} of each tensor is measured on (the first whole batches holding at
-   * least this many): one export per tensor, 71 for ResNet-50, so this sets the fallback's time, while the fallback's
-   * choice is still checked on every calibration image.
+   * least this many): one export per tensor, 71 for ResNet-50, so this bounds the fallback's time when more
+   * calibration images are given, while its choice is still checked on all of them. Measured on the int8
+   * benchmark's fine-tuned ResNet-50 (benchmarks/results/int8-screening.md, 2026-12-03): with the sensitivities
+   * of 16 images the fallback kept 10 tensors, 0.0302 held-out, in 68 s; with 64, 12 tensors, 0.0236, in 123 s.
    */
-  public static final int SENSITIVITY_IMAGES = 16;
+  public static final int SENSITIVITY_IMAGES = 64;
 
   /**
    * How much each quantised tensor alone moves the outputs: for every tensor of {@code ranges}, an export with only

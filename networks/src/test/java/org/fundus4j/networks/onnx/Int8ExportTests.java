@@ -170,27 +170,9 @@ class Int8ExportTests {
     assertEquals(1, met.exportsTried());
     assertTrue(met.withinBound());
 
-    assertEquals(java.util.Map.of(), met.sensitivity(), "no sensitivity measured when the all-int8 model is within");
-
-    // an unreachable bound with a budget of 2: 0 tensors, then every tensor's sensitivity (one export each), then
-    // the 1 and 2 most sensitive tried; the smallest difference returned
-    StaticQuantization.Choice missed = StaticQuantization.quantize(net, calibration,
-        new StaticQuantization.Fallback(1e-9, 2), 2);
-    System.out.printf("fallback: all int8 %.4f; best of 0-2 tensors in float32 %.4f with %s%n", allInt8,
-        missed.maxDifference(), missed.floatTensors());
-    List<String> quantised = OnnxExporter.quantizedTensors(net);
-    assertEquals(new java.util.HashSet<>(quantised), missed.sensitivity().keySet(), "every quantised tensor scored");
-    List<Double> scores = List.copyOf(missed.sensitivity().values());
-    for (int i = 1; i < scores.size(); i++) {
-      assertTrue(scores.get(i - 1) >= scores.get(i), "most sensitive first: " + missed.sensitivity());
-    }
-    assertTrue(scores.get(0) > 0, "the most sensitive tensor moves the outputs: " + missed.sensitivity());
-    assertEquals(missed.mostSensitive(missed.floatTensors().size()), missed.floatTensors());
-    assertEquals(3 + quantised.size(), missed.exportsTried());
-    assertTrue(!missed.withinBound() && missed.maxDifference() <= allInt8 + 1e-6, "difference " + missed.maxDifference());
-    assertTrue(missed.floatTensors().size() <= 2, missed.floatTensors().toString());
-    assertEquals(missed.maxDifference(), maxDifference(missed.ranges(), missed.floatTensors(), test), 1e-6,
-        "the reported difference is the chosen model's");
+    assertEquals(Map.of(), met.sensitivity(), "no sensitivity measured when the all-int8 model is within");
+    // the fallback proper (a missed bound: sensitivities, then the most sensitive in float32) is FallbackTests', on a
+    // graph of 3 quantised tensors instead of ResNet-50's 71 (one export each)
   }
 
   @Test

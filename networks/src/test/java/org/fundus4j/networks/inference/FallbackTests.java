@@ -1,0 +1,106 @@
+package org.fundus4j.networks.inference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.fundus4j.networks.onnx.OnnxExportOptions;
+import org.fundus4j.networks.onnx.OnnxExporter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+
+/**
+ * The accuracy-driven fallback of {@link StaticQuantization#quantize} when the all-int8 model misses its bound, on
+ * a small network with 3 quantised tensors (the input, and the inputs of the second convolution and of the global
+ * pooling), so that every tensor's sensitivity export stays cheap; Int8ExportTests covers ResNet-50.
+ */
+class FallbackTests {
+  @TempDir
+  Path dir;
+
+  private static ComputationGraph network() {
+    ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(5).weightInit(WeightInit.XAVIER)
+        .dataType(DataType.FLOAT).graphBuilder().addInputs("input")
+        .setInputTypes(InputType.convolutional(16, 16, 3))
+        .addLayer("conv1", new ConvolutionLayer.Builder(3, 3).nOut(8).padding(1, 1).hasBias(false)
+            .activation(Activation.IDENTITY).build(), "input")
+        .addLayer("bn1", new BatchNormalization.Builder().build(), "conv1")
+        .addLayer("relu1", new ActivationLayer(Activation.RELU), "bn1")
+        .addLayer("conv2", new ConvolutionLayer.Builder(3, 3).nOut(8).padding(1, 1).hasBias(false)
+            .activation(Activation.IDENTITY).build(), "relu1")
+        .addLayer("bn2", new BatchNormalization.Builder().build(), "conv2")
+        .addLayer("relu2", new ActivationLayer(Activation.RELU), "bn2")
+        .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "relu2")
+        .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(2)
+            .activation(Activation.SOFTMAX).build(), "pool")
+        .setOutputs("out").build();
+    ComputationGraph g = new ComputationGraph(conf);
+    g.init();
+    // a spread of logits, so that rounding moves the probabilities measurably
+    g.getLayer("out").paramTable().get("W").muli(20);
+    return g;
+  }
+
+  @Test
+  void aMissedBoundMeasuresEveryTensorAndKeepsTheMostSensitiveInFloat32() throws Exception {
+    ComputationGraph net = network();
+    Nd4j.getRandom().setSeed(11);
+    INDArray images = Nd4j.rand(DataType.FLOAT, 8, 3, 16, 16).subi(0.5).muli(4);
+    List<String> quantised = OnnxExporter.quantizedTensors(net);
+    assertEquals(List.of("input", "relu1", "relu2"), quantised);
+
+    // an unreachable bound with a budget of 2: the all-int8 model, the 3 sensitivities, then the 1 and 2 most
+    // sensitive tensors in float32; the smallest difference is returned
+    StaticQuantization.Choice missed = StaticQuantization.quantize(net, List.of(images),
+        new StaticQuantization.Fallback(1e-9, 2), 2);
+
+    assertEquals(java.util.Set.copyOf(quantised), missed.sensitivity().keySet(), "every quantised tensor scored");
+    List<Double> scores = List.copyOf(missed.sensitivity().values());
+    assertTrue(scores.get(0) >= scores.get(1) && scores.get(1) >= scores.get(2), "most sensitive first: "
+        + missed.sensitivity());
+    assertTrue(scores.get(2) > 0, "each tensor alone moves the outputs: " + missed.sensitivity());
+    assertEquals(3 + quantised.size(), missed.exportsTried());
+    assertFalse(missed.withinBound());
+    assertTrue(missed.floatTensors().size() <= 2, missed.floatTensors().toString());
+    assertEquals(missed.mostSensitive(missed.floatTensors().size()), missed.floatTensors(),
+        "the tensors kept are the most sensitive");
+
+    // the score is the mean squared |p_int8 - p_fp32| with that tensor alone in int8, over every output value
+    String top = missed.mostSensitive(1).get(0);
+    List<String> others = new java.util.ArrayList<>(quantised);
+    others.remove(top);
+    INDArray fp32 = run(net, OnnxExportOptions.defaults(), images, "fp32");
+    INDArray alone = run(net, OnnxExportOptions.defaults().withInt8(missed.ranges(), others), images, "alone");
+    INDArray d = alone.sub(fp32);
+    assertEquals(d.mul(d).meanNumber().doubleValue(), missed.sensitivity().get(top), 1e-12);
+    // and the reported difference is the chosen model's
+    INDArray chosen = run(net, missed.exportOptions(OnnxExportOptions.defaults()), images, "chosen");
+    assertEquals(missed.maxDifference(), chosen.sub(fp32).amaxNumber().doubleValue(), 1e-7);
+  }
+
+  private INDArray run(ComputationGraph net, OnnxExportOptions options, INDArray images, String name) {
+    Path onnx = dir.resolve(name + ".onnx");
+    OnnxExporter.export(net, onnx, options);
+    try (OnnxRuntimeBackend ort = new OnnxRuntimeBackend(onnx, 2)) {
+      return ort.predict(images);
+    }
+  }
+}
