@@ -55,6 +55,23 @@ class ModelCardQuantizationTests {
   }
 
   @Test
+  void calibrationFromTheFolderNeedsItsTrainingSplit() throws Exception {
+    // a card without a training record (a model not trained by TransferRun): its training images are unknown
+    java.io.IOException none = assertThrows(java.io.IOException.class,
+        () -> SavedModel.calibrationBatches(dir, CARD, 64, new org.fundus4j.pipelines.SkipReport()));
+    assertEquals("The model card in " + dir + " records no training split, so its own training images are unknown; "
+        + "calibrate with SavedModel.quantize(dir, model, batches, ...) on batches of them", none.getMessage());
+    // a training record whose split file is gone
+    ModelCard.Training training = new ModelCard.Training(TransferRun.SPLIT, "00", 12, 4, null, 1, 1, false, "AUC",
+        0.5, Map.of());
+    ModelCard trained = new ModelCard("q test", "1", "binary", List.of("normal", "abnormal"), "Scratch", "LP", 128,
+        ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD, true, Map.of(), training, null);
+    java.io.IOException missing = assertThrows(java.io.IOException.class,
+        () -> SavedModel.calibrationBatches(dir, trained, 64, new org.fundus4j.pipelines.SkipReport()));
+    assertEquals("The model's training split " + dir.resolve(TransferRun.SPLIT) + " is missing", missing.getMessage());
+  }
+
+  @Test
   void quantizationNeedsAFileAndImages() {
     assertThrows(IllegalArgumentException.class, () -> new ModelCard.Quantization(" ", "QDQ", "minmax", 64, 1, "", ""));
     assertThrows(IllegalArgumentException.class,
