@@ -138,7 +138,8 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
    * {@link #quantize(Path, SavedModel, List, String, StaticQuantization.Fallback, int)}.
    *
    * <pre>{@code
-   * ModelCard card = SavedModel.quantize(Path.of("runs/lp"), 64, StaticQuantization.Fallback.standard(), 2);
+   * ModelCard card = SavedModel.quantize(Path.of("runs/lp"), 64, StaticQuantization.Fallback.standard(), 2,
+   *     new SkipReport());
    * card.quantization().missesBound();   // false: fundus screen --precision int8 --model runs/lp ...
    * }</pre>
    *
@@ -194,7 +195,7 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
     }
     List<Sample> train = SplitFiles.readFolds(split).get(0).train();
     Task task = Task.ofCardName(card.task());
-    int outputs = task == Task.BINARY ? 2 : task == Task.SEGMENTATION ? 1 : card.labels().size();
+    int outputs = task.outputs(card.labels().size());
     List<INDArray> batches = new ArrayList<>();
     int n = 0;
     try (FundusDataSetIterator it = FundusDataSets.iterator(train, Pipelines.evaluation(card.inputSize(),

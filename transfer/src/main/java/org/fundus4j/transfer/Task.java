@@ -38,6 +38,14 @@ public enum Task {
     return kind;
   }
 
+  /**
+   * The network's output width for {@code labels} label columns: 2 for binary (softmax over normal/abnormal), 1
+   * for segmentation (the vessel map), one sigmoid per label for multi-label.
+   */
+  public int outputs(int labels) {
+    return this == BINARY ? 2 : this == SEGMENTATION ? 1 : labels;
+  }
+
   /** The validation score that early stopping watches. */
   public String metric() {
     return metric;

@@ -508,7 +508,7 @@ public final class TransferRun {
   }
 
   private int outputs(LabelledSet set) {
-    return plan.task() == Task.BINARY ? 2 : plan.task() == Task.SEGMENTATION ? 1 : set.numClasses();
+    return plan.task().outputs(set.numClasses());
   }
 
   /**
@@ -811,7 +811,8 @@ public final class TransferRun {
   public static HeldOut predict(ComputationGraph model, Task task, List<Sample> samples, int size, int batchSize,
       int threads) {
     SkipReport skipped = new SkipReport();
-    int outputs = task == Task.BINARY ? 2 : task == Task.SEGMENTATION ? 1 : (int) model.layerSize(ResNet50.OUTPUT);
+    // only a multi-label model's width is its own (a segmentation model has no ResNet50.OUTPUT layer)
+    int outputs = task.outputs(task == Task.MULTILABEL ? (int) model.layerSize(ResNet50.OUTPUT) : 0);
     List<String> images = new ArrayList<>();
     List<int[]> labels = new ArrayList<>();
     List<double[]> scores = new ArrayList<>();
