@@ -176,7 +176,12 @@ public final class Int8ScreeningBenchmark {
             + "model misses --bound and --max-float > 0");
       }
       for (String k : a.text("sweep").split(",")) {
-        sweep.add(Integer.parseInt(k.trim()));
+        int count = Integer.parseInt(k.trim());
+        if (count < 0 || count > choice.sensitivity().size()) {
+          throw new IllegalArgumentException("--sweep " + count + ": a count of tensors from 0 to "
+              + choice.sensitivity().size() + " (the quantised tensors)");
+        }
+        sweep.add(count);
       }
     }
     List<Path> sweepFiles = new ArrayList<>();
