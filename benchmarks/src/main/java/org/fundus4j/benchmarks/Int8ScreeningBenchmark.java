@@ -58,8 +58,11 @@ import org.nd4j.linalg.learning.config.Adam;
  * java -Xmx3g -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" \
  *   org.fundus4j.benchmarks.Int8ScreeningBenchmark --work /tmp/int8-bench --out benchmarks/results \
  *   [--model /tmp/int8-bench/probe.zip] [--bound 0.03] [--max-float 8] [--percentile 99.99|search]
- *   [--sweep 4,8,12,16]
+ *   [--sweep 4,8,12,16] [--aware-epochs 2 --aware-lr 1e-7]
  * </pre>
+ *
+ * <p>{@code --aware-epochs N}: quantisation-aware training ({@link org.fundus4j.networks.inference.QuantizationAwareTraining})
+ * on every training image before the fallback, when the all-int8 model misses the bound.
  *
  * <p>{@code --sweep K,...}: besides the fallback's own choice, the K most sensitive tensors
  * ({@link StaticQuantization.Choice#sensitivity}) kept in float32 for each K, with their held-out difference and
@@ -73,7 +76,7 @@ public final class Int8ScreeningBenchmark {
         "calibration=64", "speed-size=512", "speed-batch=2", "rounds=7", "warmup=2", "threads=2", "bound=0.03",
         "max-float=8", "work=/tmp/fundus4j-int8-benchmark", "cc0=data/cc0", "model=", "out=", "start=scratch",
         "weights=", "upstream-images=64", "upstream-size=64", "upstream-epochs=2", "upstream-lr=3e-4", "damp=0.2",
-        "percentile=100", "sweep=");
+        "percentile=100", "sweep=", "aware-epochs=0", "aware-lr=1e-7");
     int images = a.integer("images");
     int size = a.integer("size");
     int epochs = a.integer("epochs");
@@ -158,7 +161,13 @@ public final class Int8ScreeningBenchmark {
     // --percentile search: what SavedModel.quantize does (the best of StaticQuantization.SEARCHED)
     List<StaticQuantization.Calibration> methods = a.text("percentile").equals("search")
         ? StaticQuantization.SEARCHED : List.of(StaticQuantization.Calibration.percentile(a.real("percentile")));
-    StaticQuantization.Choice choice = StaticQuantization.quantize(probe, calibration, fallback, threads, methods);
+    // --aware-epochs N: quantisation-aware training on every training image first, if all-int8 misses the bound
+    org.fundus4j.networks.inference.QuantizationAwareTraining.Options aware =
+        new org.fundus4j.networks.inference.QuantizationAwareTraining.Options(a.integer("aware-epochs"),
+            a.real("aware-lr"), org.fundus4j.networks.inference.QuantizationAwareTraining.Options.standard().seed());
+    List<INDArray> awareBatches = aware.enabled() ? firstImages(trainEval, heldOut.train().size()) : List.of();
+    StaticQuantization.Choice choice = StaticQuantization.quantize(probe, calibration, fallback, threads, methods,
+        aware, awareBatches);
     double chooseSeconds = (System.nanoTime() - t0) / 1e9;
     ActivationRanges ranges = choice.ranges();
     Path fp32File = work.resolve("model.onnx");
@@ -166,7 +175,7 @@ public final class Int8ScreeningBenchmark {
     Path fallbackFile = work.resolve("model-int8-fallback.onnx");
     long fp32Bytes = OnnxExporter.export(probe, fp32File).fileBytes();
     long int8Bytes = OnnxExporter.export(probe, int8File, OnnxExportOptions.defaults().withInt8(ranges)).fileBytes();
-    long fallbackBytes = OnnxExporter.export(probe, fallbackFile,
+    long fallbackBytes = OnnxExporter.export(choice.graph(), fallbackFile,
         choice.exportOptions(OnnxExportOptions.defaults())).fileBytes();
 
     List<Integer> sweep = new ArrayList<>();
@@ -187,7 +196,7 @@ public final class Int8ScreeningBenchmark {
     List<Path> sweepFiles = new ArrayList<>();
     for (int k : sweep) {
       Path f = work.resolve("model-int8-top" + k + ".onnx");
-      OnnxExporter.export(probe, f, OnnxExportOptions.defaults().withInt8(ranges, choice.mostSensitive(k)));
+      OnnxExporter.export(choice.graph(), f, OnnxExportOptions.defaults().withInt8(ranges, choice.mostSensitive(k)));
       sweepFiles.add(f);
     }
 
@@ -268,9 +277,10 @@ public final class Int8ScreeningBenchmark {
       StringBuilder sweepTable = new StringBuilder();
       if (!sweep.isEmpty()) {
         sweepTable.append(String.format(Locale.ROOT, "%n%nThe trade-off (`--sweep`): the K most sensitive tensors "
-            + "kept in float32, same ranges, same rounds.%n%n| K | held-out max abs P difference | held-out AUC | "
+            + "kept in float32, same ranges, same rounds%s.%n%n| K | held-out max abs P difference | held-out AUC | "
             + "images/s at %d px: median (min-max) | vs fp32 | tensors added (in order) |%n|---|---|---|---|---|---|%n",
-            speedSize));
+            choice.training() == null ? "" : "; K rows are the quantisation-aware weights, the first row the "
+                + "model's own", speedSize));
         sweepTable.append(String.format(Locale.ROOT, "| 0 | %.4f | %.4f | %s | %s | |%n", maxHeldOut, auc8,
             r.summary("int8"), r.ratio("int8", "fp32")));
         for (int j = 0; j < sweep.size(); j++) {
@@ -293,7 +303,7 @@ public final class Int8ScreeningBenchmark {
           "%s ranges of %d tensors calibrated on %d training images. \"int8 + fallback\":",
           "`StaticQuantization.quantize` with bound %.3f and at most %d tensors in float32, chosen on the calibration",
           "images in %.1f s (%d int8 exports tried): **%d tensors kept in float32, max difference %.4f on the calibration",
-          "images, bound %s**. Files: fp32 %.1f MB, int8 %.1f MB, int8 + fallback %.1f MB.",
+          "images, bound %s**.%s Files: fp32 %.1f MB, int8 %.1f MB, int8 + fallback %.1f MB.",
           "",
           "| what | fp32 | int8 | int8 + fallback | target |",
           "|---|---|---|---|---|",
@@ -323,7 +333,12 @@ public final class Int8ScreeningBenchmark {
               trainSeconds), upstream,
           ranges.method(), ranges.ranges().size(), ranges.images(), fallback.bound(), fallback.maxFloatTensors(), chooseSeconds,
           choice.exportsTried(), choice.floatTensors().size(), choice.maxDifference(),
-          choice.withinBound() ? "met" : "NOT met", fp32Bytes / 1e6, int8Bytes / 1e6, fallbackBytes / 1e6,
+          choice.withinBound() ? "met" : "NOT met", choice.training() == null ? "" : String.format(Locale.ROOT,
+              " Before the fallback, quantisation-aware training (`--aware-epochs %d --aware-lr %.0e`, "
+              + "`QuantizationAwareTraining.distill`, %d training images per epoch) took the all-int8 model from "
+              + "%.4f to %.4f on the calibration images; \"int8 + fallback\" holds those weights, \"int8\" the "
+              + "model's own.", aware.epochs(), aware.learningRate(), choice.training().images(),
+              choice.training().before(), choice.training().after()), fp32Bytes / 1e6, int8Bytes / 1e6, fallbackBytes / 1e6,
           speedSize, speedBatch, threads, a.integer("rounds"), r.summary("fp32"), r.summary("int8"),
           r.summary("fallback"), r.cpuSummary("fp32"), r.cpuSummary("int8"), r.cpuSummary("fallback"),
           r.ratio("int8", "fp32"), r.ratio("fallback", "fp32"),

@@ -279,6 +279,27 @@ class TrainingCommandsTests {
     assertTrue(screened.out().contains("16 screened") && screened.out().contains("onnxruntime int8 inference"),
         screened.out());
 
+    // an unreachable bound with --aware-epochs: quantisation-aware training on all 12 training images first; the
+    // float32 model stays as it was, the int8 file holds the trained weights, the card says so
+    Path aware = dir.resolve("quantized-aware");
+    Files.createDirectories(aware);
+    for (String f : List.of(SavedModel.WEIGHTS, SavedModel.CARD, TransferRun.SPLIT)) {
+      Files.copy(upstream.resolve(f), aware.resolve(f));
+    }
+    String weights = org.fundus4j.io.FileHashes.sha256(aware.resolve(SavedModel.WEIGHTS));
+    CliRun trained = CliRun.of("quantize", aware.toString(), "--images", "10", "--max-float", "0", "--bound",
+        "1e-6", "--aware-epochs", "1");
+    assertEquals(0, trained.exit(), trained.all());
+    ModelCard.Quantization qa = SavedModel.readCard(aware).quantization();
+    assertEquals(1, qa.awareTraining().options().epochs());
+    assertEquals(12, qa.awareTraining().images(), "all of the split's training images");
+    assertEquals(q.maxDifference(), qa.awareTraining().before(), 1e-9, "the same all-int8 model before training");
+    assertEquals(qa.awareTraining().after(), qa.maxDifference(), 1e-9);
+    assertEquals(weights, org.fundus4j.io.FileHashes.sha256(aware.resolve(SavedModel.WEIGHTS)));
+    assertTrue(trained.out().contains(String.format(java.util.Locale.ROOT, "quantisation-aware training (1 epochs, "
+        + "12 images): all-int8 max |P int8 - P fp32| on the calibration images %.4f before, %.4f after",
+        qa.awareTraining().before(), qa.awareTraining().after())), trained.out());
+
     CliRun tooMany = CliRun.of("quantize", model.toString(), "--images", "13");
     assertEquals(1, tooMany.exit(), tooMany.all());
     assertTrue(tooMany.err().contains("13 calibration images asked for, but " + model.resolve(TransferRun.SPLIT)

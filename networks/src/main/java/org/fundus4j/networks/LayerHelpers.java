@@ -183,6 +183,37 @@ public final class LayerHelpers {
   }
 
   /**
+   * Makes every BatchNorm layer of {@code graph} normalise with its running statistics in training mode too, and
+   * keep them: backprop then treats each BatchNorm as the fixed per-channel affine map that inference and an ONNX
+   * export (which folds it into the convolution before it) use. Quantisation-aware training needs this: the
+   * network it trains must be the one that is quantised. The other helpers are installed as by {@link #install}.
+   *
+   * @return the number of BatchNorm layers changed
+   * @throws IllegalStateException if {@link #enabled()} is false or oneDNN does not load: only
+   *     {@link OneDnnBatchNormHelper} has this mode
+   */
+  public static int freezeBatchNormStatistics(ComputationGraph graph) {
+    Objects.requireNonNull(graph, "graph");
+    if (!enabled() || !oneDnnLoads()) {
+      throw new IllegalStateException("BatchNorm with frozen statistics needs ND4J's CPU backend with helpers "
+          + "allowed (property " + PROPERTY + " not false) and oneDNN (org.bytedeco:dnnl)");
+    }
+    install(graph);
+    DataType dataType = graph.getConfiguration().getDataType();
+    int changed = 0;
+    for (Slot slot : slots(graph)) {
+      if (slot.field() == BATCH_NORM_HELPER) {
+        slot.set(new OneDnnBatchNormHelper(dataType, true));
+        // a failing helper must not fall back to DL4J's batch statistics unnoticed
+        ((org.deeplearning4j.nn.conf.layers.BatchNormalization) slot.layer().conf().getLayer())
+            .setCudnnAllowFallback(false);
+        changed++;
+      }
+    }
+    return changed;
+  }
+
+  /**
    * Removes the helpers {@link #install} sets (any DL4J helper of those layers) and puts DL4J's
    * {@code ActivationLayer} back in place of {@link OneDnnReluLayer}, so the graph runs DL4J's built-in Java
    * implementations again.

@@ -14,6 +14,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_backward;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_batch_normalization_backward_desc_init;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_batch_normalization_forward_desc_init;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_forward_training;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_use_global_stats;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_use_scale;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_use_shift;
 
@@ -53,6 +54,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * other layouts than NCHW / [N, C], and a backprop without this helper's own forward fall back to
  * {@link MKLDNNBatchNormHelper}.
  *
+ * <p>With {@code frozenStatistics} ({@link LayerHelpers#freezeBatchNormStatistics}) a training-mode forward
+ * normalises with the layer's running mean and variance instead of the batch's (oneDNN's
+ * {@code use_global_stats}), its backward is that of a fixed per-channel affine map ({@code dx = dy * gamma /
+ * sqrt(var + eps)}, with the scale and shift gradients), and the running statistics stay as they are: the
+ * training-mode network computes what the inference-mode one does, which quantisation-aware training needs.
+ *
  * <p>oneDNN is JavaCPP's preset ({@link OneDnn}). Primitives are cached per input shape; the helper belongs to one
  * layer and, like DL4J's layers, is not thread-safe.
  */
@@ -69,15 +76,31 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
    */
   private long lastInput;
   private long[] lastShape;
+  private final boolean frozenStatistics;
 
   OneDnnBatchNormHelper(DataType dataType) {
+    this(dataType, false);
+  }
+
+  OneDnnBatchNormHelper(DataType dataType, boolean frozenStatistics) {
     super(dataType);
+    this.frozenStatistics = frozenStatistics;
+  }
+
+  /** Whether training-mode calls use the running statistics (see the class comment). */
+  boolean frozenStatistics() {
+    return frozenStatistics;
   }
 
   @Override
   public INDArray preOutput(INDArray x, boolean training, long[] shape, INDArray gamma, INDArray beta,
       INDArray mean, INDArray var, double decay, double eps, CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {
-    if (!training || !supported(x, format) || gamma == null || beta == null) {
+    if (!training || !supported(x, format) || gamma == null || beta == null
+        || (frozenStatistics && (mean == null || var == null))) {
+      if (training && frozenStatistics) {
+        throw new IllegalStateException("BatchNorm with frozen statistics needs float32 NCHW or [N, C] input, "
+            + "gamma, beta and running statistics; got " + x.dataType() + " rank " + x.rank() + " " + format);
+      }
       lastShape = null;
       return super.preOutput(x, training, shape, gamma, beta, mean, var, decay, eps, format, workspaceMgr);
     }
@@ -88,6 +111,11 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
         meanCache = Nd4j.createUninitialized(DataType.FLOAT, channels);
         varCache = Nd4j.createUninitialized(DataType.FLOAT, channels);
       }
+    }
+    if (frozenStatistics) {
+      // inputs of the forward and backward; DL4J's running-statistics update then adds 0
+      meanCache.assign(mean.reshape(channels));
+      varCache.assign(var.reshape(channels));
     }
     INDArray out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, in.shape());
     Primitives p = primitives(in, eps);
@@ -105,6 +133,10 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
       LayerWorkspaceMgr workspaceMgr) {
     if (!sameAsLastInput(input) || !supported(epsilon, format) || !OneDnn.contiguous(dGammaView)
         || !OneDnn.contiguous(dBetaView)) {
+      if (frozenStatistics) {
+        throw new IllegalStateException("BatchNorm with frozen statistics: backprop without this helper's own "
+            + "training-mode forward of the same input, or with a non-contiguous gradient view");
+      }
       return super.backpropGradient(input, epsilon, shape, gamma, beta, dGammaView, dBetaView, eps, format,
           workspaceMgr);
     }
@@ -148,7 +180,7 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
       key.add(s);
     }
     key.add(Double.doubleToLongBits(eps));
-    return primitives.computeIfAbsent(key, k -> new Primitives(x.shape(), (float) eps));
+    return primitives.computeIfAbsent(key, k -> new Primitives(x.shape(), (float) eps, frozenStatistics));
   }
 
   /** oneDNN batch normalisation primitives for one shape; they live as long as the helper. */
@@ -158,10 +190,10 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
     final dnnl_primitive forward;
     final dnnl_primitive backward;
 
-    Primitives(long[] shape, float eps) {
+    Primitives(long[] shape, float eps, boolean globalStatistics) {
       data = OneDnn.plain(shape);
       vector = OneDnn.plain(new long[] {shape[1]});
-      int flags = dnnl_use_scale | dnnl_use_shift;
+      int flags = dnnl_use_scale | dnnl_use_shift | (globalStatistics ? dnnl_use_global_stats : 0);
       dnnl_batch_normalization_desc_t fwd = new dnnl_batch_normalization_desc_t();
       OneDnn.check(dnnl_batch_normalization_forward_desc_init(fwd, dnnl_forward_training, data, eps, flags),
           "dnnl_batch_normalization_forward_desc_init");

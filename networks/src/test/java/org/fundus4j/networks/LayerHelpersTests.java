@@ -143,6 +143,72 @@ class LayerHelpersTests {
 
   private record Snapshot(INDArray inference, INDArray training, INDArray gradient, double score) {}
 
+  @Test
+  void frozenBatchNormStatisticsTrainTheInferenceNetworkAndKeepTheRunningStatistics() {
+    ComputationGraph net = smallResNetLikeGraph();
+    Random random = new Random(3);
+    for (String bn : List.of("bn1", "bn2")) { // running statistics far from any batch's
+      INDArray mean = net.getLayer(bn).getParam("mean");
+      mean.assign(randomArray(random, 0.5, mean.shape()));
+      net.getLayer(bn).getParam("gamma").assign(randomArray(random, 0.3, mean.shape()).addi(1));
+      net.getLayer(bn).getParam("beta").assign(randomArray(random, 0.3, mean.shape()));
+    }
+    INDArray x = randomArray(random, 1, 4, 3, 12, 12);
+    INDArray y = Nd4j.zeros(DataType.FLOAT, 4, 3);
+    for (int i = 0; i < 4; i++) {
+      y.putScalar(i, i % 3, 1f);
+    }
+    INDArray inference = net.outputSingle(false, x).dup();
+
+    assertEquals(2, LayerHelpers.freezeBatchNormStatistics(net));
+
+    assertWithin(inference, net.outputSingle(true, x), 1e-6, "training mode computes what inference does");
+    // the gradient is that of the inference network: central differences of its loss, for weights of both
+    // convolutions and the head and for both BatchNorms' scale and shift
+    net.setInputs(x);
+    net.setLabels(y);
+    net.computeGradientAndScore();
+    INDArray gradient = net.gradient().gradient().dup();
+    INDArray params = net.params();
+    long[] probes = {0, 5, 163, 300, params.length() - 7};
+    for (String bn : List.of("bn1", "bn2")) {
+      for (String p : List.of("gamma", "beta")) {
+        probes = java.util.Arrays.copyOf(probes, probes.length + 1);
+        probes[probes.length - 1] = offsetOf(net, bn, p);
+      }
+    }
+    for (long i : probes) {
+      double h = 1e-3;
+      double v = params.getDouble(i);
+      params.putScalar(i, v + h);
+      net.computeGradientAndScore();
+      double up = net.score();
+      params.putScalar(i, v - h);
+      net.computeGradientAndScore();
+      double down = net.score();
+      params.putScalar(i, v);
+      double numeric = (up - down) / (2 * h);
+      // DL4J's gradient is summed over the batch (its updater divides by the batch size); the score is the mean
+      assertEquals(numeric, gradient.getDouble(i) / 4, 1e-3 + 0.01 * Math.abs(numeric), "d loss / d param " + i);
+    }
+    // a training step leaves the running statistics where they were
+    INDArray mean = net.getLayer("bn2").getParam("mean").dup();
+    INDArray var = net.getLayer("bn2").paramTable().entrySet().stream().filter(e -> !e.getKey().equals("mean")
+        && !e.getKey().equals("gamma") && !e.getKey().equals("beta")).findFirst().orElseThrow().getValue().dup();
+    net.fit(new DataSet(x, y));
+    assertWithin(mean, net.getLayer("bn2").getParam("mean"), 0, "running mean");
+    assertWithin(var, net.getLayer("bn2").paramTable().entrySet().stream().filter(e -> !e.getKey().equals("mean")
+        && !e.getKey().equals("gamma") && !e.getKey().equals("beta")).findFirst().orElseThrow().getValue(), 1e-6,
+        "running variance");
+  }
+
+  /** Offset of the first value of {@code layer}'s parameter {@code param} in {@code net.params()}. */
+  private static long offsetOf(ComputationGraph net, String layer, String param) {
+    INDArray all = net.params();
+    INDArray p = net.getLayer(layer).getParam(param);
+    return (p.data().address() - all.data().address()) / p.data().getElementSize() + p.offset() - all.offset();
+  }
+
   private static Snapshot snapshot(ComputationGraph net, INDArray x, INDArray y) {
     INDArray inference = net.outputSingle(false, x).dup();
     INDArray training = net.outputSingle(true, x).dup();

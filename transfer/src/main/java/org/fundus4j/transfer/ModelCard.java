@@ -134,10 +134,12 @@ public record ModelCard(String name, String version, String task, List<String> l
    * @param maxDifference largest {@code |p_int8 - p_fp32|} on the calibration images ({@code null}: not measured,
    *     older cards)
    * @param bound the bound the fallback aimed for ({@code null}: none, older cards)
+   * @param awareTraining the quantisation-aware training whose weights {@code file} holds (epochs, learning rate,
+   *     images, the all-int8 difference before and after); {@code null}: the model's own weights were quantised
    */
   public record Quantization(String file, String scheme, String calibrationMethod, int calibrationImages,
       int calibratedTensors, String calibrationData, String sha256, List<String> floatTensors, Double maxDifference,
-      Double bound) {
+      Double bound, org.fundus4j.networks.inference.StaticQuantization.AwareTraining awareTraining) {
     public Quantization {
       if (file == null || file.isBlank()) {
         throw new IllegalArgumentException("Quantization record needs the int8 model's file name");
@@ -146,6 +148,14 @@ public record ModelCard(String name, String version, String task, List<String> l
         throw new IllegalArgumentException("Quantization needs >= 1 calibration image, got " + calibrationImages);
       }
       floatTensors = floatTensors == null ? List.of() : List.copyOf(floatTensors);
+    }
+
+    /** A record of the model's own weights quantised (no quantisation-aware training). */
+    public Quantization(String file, String scheme, String calibrationMethod, int calibrationImages,
+        int calibratedTensors, String calibrationData, String sha256, List<String> floatTensors, Double maxDifference,
+        Double bound) {
+      this(file, scheme, calibrationMethod, calibrationImages, calibratedTensors, calibrationData, sha256, floatTensors,
+          maxDifference, bound, null);
     }
 
     /** A record without the fallback's measurement (as older cards have). */

@@ -19,6 +19,7 @@ import java.util.zip.ZipOutputStream;
 import org.fundus4j.io.AtomicFiles;
 import org.fundus4j.io.FileHashes;
 import org.fundus4j.networks.LayerHelpers;
+import org.fundus4j.networks.inference.QuantizationAwareTraining;
 import org.fundus4j.networks.inference.StaticQuantization;
 import org.fundus4j.networks.onnx.ActivationRanges;
 import org.fundus4j.networks.onnx.OnnxExportOptions;
@@ -116,18 +117,33 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
    */
   public static ModelCard quantize(Path dir, SavedModel model, List<INDArray> calibration, String calibrationData,
       StaticQuantization.Fallback fallback, int threads) throws IOException {
+    return quantize(dir, model, calibration, calibrationData, fallback, null, List.of(), threads);
+  }
+
+  /**
+   * As {@link #quantize(Path, SavedModel, List, String, StaticQuantization.Fallback, int)}, with quantisation-aware
+   * training on {@code trainingBatches} if the all-int8 model misses the bound
+   * ({@link StaticQuantization#quantize(org.deeplearning4j.nn.graph.ComputationGraph, List, StaticQuantization.Fallback,
+   * int, List, QuantizationAwareTraining.Options, List)}): {@value #INT8} then holds the trained copy's weights
+   * (the folder's float32 model is not changed) and the card records the training.
+   *
+   * @param aware training options; {@code null} or 0 epochs: none
+   */
+  public static ModelCard quantize(Path dir, SavedModel model, List<INDArray> calibration, String calibrationData,
+      StaticQuantization.Fallback fallback, QuantizationAwareTraining.Options aware, List<INDArray> trainingBatches,
+      int threads) throws IOException {
     StaticQuantization.Choice choice = StaticQuantization.quantize(model.graph(), calibration, fallback, threads,
-        StaticQuantization.SEARCHED);
+        StaticQuantization.SEARCHED, aware, trainingBatches);
     ActivationRanges ranges = choice.ranges();
     Path file = dir.resolve(INT8);
-    OnnxExporter.export(model.graph(), file, choice.exportOptions(OnnxExportOptions.defaults()));
+    OnnxExporter.export(choice.graph(), file, choice.exportOptions(OnnxExportOptions.defaults()));
     String sha256 = FileHashes.sha256(file);
     ModelCard card = model.card().withQuantization(new ModelCard.Quantization(INT8,
         "ONNX QDQ; BatchNorm folded; convolution weights 8-bit per output channel, symmetric (uint8, zero point 128); biases int32; "
             + "inputs of convolutions, residual adds and pooling uint8 per tensor, asymmetric, except the tensors "
             + "kept in float32; dense layers float32",
         ranges.method(), ranges.images(), ranges.ranges().size(), calibrationData, sha256, choice.floatTensors(),
-        choice.maxDifference(), fallback.bound()));
+        choice.maxDifference(), fallback.bound(), choice.training()));
     writeCard(dir, card);
     return card;
   }
@@ -163,10 +179,36 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
   /** As {@link #quantize(Path, int, StaticQuantization.Fallback, int, SkipReport)}, for the folder's model in memory. */
   public static ModelCard quantize(Path dir, SavedModel model, int images, StaticQuantization.Fallback fallback,
       int threads, SkipReport skips) throws IOException {
+    return quantize(dir, model, images, fallback, null, 0, threads, skips);
+  }
+
+  /**
+   * As {@link #quantize(Path, int, StaticQuantization.Fallback, int, SkipReport)}, with quantisation-aware training
+   * on the first {@code trainingImages} training images of the same split if the all-int8 model misses the bound.
+   *
+   * <pre>{@code
+   * ModelCard card = SavedModel.quantize(Path.of("runs/lp"), 64, StaticQuantization.Fallback.standard(),
+   *     QuantizationAwareTraining.Options.standard(), 360, 2, new SkipReport());
+   * card.quantization().awareTraining().after();   // all-int8 max |P int8 - P fp32| after the training
+   * }</pre>
+   *
+   * @param trainingImages images the training sees each epoch, the first of the split's training images; 0: all
+   *     readable ones
+   */
+  public static ModelCard quantize(Path dir, int images, StaticQuantization.Fallback fallback,
+      QuantizationAwareTraining.Options aware, int trainingImages, int threads, SkipReport skips) throws IOException {
+    return quantize(dir, load(dir), images, fallback, aware, trainingImages, threads, skips);
+  }
+
+  private static ModelCard quantize(Path dir, SavedModel model, int images, StaticQuantization.Fallback fallback,
+      QuantizationAwareTraining.Options aware, int trainingImages, int threads, SkipReport skips) throws IOException {
     List<INDArray> calibration = calibrationBatches(dir, model.card(), images, skips);
     int n = calibration.stream().mapToInt(b -> (int) b.size(0)).sum();
+    List<INDArray> training = aware != null && aware.enabled()
+        ? trainingBatches(dir, model.card(), trainingImages > 0 ? trainingImages : Integer.MAX_VALUE,
+            trainingImages > 0, new SkipReport()) : List.of();
     return quantize(dir, model, calibration, "the first " + n + " training images of " + TransferRun.SPLIT
-        + " (fold 1), evaluation pipeline at " + model.card().inputSize() + " px", fallback, threads);
+        + " (fold 1), evaluation pipeline at " + model.card().inputSize() + " px", fallback, aware, training, threads);
   }
 
   /** Batch size of {@link #calibrationBatches}. */
@@ -182,6 +224,12 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
    */
   public static List<INDArray> calibrationBatches(Path dir, ModelCard card, int images, SkipReport skips)
       throws IOException {
+    return trainingBatches(dir, card, images, true, skips);
+  }
+
+  /** {@link #calibrationBatches}; with {@code exact} false, fewer readable images than asked for are no error. */
+  private static List<INDArray> trainingBatches(Path dir, ModelCard card, int images, boolean exact,
+      SkipReport skips) throws IOException {
     if (images < 1) {
       throw new IllegalArgumentException("Calibration needs at least one image, got " + images);
     }
@@ -209,7 +257,7 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
         n += (int) x.size(0);
       }
     }
-    if (n < images) {
+    if (exact && n < images || n == 0) {
       throw new IOException(images + " calibration images asked for, but " + split + " has " + n + " readable "
           + "training images (" + train.size() + " listed)");
     }

@@ -179,7 +179,11 @@ public final class OnnxExporter {
    * pooling or global average pooling vertex. {@link org.fundus4j.networks.inference.StaticQuantization#calibrate} measures these.
    */
   public static List<String> quantizedTensors(ComputationGraph graph) {
-    ComputationGraphConfiguration conf = graph.getConfiguration();
+    return quantizedTensors(graph.getConfiguration());
+  }
+
+  /** {@link #quantizedTensors(ComputationGraph)} of a graph's configuration. */
+  public static List<String> quantizedTensors(ComputationGraphConfiguration conf) {
     java.util.LinkedHashSet<String> names = new java.util.LinkedHashSet<>();
     for (String name : conf.getTopologicalOrderStr()) {
       GraphVertex v = conf.getVertices().get(name);
@@ -194,6 +198,58 @@ public final class OnnxExporter {
       }
     }
     return ordered;
+  }
+
+  /**
+   * The 8-bit rounding of an int8 export's convolution weights, per output channel and symmetric: {@code scale =
+   * max|w| / 127} over the channel (1 if it is all 0) and {@code q = clamp(round(w / scale), -127, 127)}.
+   *
+   * @param w weights, output channel first ({@code [out, ...]} in row-major order)
+   * @param q receives the integers, as long as {@code w}
+   * @return the scale of each output channel
+   */
+  public static float[] int8Weights(float[] w, int out, int[] q) {
+    if (out < 1 || w.length % out != 0 || q.length != w.length) {
+      throw new IllegalArgumentException("int8 weights need " + w.length + " values in " + out + " channels and as "
+          + "many integers, got " + q.length);
+    }
+    int per = w.length / out;
+    float[] scale = new float[out];
+    for (int o = 0; o < out; o++) {
+      float max = 0f;
+      for (int j = 0; j < per; j++) {
+        max = Math.max(max, Math.abs(w[o * per + j]));
+      }
+      scale[o] = max > 0 ? max / WEIGHT_QMAX : 1f;
+      for (int j = 0; j < per; j++) {
+        q[o * per + j] = Math.max(-WEIGHT_QMAX, Math.min(WEIGHT_QMAX, Math.round(w[o * per + j] / scale[o])));
+      }
+    }
+    return scale;
+  }
+
+  /**
+   * The range an int8 export quantises {@code tensor} (one of {@link #quantizedTensors}) with: its calibrated one,
+   * except that a max pooling keeps its input's range, so ONNX Runtime runs it on uint8 directly.
+   */
+  public static ActivationRanges.Range quantizationRange(ComputationGraphConfiguration conf, ActivationRanges ranges,
+      String tensor) {
+    GraphVertex v = conf.getVertices().get(tensor);
+    if (v != null && unwrap(v) instanceof LayerVertex lv && lv.getPreProcessor() == null
+        && unwrap(lv.getLayerConf().getLayer()) instanceof SubsamplingLayer sub
+        && sub.getPoolingType() == PoolingType.MAX) {
+      return quantizationRange(conf, ranges, conf.getVertexInputs().get(tensor).get(0));
+    }
+    return ranges.get(tensor);
+  }
+
+  /**
+   * Whether an int8 export reads the inputs of vertex {@code name} through {@code QuantizeLinear ->
+   * DequantizeLinear} (those of its inputs that are not kept in float32).
+   */
+  public static boolean quantizesInputs(ComputationGraphConfiguration conf, String name) {
+    GraphVertex v = conf.getVertices().get(name);
+    return v != null && quantizesInputs(v);
   }
 
   /** Whether an int8 export puts {@code QuantizeLinear -> DequantizeLinear} on the inputs of {@code vertex}. */
@@ -325,15 +381,8 @@ public final class OnnxExporter {
       return out;
     }
 
-    /** A max pooling keeps its input's range, so ONNX Runtime runs it on uint8 directly. */
     private ActivationRanges.Range rangeOf(String source) {
-      GraphVertex v = conf.getVertices().get(source);
-      if (v != null && unwrap(v) instanceof LayerVertex lv && lv.getPreProcessor() == null
-          && unwrap(lv.getLayerConf().getLayer()) instanceof SubsamplingLayer sub
-          && sub.getPoolingType() == PoolingType.MAX) {
-        return rangeOf(conf.getVertexInputs().get(source).get(0));
-      }
-      return int8.get(source);
+      return quantizationRange(conf, int8, source);
     }
 
     void translate() {
@@ -593,18 +642,11 @@ public final class OnnxExporter {
         }
         return names;
       }
-      float[] wScale = new float[out];
+      int[] q = new int[w.length];
+      float[] wScale = int8Weights(w, out, q);
       byte[] wq = new byte[w.length];
-      for (int o = 0; o < out; o++) {
-        float max = 0f;
-        for (int j = 0; j < per; j++) {
-          max = Math.max(max, Math.abs(w[o * per + j]));
-        }
-        wScale[o] = max > 0 ? max / WEIGHT_QMAX : 1f;
-        for (int j = 0; j < per; j++) {
-          wq[o * per + j] = (byte) (WEIGHT_ZERO_POINT
-              + Math.max(-WEIGHT_QMAX, Math.min(WEIGHT_QMAX, Math.round(w[o * per + j] / wScale[o]))));
-        }
+      for (int i = 0; i < w.length; i++) {
+        wq[i] = (byte) (WEIGHT_ZERO_POINT + q[i]);
       }
       long[] perChannel = {out};
       String wDq = builder.node("DequantizeLinear", name + "/W/DequantizeLinear", List.of(
