@@ -277,17 +277,19 @@ public final class Int8ScreeningBenchmark {
       StringBuilder sweepTable = new StringBuilder();
       if (!sweep.isEmpty()) {
         sweepTable.append(String.format(Locale.ROOT, "%n%nThe trade-off (`--sweep`): the K most sensitive tensors "
-            + "kept in float32, same ranges, same rounds%s.%n%n| K | held-out max abs P difference | held-out AUC | "
-            + "images/s at %d px: median (min-max) | vs fp32 | tensors added (in order) |%n|---|---|---|---|---|---|%n",
+            + "kept in float32, same ranges, same rounds%s.%n%n| K | held-out max abs P difference | held-out RMS | "
+            + "held-out AUC | images/s at %d px: median (min-max) | vs fp32 | tensors added (in order) |%n"
+            + "|---|---|---|---|---|---|---|%n",
             choice.training() == null ? "" : "; K rows are the quantisation-aware weights, the first row the "
                 + "model's own", speedSize));
-        sweepTable.append(String.format(Locale.ROOT, "| 0 | %.4f | %.4f | %s | %s | |%n", maxHeldOut, auc8,
+        sweepTable.append(String.format(Locale.ROOT, "| 0 | %.4f | %.4f | %.4f | %s | %s | |%n", maxHeldOut,
+            rmsDiff(p32, p8), auc8,
             r.summary("int8"), r.ratio("int8", "fp32")));
         for (int j = 0; j < sweep.size(); j++) {
           int k = sweep.get(j);
           List<String> added = choice.mostSensitive(k).subList(j == 0 ? 0 : Math.min(k, sweep.get(j - 1)), k);
-          sweepTable.append(String.format(Locale.ROOT, "| %d | %.4f | %.4f | %s | %s | %s |%n", k,
-              maxDiff(p32, pSweep.get(j)), RocAuc.compute(pSweep.get(j).stream().mapToDouble(Double::doubleValue)
+          sweepTable.append(String.format(Locale.ROOT, "| %d | %.4f | %.4f | %.4f | %s | %s | %s |%n", k,
+              maxDiff(p32, pSweep.get(j)), rmsDiff(p32, pSweep.get(j)), RocAuc.compute(pSweep.get(j).stream().mapToDouble(Double::doubleValue)
                   .toArray(), y), r.summary("top" + k), r.ratio("top" + k, "fp32"), String.join(", ", added)));
         }
       }
@@ -313,6 +315,7 @@ public final class Int8ScreeningBenchmark {
           "| held-out AUC (%d images) | %.4f | %.4f | %.4f | |",
           "| held-out AUC difference vs fp32 | | %+.4f | %+.4f | within 0.005 |",
           "| max abs P(abnormal) difference, held-out | | %.4f | %.4f | <= 0.03 |",
+          "| root mean square P(abnormal) difference, held-out | | %.4f | %.4f | |",
           "| max abs P(abnormal) difference, CC0 photographs | | %.4f | %.4f | <= 0.03 |",
           "",
           "Conditioning of the float32 model itself: rounding only its input to the int8 model's input grid (uint8,",
@@ -343,6 +346,7 @@ public final class Int8ScreeningBenchmark {
           r.summary("fallback"), r.cpuSummary("fp32"), r.cpuSummary("int8"), r.cpuSummary("fallback"),
           r.ratio("int8", "fp32"), r.ratio("fallback", "fp32"),
           y.length, auc32, auc8, aucMixed, auc8 - auc32, aucMixed - auc32, maxHeldOut, maxMixed,
+          rmsDiff(p32, p8), rmsDiff(p32, pMixed),
           maxDiff(c32, c8), maxDiff(c32, cMixed), inputRange.uint8Scale(), maxRounded,
           choice.floatTensors().isEmpty() ? "none" : String.join(", ", choice.floatTensors()), sweepTable,
           spread, r.loadBefore(), r.loadAfter(), a.integer("warmup"), photos);
@@ -379,6 +383,14 @@ public final class Int8ScreeningBenchmark {
     for (int i = 0; i < p.size(0); i++) {
       to.add(p.getDouble(i, 1));
     }
+  }
+
+  private static double rmsDiff(List<Double> a, List<Double> b) {
+    double sum = 0;
+    for (int i = 0; i < a.size(); i++) {
+      sum += (a.get(i) - b.get(i)) * (a.get(i) - b.get(i));
+    }
+    return Math.sqrt(sum / Math.max(1, a.size()));
   }
 
   private static double maxDiff(List<Double> a, List<Double> b) {

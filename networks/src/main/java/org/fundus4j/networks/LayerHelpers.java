@@ -10,8 +10,6 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.graph.vertex.impl.LayerVertex;
 import org.deeplearning4j.nn.layers.ActivationLayer;
-import org.deeplearning4j.nn.layers.FrozenLayer;
-import org.deeplearning4j.nn.layers.FrozenLayerWithBackprop;
 import org.deeplearning4j.nn.layers.LayerHelper;
 import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer;
@@ -330,16 +328,7 @@ public final class LayerHelpers {
   }
 
   private static Layer unwrap(Layer layer) {
-    Layer l = layer;
-    while (true) {
-      if (l instanceof FrozenLayer frozen) {
-        l = frozen.getInsideLayer();
-      } else if (l instanceof FrozenLayerWithBackprop frozen) {
-        l = frozen.getInsideLayer();
-      } else {
-        return l;
-      }
-    }
+    return Frozen.unwrap(layer);
   }
 
   private static Field helperField(Layer layer) {

@@ -8,8 +8,6 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.Layer;
-import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
-import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.params.BatchNormalizationParamInitializer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -97,12 +95,6 @@ public final class BatchNormCalibration {
   }
 
   private static Layer unwrap(Layer layer) {
-    if (layer instanceof FrozenLayer frozen) {
-      return unwrap(frozen.getLayer());
-    }
-    if (layer instanceof FrozenLayerWithBackprop frozen) {
-      return unwrap(frozen.getUnderlying());
-    }
-    return layer;
+    return org.fundus4j.networks.Frozen.unwrap(layer);
   }
 }

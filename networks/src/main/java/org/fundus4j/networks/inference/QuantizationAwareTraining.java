@@ -11,14 +11,12 @@ import java.util.Set;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.graph.FrozenVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
-import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
-import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.fundus4j.networks.Frozen;
 import org.fundus4j.networks.LayerHelpers;
 import org.fundus4j.networks.onnx.ActivationRanges;
 import org.fundus4j.networks.onnx.OnnxExporter;
@@ -122,12 +120,9 @@ public final class QuantizationAwareTraining {
       boolean quantizes = OnnxExporter.quantizesInputs(conf, name);
       String[] inputs = conf.getVertexInputs().get(name).stream()
           .map(in -> quantizes && rounded.contains(in) ? in + SUFFIX : in).toArray(String[]::new);
-      GraphVertex v = conf.getVertices().get(name);
-      while (v instanceof FrozenVertex f) {
-        v = f.getUnderlying();
-      }
+      GraphVertex v = Frozen.unwrap(conf.getVertices().get(name));
       if (v instanceof LayerVertex lv) {
-        org.deeplearning4j.nn.conf.layers.Layer layer = unwrap(lv.getLayerConf().getLayer()).clone();
+        org.deeplearning4j.nn.conf.layers.Layer layer = Frozen.unwrap(lv.getLayerConf().getLayer()).clone();
         layer.setIDropout(null);
         if (layer instanceof BaseLayer bl) {
           bl.setIUpdater(new Adam(learningRate));
@@ -275,15 +270,5 @@ public final class QuantizationAwareTraining {
         dest.assign(p.getValue());
       }
     }
-  }
-
-  private static org.deeplearning4j.nn.conf.layers.Layer unwrap(org.deeplearning4j.nn.conf.layers.Layer layer) {
-    if (layer instanceof FrozenLayer f) {
-      return unwrap(f.getLayer());
-    }
-    if (layer instanceof FrozenLayerWithBackprop f) {
-      return unwrap(f.getUnderlying());
-    }
-    return layer;
   }
 }

@@ -17,7 +17,6 @@ import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
-import org.deeplearning4j.nn.conf.graph.FrozenVertex;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
@@ -45,8 +44,6 @@ import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
 import org.deeplearning4j.nn.conf.layers.Upsampling2D;
 import org.deeplearning4j.nn.conf.layers.ZeroPaddingLayer;
 import org.deeplearning4j.nn.conf.layers.convolutional.Cropping2D;
-import org.deeplearning4j.nn.conf.layers.misc.FrozenLayer;
-import org.deeplearning4j.nn.conf.layers.misc.FrozenLayerWithBackprop;
 import org.deeplearning4j.nn.conf.preprocessor.CnnToFeedForwardPreProcessor;
 import org.deeplearning4j.nn.conf.preprocessor.FeedForwardToCnnPreProcessor;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -1015,16 +1012,10 @@ public final class OnnxExporter {
   }
 
   private static GraphVertex unwrap(GraphVertex v) {
-    return v instanceof FrozenVertex f ? unwrap(f.getUnderlying()) : v;
+    return org.fundus4j.networks.Frozen.unwrap(v);
   }
 
   private static Layer unwrap(Layer layer) {
-    if (layer instanceof FrozenLayer f) {
-      return unwrap(f.getLayer());
-    }
-    if (layer instanceof FrozenLayerWithBackprop f) {
-      return unwrap(f.getUnderlying());
-    }
-    return layer;
+    return org.fundus4j.networks.Frozen.unwrap(layer);
   }
 }
