@@ -37,8 +37,17 @@ class FallbackTests {
   Path dir;
 
   private static ComputationGraph network() {
-    ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(5).weightInit(WeightInit.XAVIER)
-        .dataType(DataType.FLOAT).graphBuilder().addInputs("input")
+    return network(false);
+  }
+
+  /**
+   * conv-BatchNorm-ReLU twice, global average pooling and a softmax head whose weights are scaled by 20 (a spread of
+   * logits, so that rounding moves the probabilities measurably); with {@code residual}, the second ReLU reads
+   * {@code relu1 + bn2} (an {@code Add}, as in a bottleneck block).
+   */
+  static ComputationGraph network(boolean residual) {
+    ComputationGraphConfiguration.GraphBuilder b = new NeuralNetConfiguration.Builder().seed(5)
+        .weightInit(WeightInit.XAVIER).dataType(DataType.FLOAT).graphBuilder().addInputs("input")
         .setInputTypes(InputType.convolutional(16, 16, 3))
         .addLayer("conv1", new ConvolutionLayer.Builder(3, 3).nOut(8).padding(1, 1).hasBias(false)
             .activation(Activation.IDENTITY).build(), "input")
@@ -46,15 +55,18 @@ class FallbackTests {
         .addLayer("relu1", new ActivationLayer(Activation.RELU), "bn1")
         .addLayer("conv2", new ConvolutionLayer.Builder(3, 3).nOut(8).padding(1, 1).hasBias(false)
             .activation(Activation.IDENTITY).build(), "relu1")
-        .addLayer("bn2", new BatchNormalization.Builder().build(), "conv2")
-        .addLayer("relu2", new ActivationLayer(Activation.RELU), "bn2")
+        .addLayer("bn2", new BatchNormalization.Builder().build(), "conv2");
+    if (residual) {
+      b.addVertex("add", new org.deeplearning4j.nn.conf.graph.ElementWiseVertex(
+          org.deeplearning4j.nn.conf.graph.ElementWiseVertex.Op.Add), "relu1", "bn2");
+    }
+    b.addLayer("relu2", new ActivationLayer(Activation.RELU), residual ? "add" : "bn2")
         .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "relu2")
         .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(2)
             .activation(Activation.SOFTMAX).build(), "pool")
-        .setOutputs("out").build();
-    ComputationGraph g = new ComputationGraph(conf);
+        .setOutputs("out");
+    ComputationGraph g = new ComputationGraph(b.build());
     g.init();
-    // a spread of logits, so that rounding moves the probabilities measurably
     g.getLayer("out").paramTable().get("W").muli(20);
     return g;
   }

@@ -43,34 +43,21 @@ class QuantizationAwareTrainingTests {
   Path dir;
 
   private static ComputationGraph network() {
-    ComputationGraphConfiguration conf = new NeuralNetConfiguration.Builder().seed(5).weightInit(WeightInit.XAVIER)
-        .dataType(DataType.FLOAT).graphBuilder().addInputs("input")
-        .setInputTypes(InputType.convolutional(16, 16, 3))
-        .addLayer("conv1", new ConvolutionLayer.Builder(3, 3).nOut(8).padding(1, 1).hasBias(false)
-            .activation(Activation.IDENTITY).build(), "input")
-        .addLayer("bn1", new BatchNormalization.Builder().build(), "conv1")
-        .addLayer("relu1", new ActivationLayer(Activation.RELU), "bn1")
-        .addLayer("conv2", new ConvolutionLayer.Builder(3, 3).nOut(8).padding(1, 1).hasBias(false)
-            .activation(Activation.IDENTITY).build(), "relu1")
-        .addLayer("bn2", new BatchNormalization.Builder().build(), "conv2")
-        .addVertex("add", new ElementWiseVertex(ElementWiseVertex.Op.Add), "relu1", "bn2")
-        .addLayer("relu2", new ActivationLayer(Activation.RELU), "add")
-        .addLayer("pool", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "relu2")
-        .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(2)
-            .activation(Activation.SOFTMAX).build(), "pool")
-        .setOutputs("out").build();
-    ComputationGraph g = new ComputationGraph(conf);
-    g.init();
-    // a spread of logits around 0: the head's weights scaled up, its bias centring them on the test images
-    INDArray w = g.getLayer("out").paramTable().get("W").muli(20);
+    ComputationGraph g = FallbackTests.network(true);
+    // logits spread around 0: the head's bias centres them on the test images
     INDArray pooled = g.feedForward(images(), false).get("pool");
-    g.getLayer("out").paramTable().get("b").assign(pooled.mean(true, 0).mmul(w).negi());
+    g.getLayer("out").paramTable().get("b").assign(pooled.mean(true, 0).mmul(g.getLayer("out").getParam("W")).negi());
     return g;
   }
 
+  /** Fixed images from java.util.Random (ND4J's generator need not repeat under a seed). */
   private static INDArray images() {
-    Nd4j.getRandom().setSeed(11);
-    return Nd4j.rand(DataType.FLOAT, 16, 3, 16, 16).subi(0.5).muli(4);
+    java.util.Random random = new java.util.Random(11);
+    float[] v = new float[16 * 3 * 16 * 16];
+    for (int i = 0; i < v.length; i++) {
+      v[i] = (random.nextFloat() - 0.5f) * 4;
+    }
+    return Nd4j.create(v, new long[] {16, 3, 16, 16}, 'c');
   }
 
   private INDArray int8(ComputationGraph g, ActivationRanges ranges, INDArray x, String file) throws Exception {
@@ -121,20 +108,25 @@ class QuantizationAwareTrainingTests {
 
     StaticQuantization.Choice choice = StaticQuantization.quantize(net, List.of(x),
         new StaticQuantization.Fallback(1e-9, 0), 2, List.of(StaticQuantization.Calibration.minMax()),
-        new QuantizationAwareTraining.Options(100, 1e-4, 3), List.of(x));
+        new QuantizationAwareTraining.Options(300, 3e-5, 3), List.of(x));
 
     StaticQuantization.AwareTraining t = choice.training();
     assertNotNull(t, "the unreachable bound is missed, so the training ran");
     assertEquals(16, t.images());
-    assertEquals(100, t.options().epochs());
-    // measured: 0.0140 -> 0.0036 (with the weights unrounded in the steps it was 0.0069)
-    assertTrue(t.after() < 0.4 * t.before(), "all-int8 max |dP| " + t.before() + " -> " + t.after());
+    assertEquals(300, t.options().epochs());
+    // measured here 0.0097 -> 0.0035 (and the root of the summed squares 0.0347 -> 0.0117); on 4 other image sets
+    // the same training left 0.24-0.58 of the max and 0.25-0.51 of the sum; at 1e-4 for 100 steps it was not
+    // reliable (0.32-0.99 of the max, and once more than before)
+    assertTrue(t.after() < 0.6 * t.before(), "all-int8 max |dP| " + t.before() + " -> " + t.after());
+    INDArray fp32 = net.outputSingle(false, x.dup());
+    double untrained = int8(net, choice.ranges(), x, "own.onnx").sub(fp32).norm2Number().doubleValue();
+    double trained = int8(choice.graph(), choice.ranges(), x, "aware.onnx").sub(fp32).norm2Number().doubleValue();
+    assertTrue(trained < 0.6 * untrained, "all-int8 root of summed squared dP " + untrained + " -> " + trained);
     assertEquals(t.after(), choice.maxDifference(), 0, "no tensor kept in float32: the trained all-int8 model");
     // the exported graph is the trained copy, with the original's configuration; the original is unchanged
     assertNotSame(net, choice.graph());
     assertEquals(json, choice.graph().getConfiguration().toJson());
     assertEquals(before, net.params());
-    INDArray fp32 = net.outputSingle(false, x.dup());
     assertEquals(t.after(), maxDiff(int8(choice.graph(), choice.ranges(), x, "aware.onnx"), fp32), 1e-6);
   }
 
