@@ -206,7 +206,7 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
     int n = calibration.stream().mapToInt(b -> (int) b.size(0)).sum();
     List<INDArray> training = aware != null && aware.enabled()
         ? trainingBatches(dir, model.card(), trainingImages > 0 ? trainingImages : Integer.MAX_VALUE,
-            trainingImages > 0, new SkipReport()) : List.of();
+            trainingImages > 0, "quantisation-aware training", new SkipReport()) : List.of();
     return quantize(dir, model, calibration, "the first " + n + " training images of " + TransferRun.SPLIT
         + " (fold 1), evaluation pipeline at " + model.card().inputSize() + " px", fallback, aware, training, threads);
   }
@@ -224,14 +224,17 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
    */
   public static List<INDArray> calibrationBatches(Path dir, ModelCard card, int images, SkipReport skips)
       throws IOException {
-    return trainingBatches(dir, card, images, true, skips);
+    return trainingBatches(dir, card, images, true, "calibration", skips);
   }
 
-  /** {@link #calibrationBatches}; with {@code exact} false, fewer readable images than asked for are no error. */
-  private static List<INDArray> trainingBatches(Path dir, ModelCard card, int images, boolean exact,
+  /**
+   * {@link #calibrationBatches}; with {@code exact} false, fewer readable images than asked for are no error;
+   * {@code purpose} names them in errors.
+   */
+  private static List<INDArray> trainingBatches(Path dir, ModelCard card, int images, boolean exact, String purpose,
       SkipReport skips) throws IOException {
     if (images < 1) {
-      throw new IllegalArgumentException("Calibration needs at least one image, got " + images);
+      throw new IllegalArgumentException("The " + purpose + " needs at least one image, got " + images);
     }
     if (card.training() == null || card.training().splitFile() == null) {
       throw new IOException("The model card in " + dir + " records no training split, so its own training images "
@@ -258,7 +261,8 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
       }
     }
     if (exact && n < images || n == 0) {
-      throw new IOException(images + " calibration images asked for, but " + split + " has " + n + " readable "
+      throw new IOException((exact ? images + " " + purpose + " images asked for" : purpose + " images asked for")
+          + ", but " + split + " has " + n + " readable "
           + "training images (" + train.size() + " listed)");
     }
     return batches;

@@ -49,6 +49,8 @@ import org.slf4j.LoggerFactory;
 public final class QuantizationAwareTraining {
   /** Suffix of the activation layer that rounds a quantised tensor in {@link #student}. */
   public static final String SUFFIX = "_fakequant";
+  /** Suffix of the copy of a graph input that {@link #student} rounds. */
+  private static final String COPY = "_copy";
   private static final Logger LOG = LoggerFactory.getLogger(QuantizationAwareTraining.class);
 
   private QuantizationAwareTraining() {}
@@ -110,7 +112,9 @@ public final class QuantizationAwareTraining {
         .addInputs(conf.getNetworkInputs());
     for (String input : conf.getNetworkInputs()) {
       if (rounded.contains(input)) {
-        b.addLayer(input + SUFFIX, rounding(conf, ranges, input), input);
+        // DL4J's ActivationLayer rounds its input in place in inference: a copy first, so the caller's batch is kept
+        b.addVertex(input + COPY, new org.deeplearning4j.nn.conf.graph.ScaleVertex(1.0), input);
+        b.addLayer(input + SUFFIX, rounding(conf, ranges, input), input + COPY);
       }
     }
     for (String name : conf.getTopologicalOrderStr()) {
