@@ -87,11 +87,6 @@ final class OneDnnBatchNormHelper extends MKLDNNBatchNormHelper {
     this.frozenStatistics = frozenStatistics;
   }
 
-  /** Whether training-mode calls use the running statistics (see the class comment). */
-  boolean frozenStatistics() {
-    return frozenStatistics;
-  }
-
   @Override
   public INDArray preOutput(INDArray x, boolean training, long[] shape, INDArray gamma, INDArray beta,
       INDArray mean, INDArray var, double decay, double eps, CNN2DFormat format, LayerWorkspaceMgr workspaceMgr) {

@@ -62,13 +62,12 @@ public final class FakeQuantization extends BaseActivationFunction {
   @Override
   public INDArray getActivation(INDArray in, boolean training) {
     // in place, as DL4J's activations are: in inference its ActivationLayer hands over its input itself
-    INDArray q = in;
-    q.divi(scale);
-    Nd4j.exec(new Rint(q, q));
-    q.addi(zeroPoint);
-    Transforms.max(q, 0, false);
-    Transforms.min(q, 255, false);
-    return q.subi(zeroPoint).muli(scale);
+    in.divi(scale);
+    Nd4j.exec(new Rint(in, in));
+    in.addi(zeroPoint);
+    Transforms.max(in, 0, false);
+    Transforms.min(in, 255, false);
+    return in.subi(zeroPoint).muli(scale);
   }
 
   @Override
