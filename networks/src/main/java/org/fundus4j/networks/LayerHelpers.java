@@ -2,8 +2,10 @@ package org.fundus4j.networks;
 
 import java.lang.reflect.Field;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.Function;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -152,7 +154,8 @@ public final class LayerHelpers {
   /**
    * Gives every convolution, BatchNorm and pooling layer of {@code graph} a native helper, unless it
    * already has a helper or {@link #enabled()} is false, and replaces its plain ReLU layers by
-   * {@link OneDnnReluLayer}.
+   * {@link OneDnnReluLayer}. A convolution that alone reads a network input computes no gradient for that input
+   * (which {@code ComputationGraph} never exposes; {@link #skippedInputGradients}).
    *
    * @return the number of layers given a helper or replaced by this call
    */
@@ -162,10 +165,11 @@ public final class LayerHelpers {
       return 0;
     }
     DataType dataType = graph.getConfiguration().getDataType();
+    Set<Layer> soleInputReaders = soleInputReaders(graph);
     int installed = 0;
     for (Slot slot : slots(graph)) {
       if (slot.helper() == null) {
-        slot.set(newHelper(slot.layer()).apply(dataType));
+        slot.set(newHelper(slot.layer(), soleInputReaders.contains(slot.layer())).apply(dataType));
         installed++;
       }
     }
@@ -343,12 +347,39 @@ public final class LayerHelpers {
     return null;
   }
 
-  private static Function<DataType, LayerHelper> newHelper(Layer layer) {
+  /**
+   * The layers (frozen wrappers removed) whose input gradient nothing reads: each is the only reader of one of the
+   * network's inputs, with no preprocessor and no dropout. DL4J's {@code ComputationGraph} stops its backprop at
+   * input vertices and exposes no input gradient, so {@link OneDnnConvHelper} leaves it out for these.
+   */
+  private static Set<Layer> soleInputReaders(ComputationGraph graph) {
+    Set<Layer> readers = new HashSet<>();
+    for (GraphVertex input : graph.getVertices()) {
+      if (!input.isInputVertex() || input.getOutputVertices() == null || input.getOutputVertices().length != 1) {
+        continue;
+      }
+      GraphVertex reader = graph.getVertices()[input.getOutputVertices()[0].getVertexIndex()];
+      if (reader instanceof LayerVertex lv && lv.getInputVertices().length == 1 && lv.getLayerPreProcessor() == null
+          && lv.getLayer().conf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.BaseLayer conf
+          && conf.getIDropout() == null) {
+        readers.add(unwrap(lv.getLayer()));
+      }
+    }
+    return readers;
+  }
+
+  /** The number of backprop calls so far in which a convolution left out its unread input gradient. */
+  public static long skippedInputGradients(ComputationGraph graph) {
+    return slots(graph).stream().map(Slot::helper).filter(OneDnnConvHelper.class::isInstance)
+        .mapToLong(h -> ((OneDnnConvHelper) h).inputGradientsSkipped()).sum();
+  }
+
+  private static Function<DataType, LayerHelper> newHelper(Layer layer, boolean soleInputReader) {
     if (layer instanceof ConvolutionLayer conv) {
       boolean reuse = conv.layerConf().getActivationFn() instanceof ActivationIdentity
           && Boolean.parseBoolean(System.getProperty(REUSE_PROPERTY, "true"));
       if (Boolean.parseBoolean(System.getProperty(CONV_PROPERTY, "true")) && oneDnnLoads()) {
-        return dataType -> new OneDnnConvHelper(dataType, reuse);
+        return dataType -> new OneDnnConvHelper(dataType, reuse, !soleInputReader);
       }
       return reuse ? ReusingConvHelper::new : MKLDNNConvHelper::new;
     } else if (layer instanceof BatchNormalization) {

@@ -68,6 +68,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * 56x56 (most of ResNet-50's convolutions are 1x1), and 29 vs 33 ms for a 3x3 64 -> 64 at 56x56, with the same
  * values (outputs within 6e-5 of values up to 6e3).
  *
+ * <p>A convolution that reads the network's input, and is its only reader, can be made with
+ * {@code inputGradient == false} ({@link LayerHelpers#install} does so): its backprop then runs no backward-data
+ * primitive and returns no gradient for the input, which DL4J 1.0.0-M2.1's {@code ComputationGraph} computes but
+ * never exposes or uses (its backprop stops at input vertices). For ResNet-50's 7x7 stem with 3 input channels this
+ * was the slowest convolution of a training step: about 50 ms of 1.7 s at 224 px, batch 8 (oneDNN's verbose log,
+ * 2 cores).
+ *
  * <p>Inherits {@link ReusingConvHelper}'s skipped second forward. float32 NCHW with dilation 1 outside
  * {@link ConvolutionMode#Same} runs here; anything else falls back to DL4J's helper, call by call. Blocked
  * intermediate arrays live in a per-thread scratch area that grows to the largest layer's need and is kept.
@@ -80,8 +87,25 @@ final class OneDnnConvHelper extends ReusingConvHelper {
   private final dnnl_stream stream = OneDnn.newStream();
   private final Map<List<Long>, Primitives> primitives = new HashMap<>();
 
+  private final boolean inputGradient;
+  private long inputGradientsSkipped;
+
   OneDnnConvHelper(DataType dataType, boolean reuseForward) {
+    this(dataType, reuseForward, true);
+  }
+
+  /**
+   * @param inputGradient whether backprop computes the gradient for the layer's input; {@code false} only for a
+   *     layer whose input gradient nothing reads (see the class comment)
+   */
+  OneDnnConvHelper(DataType dataType, boolean reuseForward, boolean inputGradient) {
     super(dataType, reuseForward);
+    this.inputGradient = inputGradient;
+  }
+
+  /** The number of backprop calls that left out the input gradient. */
+  long inputGradientsSkipped() {
+    return inputGradientsSkipped;
   }
 
   @Override
@@ -126,17 +150,22 @@ final class OneDnnConvHelper extends ReusingConvHelper {
     Primitives p = primitives(x, w, strides, pad, bias != null);
     Backward b = p.backward();
     Scratch scratch = SCRATCH.get();
-    INDArray epsOut = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, x.shape());
-
-    INDArray dzData = b.data.diffDst.from(stream, dz, scratch, 0);
-    INDArray wData = b.data.weights.from(stream, w, scratch, 1);
-    INDArray dxData = b.data.diffSrc.target(epsOut, scratch, 2);
-    OneDnn.execute(stream, b.data.primitive, DNNL_ARG_DIFF_DST, b.data.diffDst.md, dzData, DNNL_ARG_WEIGHTS,
-        b.data.weights.md, wData, DNNL_ARG_DIFF_SRC, b.data.diffSrc.md, dxData);
-    b.data.diffSrc.to(stream, dxData, epsOut);
+    INDArray epsOut = null;
+    INDArray dzData = null;
+    if (inputGradient) {
+      epsOut = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, x.shape());
+      dzData = b.data.diffDst.from(stream, dz, scratch, 0);
+      INDArray wData = b.data.weights.from(stream, w, scratch, 1);
+      INDArray dxData = b.data.diffSrc.target(epsOut, scratch, 2);
+      OneDnn.execute(stream, b.data.primitive, DNNL_ARG_DIFF_DST, b.data.diffDst.md, dzData, DNNL_ARG_WEIGHTS,
+          b.data.weights.md, wData, DNNL_ARG_DIFF_SRC, b.data.diffSrc.md, dxData);
+      b.data.diffSrc.to(stream, dxData, epsOut);
+    } else {
+      inputGradientsSkipped++;
+    }
 
     INDArray xWeights = b.weights.src.from(stream, x, scratch, 2);
-    INDArray dzWeights = b.sameDiffDst ? dzData : b.weights.diffDst.from(stream, dz, scratch, 3);
+    INDArray dzWeights = b.sameDiffDst && dzData != null ? dzData : b.weights.diffDst.from(stream, dz, scratch, 3);
     INDArray dwWeights = b.weights.diffWeights.target(weightGradView, scratch, 1);
     List<Object> args = new ArrayList<>(List.of(DNNL_ARG_SRC, b.weights.src.md, xWeights, DNNL_ARG_DIFF_DST,
         b.weights.diffDst.md, dzWeights, DNNL_ARG_DIFF_WEIGHTS, b.weights.diffWeights.md, dwWeights));

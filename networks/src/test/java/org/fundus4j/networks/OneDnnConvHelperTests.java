@@ -49,6 +49,9 @@ class OneDnnConvHelperTests {
       net.computeGradientAndScore();
     }
     assertClose(dl4js.gradient().gradient(), ours.gradient().gradient(), 1e-5, "gradient of every parameter");
+    // c1 alone reads the input: its gradient for the input is left out, as nothing reads it
+    assertEquals(1, LayerHelpers.skippedInputGradients(ours));
+    assertEquals(0, LayerHelpers.skippedInputGradients(dl4js));
     for (String layer : new String[] {"c1", "c2", "c3"}) {
       for (String param : new String[] {"W", "b"}) {
         if (ours.getLayer(layer).getParam(param) != null) {
@@ -65,6 +68,47 @@ class OneDnnConvHelperTests {
     assertClose(dl4js.params(), ours.params(), 1e-5, "parameters after three SGD steps");
     assertTrue(LayerHelpers.reusedForwardConvolutions(ours) > 0, "the identity convolution still skips its repeat");
     assertEquals(0, LayerHelpers.fallbacks(ours), "every call ran in the helper, none in DL4J's fallback");
+  }
+
+  @Test
+  void anInputWithTwoReadersKeepsBothInputGradients() {
+    Random random = new Random(5);
+    INDArray x = LayerHelpersTests.randomArray(random, 1.0, 2, 3, 9, 9);
+    ComputationGraph ours = twoReaders();
+    ComputationGraph dl4js;
+    System.setProperty(LayerHelpers.CONV_PROPERTY, "false");
+    try {
+      dl4js = twoReaders();
+    } finally {
+      System.clearProperty(LayerHelpers.CONV_PROPERTY);
+    }
+    dl4js.setParams(ours.params().dup());
+    for (ComputationGraph net : new ComputationGraph[] {ours, dl4js}) {
+      net.setInputs(x);
+      net.setLabels(Nd4j.create(new float[][] {{1, 0}, {0, 1}}));
+      net.computeGradientAndScore();
+    }
+    // DL4J adds the readers' input gradients, and would fail on a missing one
+    assertEquals(0, LayerHelpers.skippedInputGradients(ours), "input gradients left out");
+    assertClose(dl4js.gradient().gradient(), ours.gradient().gradient(), 1e-5, "gradient of every parameter");
+  }
+
+  private static ComputationGraph twoReaders() {
+    ComputationGraphConfiguration.GraphBuilder g = ResNet50.baseConfig(3, new Sgd(0.05)).graphBuilder()
+        .addInputs("in")
+        .addLayer("a", ResNet50.conv(3, 1, 1, 4), "in")
+        .addLayer("b", ResNet50.conv(1, 1, 0, 4), "in")
+        .addVertex("sum", new org.deeplearning4j.nn.conf.graph.ElementWiseVertex(
+            org.deeplearning4j.nn.conf.graph.ElementWiseVertex.Op.Add), "a", "b")
+        .addLayer("avg", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), "sum")
+        .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(4).nOut(2)
+            .activation(Activation.SOFTMAX).build(), "avg")
+        .setOutputs("out")
+        .setInputTypes(InputType.convolutional(9, 9, 3));
+    ComputationGraph net = new ComputationGraph(g.build());
+    net.init();
+    LayerHelpers.install(net);
+    return net;
   }
 
   private static ComputationGraph graph() {
