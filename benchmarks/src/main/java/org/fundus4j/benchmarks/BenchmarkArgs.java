@@ -117,11 +117,29 @@ final class BenchmarkArgs {
     return f;
   }
 
-  /** The command that reproduces this run from the repository root, after the benchmarks are packaged. */
-  String command(String javaOptions) {
-    String quoted = String.join(" ", given.stream().map(a -> a.matches("[A-Za-z0-9_./:,=+-]+") ? a : "'" + a + "'")
-        .toList());
-    return ("java " + javaOptions + " -cp \"benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)\" "
-        + mainClass + " " + quoted).trim();
+  /**
+   * The command that reproduces this run from the repository root, after the benchmarks are packaged: the JVM
+   * options it was started with ({@link #javaOptions()}) and its arguments.
+   */
+  String command() {
+    return command(mainClass, given);
+  }
+
+  /** As {@link #command()}, for a benchmark that parses its own arguments. */
+  static String command(String mainClass, List<String> arguments) {
+    String quoted = String.join(" ", arguments.stream()
+        .map(a -> a.matches("[A-Za-z0-9_./:,=+-]+") ? a : "'" + a + "'").toList());
+    return ("java " + javaOptions() + " -cp \"benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)\" "
+        + mainClass + " " + quoted).replaceAll(" +", " ").trim();
+  }
+
+  /**
+   * The options this JVM was started with that change what a benchmark measures: its heap limit ({@code -Xmx}) and
+   * system properties ({@code -D}, such as the layer helpers' switches); read from the running JVM, so a written
+   * command never claims a heap it did not have.
+   */
+  static String javaOptions() {
+    return String.join(" ", java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        .filter(o -> o.startsWith("-Xmx") || o.startsWith("-D")).toList());
   }
 }

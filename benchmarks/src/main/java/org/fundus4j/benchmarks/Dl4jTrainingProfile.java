@@ -443,7 +443,7 @@ public final class Dl4jTrainingProfile {
         .append("(all threads; includes OpenMP spin-waiting), which other processes' load disturbs less. Load ")
         .append("from other processes hits all variants of a run alike; compare within a run (\"vs ours\" = ")
         .append("time of `ours`, or of the run's first variant, / time of the variant).\n")
-        .append("Command: `java -Xmx1g -cp ")
+        .append("Command: `java ").append(BenchmarkArgs.javaOptions()).append(" -cp ")
         .append("\"benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)\"")
         .append(" org.fundus4j.benchmarks.Dl4jTrainingProfile ").append(options).append("`\n\n");
     for (String l : loads) {

@@ -49,10 +49,7 @@ public final class FeaturizerBenchmark {
             + "; expected --size --batch --rounds --warmup --threads --out");
       }
     }
-    String command = String.format(Locale.ROOT, "java -Xmx2g -cp \"benchmarks/target/classes:$(cat "
-        + "benchmarks/target/runtime-classpath.txt)\" org.fundus4j.benchmarks.FeaturizerBenchmark --size %d "
-        + "--batch %d --rounds %d --warmup %d --threads %d%s", size, batch, rounds, warmup, threads,
-        out == null ? "" : " --out " + out);
+    String command = BenchmarkArgs.command(FeaturizerBenchmark.class.getName(), java.util.Arrays.asList(args));
     Nd4j.getEnvironment().setMaxThreads(threads);
     Nd4j.getRandom().setSeed(42);
     INDArray images = Nd4j.rand(DataType.FLOAT, batch, 3, size, size).subi(0.45).divi(0.25);

@@ -77,10 +77,11 @@ public final class GradCamScreeningBenchmark {
 
           Grad-CAM screening costs **%s** the time of plain screening per image (target <= 1.5x).
 
-          Command: `OMP_NUM_THREADS=1 java -Xmx2g -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" org.fundus4j.benchmarks.GradCamScreeningBenchmark %s`
+          Command: `OMP_NUM_THREADS=1 %s`
           """, Instant.now(), files.size(), o.get("--image-size"), size, threads, batch,
           Integer.parseInt(o.get("--rounds")), Integer.parseInt(o.get("--warmup")), r.loadBefore(), r.loadAfter(),
-          r.summary("plain"), r.summary("gradcam"), ratio, String.join(" ", args));
+          r.summary("plain"), r.summary("gradcam"), ratio,
+          BenchmarkArgs.command(GradCamScreeningBenchmark.class.getName(), java.util.Arrays.asList(args)));
       System.out.println(report);
       if (!o.get("--out").isEmpty()) {
         // one report per image count: gradcam-screening.md for the default 8, gradcam-screening-500.md for 500

@@ -167,7 +167,7 @@ public final class InferenceBackendBenchmark {
     Config config = new Config(a.list("shapes").stream().map(Shape::parse).toList(), a.integer("threads"),
         a.integer("warmup"), a.integer("rounds"), a.integer("train-rounds"), !a.flag("no-torch"), a.path("out"));
     List<Row> rows = run(config, "OMP_NUM_THREADS=" + System.getenv().getOrDefault("OMP_NUM_THREADS", "(unset)")
-        + " " + a.command("-Xmx3g"));
+        + " " + a.command());
     System.out.print(Files.readString(config.outDir().resolve("inference-backends.md")));
     System.out.flush();
     System.exit(rows.isEmpty() ? 1 : 0);

@@ -89,7 +89,7 @@ public final class Int8ScreeningBenchmark {
     Path work = a.path("work");
     Path out = a.path("out");
     StaticQuantization.Fallback fallback = new StaticQuantization.Fallback(a.real("bound"), a.integer("max-float"));
-    String command = a.command("-Xmx3g");
+    String command = a.command();
     Nd4j.getEnvironment().setMaxThreads(threads);
     boolean damped = a.text("start").equals("damped");
     Start start = damped ? Start.FUNDUS : Start.parse(a.text("start"));

@@ -463,7 +463,7 @@ public final class PipelineBenchmark {
     String load = InterleavedRounds.loadAverage();
     Result r = run(o);
     String md = "# Training pipeline throughput from SYNTHETIC DICOM OP JPEG files (" + java.time.Instant.now() + ")\n\n"
-        + "Command: `" + a.command("-Xmx2g") + "` (after `mvn -B -q -pl benchmarks -am package -DskipTests`).\n\n"
+        + "Command: `" + a.command() + "` (after `mvn -B -q -pl benchmarks -am package -DskipTests`).\n\n"
         + Runtime.getRuntime().availableProcessors() + " processors; load average (1/5/15 min) " + load + " at start, "
         + InterleavedRounds.loadAverage() + " at end.\n\n" + markdown(r);
     System.out.println(md);

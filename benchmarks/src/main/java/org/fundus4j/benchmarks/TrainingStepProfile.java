@@ -193,7 +193,7 @@ public final class TrainingStepProfile {
             Runtime.getRuntime().availableProcessors(), size, batch, loadStart, loadEnd,
             dl4j.oneDnn() ? "oneDNN" : "OpenBLAS", dl4j.helpers(), torch.get("torch").asText(),
             torch.get("threads").asInt()))
-        .append("Command: `java -Xmx2g -cp \"benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)\" ")
+        .append("Command: `java " + BenchmarkArgs.javaOptions() + " -cp \"benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)\" ")
         .append(String.format(Locale.ROOT, "org.fundus4j.benchmarks.TrainingStepProfile --size %d --batch %d "
             + "--warmup %d --steps %d`%n%n", size, batch, warmup, steps))
         .append(String.format(Locale.ROOT, "Step time, unprofiled (median of %d after %d warm-up steps): **DL4J %.2f s, PyTorch %.2f s "
