@@ -479,36 +479,22 @@ public final class StaticQuantization {
     Measured m = best;
     List<String> tensors = List.copyOf(m.ranges().ranges().keySet());
     int budget = Math.min(fallback.maxFloatTensors(), tensors.size());
-    Map<String, Double> sensitivity = new LinkedHashMap<>();
-    List<String> ranked = new ArrayList<>();
-    ComputationGraph[] target = {graph}; // the graph whose int8 exports are measured
-    java.util.function.IntFunction<Difference> diff = k -> tried.computeIfAbsent(k, n -> {
-      if (n > 0 && ranked.isEmpty()) {
-        sensitivity.putAll(sensitivity(target[0], m.ranges(), calibration, outputs, m.outputs(), threads));
-        ranked.addAll(sensitivity.keySet());
-      }
-      Difference d = difference(target[0], m.ranges(), ranked.subList(0, n), calibration, outputs, m.outputs(),
-          threads);
-      LOG.info("int8 with the {} most sensitive tensors in float32: max |p_int8 - p_fp32| {}", n,
-          String.format(java.util.Locale.ROOT, "%.4f", d.max()));
-      return d;
-    });
+    Trials trials = new Trials(graph, m, calibration, outputs, threads, tried);
     AwareTraining training = null;
-    if (aware != null && aware.enabled() && diff.apply(0).max() > fallback.bound()) {
+    if (aware != null && aware.enabled() && trials.difference(0).max() > fallback.bound()) {
       double before = tried.get(0).max();
       int images = trainingBatches.stream().mapToInt(b -> (int) b.size(0)).sum();
       LOG.info("int8: all-int8 max |p_int8 - p_fp32| {} misses the bound {}; quantisation-aware training, {} epochs "
           + "on {} images", String.format(java.util.Locale.ROOT, "%.4f", before), fallback.bound(), aware.epochs(),
           images);
-      target[0] = QuantizationAwareTraining.distill(graph, m.ranges(), List.of(), trainingBatches, aware, null);
-      tried.clear();
+      trials.measureOn(QuantizationAwareTraining.distill(graph, m.ranges(), List.of(), trainingBatches, aware, null));
       searchExports++; // the untrained all-int8 model
-      training = new AwareTraining(aware, images, before, diff.apply(0).max());
+      training = new AwareTraining(aware, images, before, trials.difference(0).max());
     }
     int lo = -1; // largest count known to miss the bound
     int hi = -1; // smallest count known to meet it
     for (int k = 0; ; k = k == 0 ? 1 : Math.min(2 * k, budget)) {
-      if (diff.apply(k).max() <= fallback.bound()) {
+      if (trials.difference(k).max() <= fallback.bound()) {
         hi = k;
         break;
       }
@@ -520,7 +506,7 @@ public final class StaticQuantization {
     if (hi > 0) {
       while (hi - lo > 1) {
         int mid = (lo + hi) / 2;
-        if (diff.apply(mid).max() <= fallback.bound()) {
+        if (trials.difference(mid).max() <= fallback.bound()) {
           hi = mid;
         } else {
           lo = mid;
@@ -529,9 +515,8 @@ public final class StaticQuantization {
     }
     int chosen = hi >= 0 ? hi : tried.entrySet().stream()
         .min(java.util.Comparator.comparingDouble(e -> e.getValue().max())).orElseThrow().getKey();
-    Choice choice = new Choice(m.ranges(), ranked.isEmpty() ? List.of() : ranked.subList(0, chosen),
-        tried.get(chosen).max(), fallback, tried.size() + searchExports + sensitivity.size(), sensitivity,
-        target[0], training);
+    Choice choice = new Choice(m.ranges(), trials.mostSensitive(chosen), tried.get(chosen).max(), fallback,
+        tried.size() + searchExports + trials.sensitivity.size(), trials.sensitivity, trials.graph, training);
     LOG.info("int8 fallback: {} of {} tensors in float32, max |p_int8 - p_fp32| {} on {} calibration images "
         + "(bound {}, {}), {} exports tried", chosen, tensors.size(), String.format(java.util.Locale.ROOT, "%.4f",
         choice.maxDifference()), m.ranges().images(), fallback.bound(), choice.withinBound() ? "met" : "NOT met",
@@ -584,6 +569,58 @@ public final class StaticQuantization {
   }
 
   /** Largest and mean squared {@code |int8 - fp32|} over every output value of the calibration images. */
+  /**
+   * The fallback's measurements of one graph: the max difference of its int8 export with the {@code k} most
+   * sensitive tensors in float32, each {@code k} measured once, and the sensitivities, measured on the first call
+   * with {@code k > 0}. {@link #measureOn} starts again on another graph (the quantisation-aware copy).
+   */
+  private static final class Trials {
+    private final Measured measured;
+    private final List<INDArray> calibration;
+    private final List<String> outputs;
+    private final int threads;
+    private final Map<Integer, Difference> tried; // float32 tensor count -> difference
+    final Map<String, Double> sensitivity = new LinkedHashMap<>();
+    private final List<String> ranked = new ArrayList<>();
+    ComputationGraph graph;
+
+    Trials(ComputationGraph graph, Measured measured, List<INDArray> calibration, List<String> outputs, int threads,
+        Map<Integer, Difference> tried) {
+      this.graph = graph;
+      this.measured = measured;
+      this.calibration = calibration;
+      this.outputs = outputs;
+      this.threads = threads;
+      this.tried = tried;
+    }
+
+    Difference difference(int k) {
+      return tried.computeIfAbsent(k, n -> {
+        if (n > 0 && ranked.isEmpty()) {
+          sensitivity.putAll(sensitivity(graph, measured.ranges(), calibration, outputs, measured.outputs(), threads));
+          ranked.addAll(sensitivity.keySet());
+        }
+        Difference d = StaticQuantization.difference(graph, measured.ranges(), ranked.subList(0, n), calibration,
+            outputs, measured.outputs(), threads);
+        LOG.info("int8 with the {} most sensitive tensors in float32: max |p_int8 - p_fp32| {}", n,
+            String.format(java.util.Locale.ROOT, "%.4f", d.max()));
+        return d;
+      });
+    }
+
+    /** Measures {@code trained} from now on; what was measured on the graph before is forgotten. */
+    void measureOn(ComputationGraph trained) {
+      graph = trained;
+      tried.clear();
+      sensitivity.clear();
+      ranked.clear();
+    }
+
+    List<String> mostSensitive(int k) {
+      return ranked.isEmpty() ? List.of() : ranked.subList(0, k);
+    }
+  }
+
   private record Difference(double max, double meanSquare) {}
 
   /** {@link Difference} of an int8 export with {@code keepFloat} left in float32 from {@code reference}. */
