@@ -31,13 +31,7 @@ class OneDnnConvHelperTests {
     INDArray x = LayerHelpersTests.randomArray(random, 1.0, 2, 3, 13, 13);
     INDArray y = Nd4j.create(new float[][] {{1, 0}, {0, 1}});
     ComputationGraph ours = graph();
-    ComputationGraph dl4js;
-    System.setProperty(LayerHelpers.CONV_PROPERTY, "false");
-    try {
-      dl4js = graph();
-    } finally {
-      System.clearProperty(LayerHelpers.CONV_PROPERTY);
-    }
+    ComputationGraph dl4js = withDl4jsHelper(OneDnnConvHelperTests::graph);
     assertEquals(3, convHelpers(ours, OneDnnConvHelper.class));
     assertEquals(0, convHelpers(dl4js, OneDnnConvHelper.class));
     dl4js.setParams(ours.params().dup());
@@ -75,13 +69,7 @@ class OneDnnConvHelperTests {
     Random random = new Random(5);
     INDArray x = LayerHelpersTests.randomArray(random, 1.0, 2, 3, 9, 9);
     ComputationGraph ours = twoReaders();
-    ComputationGraph dl4js;
-    System.setProperty(LayerHelpers.CONV_PROPERTY, "false");
-    try {
-      dl4js = twoReaders();
-    } finally {
-      System.clearProperty(LayerHelpers.CONV_PROPERTY);
-    }
+    ComputationGraph dl4js = withDl4jsHelper(OneDnnConvHelperTests::twoReaders);
     dl4js.setParams(ours.params().dup());
     for (ComputationGraph net : new ComputationGraph[] {ours, dl4js}) {
       net.setInputs(x);
@@ -105,10 +93,7 @@ class OneDnnConvHelperTests {
             .activation(Activation.SOFTMAX).build(), "avg")
         .setOutputs("out")
         .setInputTypes(InputType.convolutional(9, 9, 3));
-    ComputationGraph net = new ComputationGraph(g.build());
-    net.init();
-    LayerHelpers.install(net);
-    return net;
+    return installed(g);
   }
 
   private static ComputationGraph graph() {
@@ -127,10 +112,24 @@ class OneDnnConvHelperTests {
             .activation(Activation.SOFTMAX).build(), "avg")
         .setOutputs("out")
         .setInputTypes(InputType.convolutional(13, 13, 3));
+    return installed(g);
+  }
+
+  private static ComputationGraph installed(ComputationGraphConfiguration.GraphBuilder g) {
     ComputationGraph net = new ComputationGraph(g.build());
     net.init();
     LayerHelpers.install(net);
     return net;
+  }
+
+  /** The graph {@code build} makes, with DL4J's convolution helper instead of {@link OneDnnConvHelper}. */
+  private static ComputationGraph withDl4jsHelper(java.util.function.Supplier<ComputationGraph> build) {
+    System.setProperty(LayerHelpers.CONV_PROPERTY, "false");
+    try {
+      return build.get();
+    } finally {
+      System.clearProperty(LayerHelpers.CONV_PROPERTY);
+    }
   }
 
   private static long convHelpers(ComputationGraph net, Class<?> type) {
