@@ -215,7 +215,8 @@ public final class Dl4jTrainingProfile {
       loads.add(run.label() + ": load average " + before + " at start, " + loadAverage() + " at end");
     }
     Files.createDirectories(out);
-    String md = markdown(all, runs, String.join(" ", args), size, batch, warmup, start, loads, onednnNote);
+    String md = markdown(all, runs, BenchmarkArgs.command(Dl4jTrainingProfile.class.getName(),
+        java.util.Arrays.asList(args)), size, batch, warmup, start, loads, onednnNote);
     Files.writeString(out.resolve(report + ".md"), md);
     Files.writeString(out.resolve(report + ".csv"), csv(all));
     System.out.print(md);
@@ -430,7 +431,7 @@ public final class Dl4jTrainingProfile {
 
   // ---------------------------------------------------------------- report
 
-  static String markdown(List<Measured> all, List<Run> runs, String options, int size, int batch, int warmup,
+  static String markdown(List<Measured> all, List<Run> runs, String command, int size, int batch, int warmup,
       Instant start, List<String> loads, String onednnNote) {
     StringBuilder sb = new StringBuilder();
     sb.append("# DL4J options for fundus4j's ResNet-50 (issue #9)\n\n")
@@ -443,9 +444,7 @@ public final class Dl4jTrainingProfile {
         .append("(all threads; includes OpenMP spin-waiting), which other processes' load disturbs less. Load ")
         .append("from other processes hits all variants of a run alike; compare within a run (\"vs ours\" = ")
         .append("time of `ours`, or of the run's first variant, / time of the variant).\n")
-        .append("Command: `java ").append(BenchmarkArgs.javaOptions()).append(" -cp ")
-        .append("\"benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)\"")
-        .append(" org.fundus4j.benchmarks.Dl4jTrainingProfile ").append(options).append("`\n\n");
+        .append("Command: `").append(command).append("`\n\n");
     for (String l : loads) {
       sb.append("* ").append(l).append('\n');
     }

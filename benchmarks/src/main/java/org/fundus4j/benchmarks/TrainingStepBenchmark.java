@@ -140,10 +140,14 @@ public final class TrainingStepBenchmark {
             + "%d warm-up steps, %d interleaved rounds; load average %s at start, %s at end; PyTorch %s.%n%n",
         Instant.now(), threads, System.getenv().getOrDefault("OMP_NUM_THREADS", "default"), warmup, rounds,
         result.loadBefore(), result.loadAfter(), torchVersion));
-    md.append(String.format(Locale.ROOT, "Command: `%s`%n%n", BenchmarkArgs.command(
-        TrainingStepBenchmark.class.getName(), List.of("--size", String.valueOf(size), "--batch", String.valueOf(batch),
-            "--rounds", String.valueOf(rounds), "--warmup", String.valueOf(warmup), "--threads",
-            String.valueOf(threads), "--engines", String.join(",", names), unet ? "--model unet" : ""))));
+    List<String> given = new ArrayList<>(List.of("--size", String.valueOf(size), "--batch", String.valueOf(batch),
+        "--rounds", String.valueOf(rounds), "--warmup", String.valueOf(warmup), "--threads", String.valueOf(threads),
+        "--engines", String.join(",", names)));
+    if (unet) {
+      given.addAll(List.of("--model", "unet"));
+    }
+    md.append(String.format(Locale.ROOT, "Command: `%s`%n%n",
+        BenchmarkArgs.command(TrainingStepBenchmark.class.getName(), given)));
     md.append("| engine | s per step, median (min-max) | images/s, median (min-max) |\n|---|---|---|\n");
     for (String name : names) {
       List<Double> rates = result.rates().get(name);

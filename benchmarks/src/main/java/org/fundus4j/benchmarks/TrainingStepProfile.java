@@ -193,9 +193,9 @@ public final class TrainingStepProfile {
             Runtime.getRuntime().availableProcessors(), size, batch, loadStart, loadEnd,
             dl4j.oneDnn() ? "oneDNN" : "OpenBLAS", dl4j.helpers(), torch.get("torch").asText(),
             torch.get("threads").asInt()))
-        .append("Command: `java " + BenchmarkArgs.javaOptions() + " -cp \"benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)\" ")
-        .append(String.format(Locale.ROOT, "org.fundus4j.benchmarks.TrainingStepProfile --size %d --batch %d "
-            + "--warmup %d --steps %d`%n%n", size, batch, warmup, steps))
+        .append("Command: `").append(BenchmarkArgs.command(TrainingStepProfile.class.getName(), List.of("--size",
+            String.valueOf(size), "--batch", String.valueOf(batch), "--warmup", String.valueOf(warmup), "--steps",
+            String.valueOf(steps)))).append("`\n\n")
         .append(String.format(Locale.ROOT, "Step time, unprofiled (median of %d after %d warm-up steps): **DL4J %.2f s, PyTorch %.2f s "
             + "(DL4J/PyTorch %.2f)**. Profiled step: DL4J %.2f s, PyTorch %.2f s.%n%n", steps, warmup,
             dl4j.stepSeconds(), torchStep, dl4j.stepSeconds() / torchStep, dl4j.profiledStepMs() / 1000,

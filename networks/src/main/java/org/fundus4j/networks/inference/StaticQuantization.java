@@ -568,7 +568,6 @@ public final class StaticQuantization {
     return out;
   }
 
-  /** Largest and mean squared {@code |int8 - fp32|} over every output value of the calibration images. */
   /**
    * The fallback's measurements of one graph: the max difference of its int8 export with the {@code k} most
    * sensitive tensors in float32, each {@code k} measured once, and the sensitivities, measured on the first call
@@ -621,6 +620,7 @@ public final class StaticQuantization {
     }
   }
 
+  /** Largest and mean squared {@code |int8 - fp32|} over every output value of the calibration images. */
   private record Difference(double max, double meanSquare) {}
 
   /** {@link Difference} of an int8 export with {@code keepFloat} left in float32 from {@code reference}. */
