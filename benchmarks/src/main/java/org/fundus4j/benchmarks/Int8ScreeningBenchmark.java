@@ -341,7 +341,7 @@ public final class Int8ScreeningBenchmark {
               + "`QuantizationAwareTraining.distill`, %d training images per epoch) took the all-int8 model from "
               + "%.4f to %.4f on the calibration images; \"int8 + fallback\" holds those weights, \"int8\" the "
               + "model's own.", aware.epochs(), aware.learningRate(), choice.training().images(),
-              choice.training().before(), choice.training().after()), fp32Bytes / 1e6, int8Bytes / 1e6, fallbackBytes / 1e6,
+              choice.training().before(), choice.training().after()) + correction(choice), fp32Bytes / 1e6, int8Bytes / 1e6, fallbackBytes / 1e6,
           speedSize, speedBatch, threads, a.integer("rounds"), r.summary("fp32"), r.summary("int8"),
           r.summary("fallback"), r.cpuSummary("fp32"), r.cpuSummary("int8"), r.cpuSummary("fallback"),
           r.ratio("int8", "fp32"), r.ratio("fallback", "fp32"),
@@ -402,6 +402,21 @@ public final class Int8ScreeningBenchmark {
   }
 
   /** Whole batches from the start of {@code data} holding at least {@code images} images. */
+  /** What the output layer's bias correction did, for the model paragraph. */
+  private static String correction(StaticQuantization.Choice choice) {
+    StaticQuantization.Correction c = choice.correction();
+    if (c == null) {
+      return " No bias correction (the output layer is not a dense one).";
+    }
+    return String.format(Locale.ROOT, " Output bias correction (`BiasCorrection`, shift per class %s from the "
+        + "calibration images): all-int8 on the calibration images max %.4f -> %.4f, RMS %.4f -> %.4f; %s.",
+        java.util.Arrays.toString(java.util.Arrays.stream(c.shift().shift())
+            .mapToObj(v -> String.format(Locale.ROOT, "%.4f", v)).toArray()),
+        c.maxBefore(), c.maxAfter(), c.rmsBefore(), c.rmsAfter(), c.kept()
+            ? "\"int8 + fallback\" holds it, \"int8\" is the model's own weights uncorrected"
+            : "not kept" + (choice.training() != null ? " (the quantisation-aware copy replaces it)" : ""));
+  }
+
   private static List<INDArray> firstImages(DataSetIterator data, int images) {
     List<INDArray> batches = new ArrayList<>();
     int n = 0;

@@ -74,6 +74,13 @@ final class QuantizeCommand implements Callable<Integer> {
     System.out.printf(Locale.ROOT, "wrote %s: %s ranges on %d training images, %d of %d tensors in float32%s%n",
         model.resolve(q.file()), q.calibrationMethod(), q.calibrationImages(), q.floatTensors().size(),
         q.calibratedTensors(), q.floatTensors().isEmpty() ? "" : " (" + String.join(", ", q.floatTensors()) + ")");
+    if (q.biasCorrection() != null) {
+      StaticQuantization.Correction c = q.biasCorrection();
+      System.out.printf(Locale.ROOT, "output bias correction (largest shift %.4f): all-int8 max |P int8 - P fp32| on "
+          + "the calibration images %.4f -> %.4f, RMS %.4f -> %.4f, %s%n", c.shift().largest(), c.maxBefore(),
+          c.maxAfter(), c.rmsBefore(), c.rmsAfter(), c.kept() ? "kept" : q.awareTraining() != null
+              ? "not kept (the quantisation-aware copy replaces it)" : "not kept (no smaller)");
+    }
     if (q.awareTraining() != null) {
       System.out.printf(Locale.ROOT, "quantisation-aware training (%d epochs, %d images): all-int8 max |P int8 - "
           + "P fp32| on the calibration images %.4f before, %.4f after%n", q.awareTraining().options().epochs(),

@@ -261,6 +261,14 @@ class TrainingCommandsTests {
         + " ranges on 10 training images, 0 of " + q.calibratedTensors() + " tensors in float32"), r.out());
     assertTrue(r.out().contains(String.format(java.util.Locale.ROOT,
         "max |P int8 - P fp32| on the calibration images: %.4f, bound 0.030", q.maxDifference())), r.out());
+    // the output layer's bias correction, measured and recorded; kept only if it is no worse
+    assertEquals("output", q.biasCorrection().shift().layer());
+    assertEquals(10, q.biasCorrection().shift().images());
+    assertEquals(q.biasCorrection().kept() ? q.biasCorrection().maxAfter() : q.biasCorrection().maxBefore(),
+        q.maxDifference(), 1e-9);
+    assertTrue(r.out().contains(String.format(java.util.Locale.ROOT, "output bias correction (largest shift %.4f): "
+        + "all-int8 max |P int8 - P fp32| on the calibration images %.4f -> %.4f", q.biasCorrection().shift().largest(),
+        q.biasCorrection().maxBefore(), q.biasCorrection().maxAfter())), r.out());
 
     // the calibration images: the first 10 of the training part (fold 1) of split.csv, 8 + 2, as screen sees them
     List<INDArray> batches = SavedModel.calibrationBatches(model, SavedModel.readCard(model), 10,
@@ -293,7 +301,9 @@ class TrainingCommandsTests {
     ModelCard.Quantization qa = SavedModel.readCard(aware).quantization();
     assertEquals(1, qa.awareTraining().options().epochs());
     assertEquals(12, qa.awareTraining().images(), "all of the split's training images");
-    assertEquals(q.maxDifference(), qa.awareTraining().before(), 1e-9, "the same all-int8 model before training");
+    assertEquals(q.biasCorrection().maxBefore(), qa.awareTraining().before(), 1e-9,
+        "the same all-int8 model before training, without the bias correction");
+    assertFalse(qa.biasCorrection().kept(), "the trained copy replaces the corrected one");
     assertEquals(qa.awareTraining().after(), qa.maxDifference(), 1e-9);
     assertEquals(weights, org.fundus4j.io.FileHashes.sha256(aware.resolve(SavedModel.WEIGHTS)));
     assertTrue(trained.out().contains(String.format(java.util.Locale.ROOT, "quantisation-aware training (1 epochs, "

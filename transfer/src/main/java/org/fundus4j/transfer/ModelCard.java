@@ -136,10 +136,14 @@ public record ModelCard(String name, String version, String task, List<String> l
    * @param bound the bound the fallback aimed for ({@code null}: none, older cards)
    * @param awareTraining the quantisation-aware training whose weights {@code file} holds (epochs, learning rate,
    *     images, the all-int8 difference before and after); {@code null}: the model's own weights were quantised
+   * @param biasCorrection the output layer's bias correction measured on the all-int8 export (the shift per output,
+   *     the difference without and with it, whether {@code file} holds it); {@code null}: not measured (older
+   *     cards, or an output layer it does not apply to)
    */
   public record Quantization(String file, String scheme, String calibrationMethod, int calibrationImages,
       int calibratedTensors, String calibrationData, String sha256, List<String> floatTensors, Double maxDifference,
-      Double bound, org.fundus4j.networks.inference.StaticQuantization.AwareTraining awareTraining) {
+      Double bound, org.fundus4j.networks.inference.StaticQuantization.AwareTraining awareTraining,
+      org.fundus4j.networks.inference.StaticQuantization.Correction biasCorrection) {
     public Quantization {
       if (file == null || file.isBlank()) {
         throw new IllegalArgumentException("Quantization record needs the int8 model's file name");
@@ -148,6 +152,14 @@ public record ModelCard(String name, String version, String task, List<String> l
         throw new IllegalArgumentException("Quantization needs >= 1 calibration image, got " + calibrationImages);
       }
       floatTensors = floatTensors == null ? List.of() : List.copyOf(floatTensors);
+    }
+
+    /** A record without a bias correction (as older cards have). */
+    public Quantization(String file, String scheme, String calibrationMethod, int calibrationImages,
+        int calibratedTensors, String calibrationData, String sha256, List<String> floatTensors, Double maxDifference,
+        Double bound, org.fundus4j.networks.inference.StaticQuantization.AwareTraining awareTraining) {
+      this(file, scheme, calibrationMethod, calibrationImages, calibratedTensors, calibrationData, sha256, floatTensors,
+          maxDifference, bound, awareTraining, null);
     }
 
     /** A record of the model's own weights quantised (no quantisation-aware training). */

@@ -143,7 +143,7 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
             + "inputs of convolutions, residual adds and pooling uint8 per tensor, asymmetric, except the tensors "
             + "kept in float32; dense layers float32",
         ranges.method(), ranges.images(), ranges.ranges().size(), calibrationData, sha256, choice.floatTensors(),
-        choice.maxDifference(), fallback.bound(), choice.training()));
+        choice.maxDifference(), fallback.bound(), choice.training(), choice.correction()));
     writeCard(dir, card);
     return card;
   }

@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.fundus4j.networks.inference.BiasCorrection;
+import org.fundus4j.networks.inference.StaticQuantization;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,6 +54,20 @@ class ModelCardQuantizationTests {
     ModelCard.Quantization old = new ModelCard.Quantization(SavedModel.INT8, "QDQ", "minmax", 64, 71, "", "");
     assertEquals(List.of(), old.floatTensors());
     assertEquals(false, old.missesBound());
+  }
+
+  @Test
+  void theBiasCorrectionSurvivesJson() throws Exception {
+    StaticQuantization.Correction correction = new StaticQuantization.Correction(
+        new BiasCorrection.Shift("output", new double[] {0.125, -0.0625}, 64), 0.0599, 0.0451, 0.0230, 0.0150, true);
+    ModelCard.Quantization q = new ModelCard.Quantization(SavedModel.INT8, "QDQ", "search", 64, 71,
+        "first 64 training images", "ab12", List.of(), 0.0451, 0.03, null, correction);
+    SavedModel.writeCard(dir, CARD.withQuantization(q));
+    ModelCard.Quantization read = SavedModel.readCard(dir).quantization();
+    assertEquals(q, read);
+    assertEquals(0.125, read.biasCorrection().shift().largest(), 0);
+    // an older card without one
+    assertNull(new ModelCard.Quantization(SavedModel.INT8, "QDQ", "minmax", 64, 71, "", "").biasCorrection());
   }
 
   @Test

@@ -1,8 +1,6 @@
 package org.fundus4j.networks.inference;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Objects;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -60,18 +58,14 @@ public final class Featurizer implements AutoCloseable {
   public static Featurizer of(ComputationGraph graph, String featureLayer, int threads, int batchSize) {
     check(graph, featureLayer);
     Batches.checkBatchSize(batchSize);
-    Path onnx = null;
     try {
-      onnx = Files.createTempFile("fundus4j-features-", ".onnx");
-      OnnxExporter.export(graph, onnx, OnnxExportOptions.defaults().withAdditionalOutputs(featureLayer));
-      OnnxRuntimeBackend ort = new OnnxRuntimeBackend(onnx,
+      OnnxRuntimeBackend ort = OnnxRuntimeBackend.ofExport(graph,
+          OnnxExportOptions.defaults().withAdditionalOutputs(featureLayer),
           OnnxRuntimeBackend.Options.defaults().withIntraOpThreads(threads).withBatchSize(batchSize));
       return new Featurizer(graph, featureLayer, ort);
-    } catch (UnsupportedLayerException | IOException | IllegalStateException | LinkageError e) {
+    } catch (UnsupportedLayerException | UncheckedIOException | IllegalStateException | LinkageError e) {
       LOG.warn("Features of '{}' run in DL4J, not ONNX Runtime: {}", featureLayer, e.toString());
       return dl4j(graph, featureLayer);
-    } finally {
-      deleteQuietly(onnx);
     }
   }
 
@@ -121,17 +115,6 @@ public final class Featurizer implements AutoCloseable {
     Objects.requireNonNull(featureLayer, "featureLayer");
     if (!graph.getConfiguration().getVertices().containsKey(featureLayer)) {
       throw new IllegalArgumentException("Feature layer '" + featureLayer + "' is not a vertex of the graph");
-    }
-  }
-
-  private static void deleteQuietly(Path file) {
-    if (file == null) {
-      return;
-    }
-    try {
-      Files.deleteIfExists(file);
-    } catch (IOException e) {
-      LOG.debug("Could not delete {}: {}", file, e.getMessage());
     }
   }
 }

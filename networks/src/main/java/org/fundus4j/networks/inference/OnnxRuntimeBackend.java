@@ -10,6 +10,8 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions.ExecutionMode;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import ai.onnxruntime.TensorInfo;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
@@ -147,6 +149,34 @@ public final class OnnxRuntimeBackend implements InferenceBackend {
   /** Opens {@code onnx} with {@code threads} intra-op threads and the other defaults. */
   public OnnxRuntimeBackend(Path onnx, int threads) {
     this(onnx, Options.defaults().withIntraOpThreads(threads));
+  }
+
+  /**
+   * Exports {@code graph} with {@code export} to a temporary file, opens a session on it with {@code options} and
+   * deletes the file (ONNX Runtime has read it): a session on a graph that never needs a model file of its own, e.g.
+   * calibration passes, int8 trials, features.
+   *
+   * @throws org.fundus4j.networks.onnx.UnsupportedLayerException if the graph has a layer the exporter cannot write
+   * @throws UncheckedIOException if the temporary file cannot be written
+   */
+  public static OnnxRuntimeBackend ofExport(org.deeplearning4j.nn.graph.ComputationGraph graph,
+      org.fundus4j.networks.onnx.OnnxExportOptions export, Options options) {
+    Path onnx = null;
+    try {
+      onnx = Files.createTempFile("fundus4j-", ".onnx");
+      org.fundus4j.networks.onnx.OnnxExporter.export(graph, onnx, export);
+      return new OnnxRuntimeBackend(onnx, options);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Could not write a temporary ONNX model", e);
+    } finally {
+      if (onnx != null) {
+        try {
+          Files.deleteIfExists(onnx);
+        } catch (IOException e) {
+          LOG.debug("Could not delete {}: {}", onnx, e.getMessage());
+        }
+      }
+    }
   }
 
   /**

@@ -163,62 +163,46 @@ public final class StaticQuantization {
       }
     }
     int images = 0;
-    Path onnx = null;
-    try {
-      onnx = Files.createTempFile("fundus4j-calibration-", ".onnx");
-      OnnxExporter.export(graph, onnx, OnnxExportOptions.defaults()
-          .withAdditionalOutputs(vertices.toArray(String[]::new)));
-      try (OnnxRuntimeBackend ort = new OnnxRuntimeBackend(onnx,
-          OnnxRuntimeBackend.Options.defaults().withIntraOpThreads(threads))) {
-        Files.deleteIfExists(onnx);
-        for (INDArray batch : batches) {
-          for (String t : tensors) {
-            if (inputs.contains(t)) {
-              merge(ranges, t, batch);
-            }
-          }
-          ort.visit(batch, visited, (name, shape, values) -> {
-            if (networkOutputs != null && networkOutputs.contains(name)) {
-              float[] copy = new float[values.remaining()];
-              values.duplicate().get(copy);
-              outputs.add(copy);
-            }
-            if (!vertices.contains(name)) {
-              return;
-            }
-            float min = Float.POSITIVE_INFINITY;
-            float max = Float.NEGATIVE_INFINITY;
-            for (int i = values.position(); i < values.limit(); i++) {
-              float v = values.get(i);
-              min = Math.min(min, v);
-              max = Math.max(max, v);
-            }
-            merge(ranges, name, min, max);
-          });
-          images += (int) batch.size(0);
-        }
-        if (images > 0 && histogram) {
-          for (INDArray batch : batches) {
-            ort.visit(batch, vertices, (name, shape, values) -> {
-              ActivationRanges.Range r = ranges.get(name);
-              long[] h = histograms.computeIfAbsent(name, k -> new long[Calibration.BINS]);
-              float width = r.max() - r.min();
-              for (int i = values.position(); i < values.limit(); i++) {
-                int bin = width > 0 ? (int) ((values.get(i) - r.min()) / width * Calibration.BINS) : 0;
-                h[Math.max(0, Math.min(Calibration.BINS - 1, bin))]++;
-              }
-            });
+    try (OnnxRuntimeBackend ort = OnnxRuntimeBackend.ofExport(graph,
+        OnnxExportOptions.defaults().withAdditionalOutputs(vertices.toArray(String[]::new)),
+        OnnxRuntimeBackend.Options.defaults().withIntraOpThreads(threads))) {
+      for (INDArray batch : batches) {
+        for (String t : tensors) {
+          if (inputs.contains(t)) {
+            merge(ranges, t, batch);
           }
         }
+        ort.visit(batch, visited, (name, shape, values) -> {
+          if (networkOutputs != null && networkOutputs.contains(name)) {
+            float[] copy = new float[values.remaining()];
+            values.duplicate().get(copy);
+            outputs.add(copy);
+          }
+          if (!vertices.contains(name)) {
+            return;
+          }
+          float min = Float.POSITIVE_INFINITY;
+          float max = Float.NEGATIVE_INFINITY;
+          for (int i = values.position(); i < values.limit(); i++) {
+            float v = values.get(i);
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+          }
+          merge(ranges, name, min, max);
+        });
+        images += (int) batch.size(0);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("Could not write the calibration model", e);
-    } finally {
-      if (onnx != null) {
-        try {
-          Files.deleteIfExists(onnx);
-        } catch (IOException ignored) {
-          // a temporary file; nothing else to do
+      if (images > 0 && histogram) {
+        for (INDArray batch : batches) {
+          ort.visit(batch, vertices, (name, shape, values) -> {
+            ActivationRanges.Range r = ranges.get(name);
+            long[] h = histograms.computeIfAbsent(name, k -> new long[Calibration.BINS]);
+            float width = r.max() - r.min();
+            for (int i = values.position(); i < values.limit(); i++) {
+              int bin = width > 0 ? (int) ((values.get(i) - r.min()) / width * Calibration.BINS) : 0;
+              h[Math.max(0, Math.min(Calibration.BINS - 1, bin))]++;
+            }
+          });
         }
       }
     }
@@ -363,9 +347,12 @@ public final class StaticQuantization {
    *     first; empty if the all-int8 model met the bound or the budget is 0, so none was measured
    * @param graph the graph to export with {@link #exportOptions}: the one given, or its quantisation-aware copy
    * @param training the quantisation-aware training that made {@code graph}, or {@code null} if none ran
+   * @param correction the {@link BiasCorrection} measured on the all-int8 export of the model's own weights (in
+   *     {@code graph} if {@link Correction#kept}), or {@code null} where the output layer is not one it applies to
    */
   public record Choice(ActivationRanges ranges, List<String> floatTensors, double maxDifference, Fallback fallback,
-      int exportsTried, Map<String, Double> sensitivity, ComputationGraph graph, AwareTraining training) {
+      int exportsTried, Map<String, Double> sensitivity, ComputationGraph graph, AwareTraining training,
+      Correction correction) {
     public Choice {
       floatTensors = List.copyOf(floatTensors);
       sensitivity = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(sensitivity));
@@ -397,6 +384,24 @@ public final class StaticQuantization {
    * @param after the same for the trained copy, against the original float32 outputs
    */
   public record AwareTraining(QuantizationAwareTraining.Options options, int images, double before, double after) {}
+
+  /**
+   * The output layer's {@link BiasCorrection} a {@link Choice} measured on its all-int8 export, on the calibration
+   * images: the largest and RMS {@code |p_int8 - p_fp32|} without and with it, and whether the graph to export holds
+   * it ({@link Choice#graph()}: its largest difference was not above the uncorrected one's, and no
+   * quantisation-aware training replaced the graph).
+   */
+  public record Correction(BiasCorrection.Shift shift, double maxBefore, double maxAfter, double rmsBefore,
+      double rmsAfter, boolean kept) {
+    public Correction {
+      Objects.requireNonNull(shift, "shift");
+    }
+
+    /** The same measurement, no longer in the graph to export (quantisation-aware training replaced it). */
+    Correction superseded() {
+      return new Correction(shift, maxBefore, maxAfter, rmsBefore, rmsAfter, false);
+    }
+  }
 
   /**
    * Calibrates, then chooses the fewest tensors to keep in float32 (accuracy-driven fallback) so that the int8
@@ -480,15 +485,20 @@ public final class StaticQuantization {
     List<String> tensors = List.copyOf(m.ranges().ranges().keySet());
     int budget = Math.min(fallback.maxFloatTensors(), tensors.size());
     Trials trials = new Trials(graph, m, calibration, outputs, threads, tried);
+    Correction correction = trials.correct();
     AwareTraining training = null;
     if (aware != null && aware.enabled() && trials.difference(0).max() > fallback.bound()) {
-      double before = tried.get(0).max();
+      // what the training starts from: the model's own weights, all-int8, without the correction
+      double before = correction != null ? correction.maxBefore() : tried.get(0).max();
       int images = trainingBatches.stream().mapToInt(b -> (int) b.size(0)).sum();
       LOG.info("int8: all-int8 max |p_int8 - p_fp32| {} misses the bound {}; quantisation-aware training, {} epochs "
           + "on {} images", String.format(java.util.Locale.ROOT, "%.4f", before), fallback.bound(), aware.epochs(),
           images);
+      // The training starts from the model's own weights and learns the output offset itself (its output bias
+      // trains too); correcting the trained copy as well made it worse on held-out images (0.0617 -> 0.0681, the
+      // model of benchmarks/results/int8-screening.md, 2026-12-05).
       trials.measureOn(QuantizationAwareTraining.distill(graph, m.ranges(), List.of(), trainingBatches, aware, null));
-      searchExports++; // the untrained all-int8 model
+      correction = correction == null ? null : correction.superseded();
       training = new AwareTraining(aware, images, before, trials.difference(0).max());
     }
     int lo = -1; // largest count known to miss the bound
@@ -516,7 +526,8 @@ public final class StaticQuantization {
     int chosen = hi >= 0 ? hi : tried.entrySet().stream()
         .min(java.util.Comparator.comparingDouble(e -> e.getValue().max())).orElseThrow().getKey();
     Choice choice = new Choice(m.ranges(), trials.mostSensitive(chosen), tried.get(chosen).max(), fallback,
-        tried.size() + searchExports + trials.sensitivity.size(), trials.sensitivity, trials.graph, training);
+        tried.size() + searchExports + trials.forgotten + trials.sensitivity.size(), trials.sensitivity, trials.graph,
+        training, correction);
     LOG.info("int8 fallback: {} of {} tensors in float32, max |p_int8 - p_fp32| {} on {} calibration images "
         + "(bound {}, {}), {} exports tried", chosen, tensors.size(), String.format(java.util.Locale.ROOT, "%.4f",
         choice.maxDifference()), m.ranges().images(), fallback.bound(), choice.withinBound() ? "met" : "NOT met",
@@ -582,6 +593,7 @@ public final class StaticQuantization {
     final Map<String, Double> sensitivity = new LinkedHashMap<>();
     private final List<String> ranked = new ArrayList<>();
     ComputationGraph graph;
+    int forgotten; // exports measured on graphs replaced since
 
     Trials(ComputationGraph graph, Measured measured, List<INDArray> calibration, List<String> outputs, int threads,
         Map<Integer, Difference> tried) {
@@ -607,8 +619,39 @@ public final class StaticQuantization {
       });
     }
 
+    /**
+     * {@link BiasCorrection} of the all-int8 export of the graph measured: the corrected copy is measured from now on if its largest difference is not above the uncorrected
+     * one's. The fallback's trials then keep this shift (measured with every tensor in int8).
+     *
+     * @return what was measured, or {@code null} if the graph's output layer is not one the shift applies to
+     */
+    Correction correct() {
+      if (!BiasCorrection.applies(graph)) {
+        return null;
+      }
+      Difference before = difference(0);
+      BiasCorrection.Shift shift = BiasCorrection.measure(graph, measured.ranges(), List.of(), calibration, threads);
+      ComputationGraph corrected = shift.apply(graph);
+      Difference after = StaticQuantization.difference(corrected, measured.ranges(), List.of(), calibration, outputs,
+          measured.outputs(), threads);
+      boolean kept = after.max() <= before.max();
+      LOG.info("int8 bias correction of '{}' (largest shift {}): max |p_int8 - p_fp32| {} -> {}, RMS {} -> {}; {}",
+          shift.layer(), String.format(java.util.Locale.ROOT, "%.4f", shift.largest()),
+          String.format(java.util.Locale.ROOT, "%.4f", before.max()),
+          String.format(java.util.Locale.ROOT, "%.4f", after.max()),
+          String.format(java.util.Locale.ROOT, "%.4f", Math.sqrt(before.meanSquare())),
+          String.format(java.util.Locale.ROOT, "%.4f", Math.sqrt(after.meanSquare())), kept ? "kept" : "not kept");
+      if (kept) {
+        measureOn(corrected);
+        tried.put(0, after);
+      }
+      return new Correction(shift, before.max(), after.max(), Math.sqrt(before.meanSquare()),
+          Math.sqrt(after.meanSquare()), kept);
+    }
+
     /** Measures {@code trained} from now on; what was measured on the graph before is forgotten. */
     void measureOn(ComputationGraph trained) {
+      forgotten += tried.size() + sensitivity.size();
       graph = trained;
       tried.clear();
       sensitivity.clear();
@@ -626,43 +669,28 @@ public final class StaticQuantization {
   /** {@link Difference} of an int8 export with {@code keepFloat} left in float32 from {@code reference}. */
   private static Difference difference(ComputationGraph graph, ActivationRanges ranges, List<String> keepFloat,
       List<INDArray> batches, List<String> outputs, List<float[]> reference, int threads) {
-    Path onnx = null;
-    try {
-      onnx = Files.createTempFile("fundus4j-int8-trial-", ".onnx");
-      OnnxExporter.export(graph, onnx, OnnxExportOptions.defaults().withInt8(ranges, keepFloat));
-      double[] max = {0};
-      double[] squares = {0};
-      long[] n = {0};
-      int[] k = {0};
-      try (OnnxRuntimeBackend ort = new OnnxRuntimeBackend(onnx,
-          OnnxRuntimeBackend.Options.defaults().withIntraOpThreads(threads))) {
-        Files.deleteIfExists(onnx);
-        for (INDArray batch : batches) {
-          ort.visit(batch, outputs, (name, shape, values) -> {
-            float[] ref = reference.get(k[0]++);
-            for (int i = 0; i < ref.length; i++) {
-              double d = Math.abs(values.get(values.position() + i) - ref[i]);
-              max[0] = Math.max(max[0], d);
-              squares[0] += d * d;
-            }
-            n[0] += ref.length;
-          });
-        }
-      }
-      LOG.debug("int8 with {} tensors in float32: max |p_int8 - p_fp32| {}", keepFloat.size(),
-          String.format(java.util.Locale.ROOT, "%.4f", max[0]));
-      return new Difference(max[0], squares[0] / Math.max(1, n[0]));
-    } catch (IOException e) {
-      throw new UncheckedIOException("Could not write an int8 trial model", e);
-    } finally {
-      if (onnx != null) {
-        try {
-          Files.deleteIfExists(onnx);
-        } catch (IOException ignored) {
-          // a temporary file; nothing else to do
-        }
+    double[] max = {0};
+    double[] squares = {0};
+    long[] n = {0};
+    int[] k = {0};
+    try (OnnxRuntimeBackend ort = OnnxRuntimeBackend.ofExport(graph,
+        OnnxExportOptions.defaults().withInt8(ranges, keepFloat),
+        OnnxRuntimeBackend.Options.defaults().withIntraOpThreads(threads))) {
+      for (INDArray batch : batches) {
+        ort.visit(batch, outputs, (name, shape, values) -> {
+          float[] ref = reference.get(k[0]++);
+          for (int i = 0; i < ref.length; i++) {
+            double d = Math.abs(values.get(values.position() + i) - ref[i]);
+            max[0] = Math.max(max[0], d);
+            squares[0] += d * d;
+          }
+          n[0] += ref.length;
+        });
       }
     }
+    LOG.debug("int8 with {} tensors in float32: max |p_int8 - p_fp32| {}", keepFloat.size(),
+        String.format(java.util.Locale.ROOT, "%.4f", max[0]));
+    return new Difference(max[0], squares[0] / Math.max(1, n[0]));
   }
 
   private static void merge(Map<String, ActivationRanges.Range> ranges, String name, INDArray values) {

@@ -1,6 +1,7 @@
 package org.fundus4j.networks.inference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -129,6 +130,8 @@ class QuantizationAwareTrainingTests {
     assertNotSame(net, choice.graph());
     assertEquals(json, choice.graph().getConfiguration().toJson());
     assertEquals(before, net.params());
+    assertFalse(choice.correction().kept(), "the trained copy holds no bias correction");
+    assertEquals(t.before(), choice.correction().maxBefore(), 0, "the training started from the uncorrected model");
     assertEquals(t.after(), maxDiff(int8(choice.graph(), choice.ranges(), x, "aware.onnx"), fp32), 1e-6);
   }
 
@@ -140,7 +143,9 @@ class QuantizationAwareTrainingTests {
         new StaticQuantization.Fallback(1.0, 0), 2, List.of(StaticQuantization.Calibration.minMax()),
         new QuantizationAwareTraining.Options(5, 1e-3, 3), List.of(x));
     assertNull(met.training());
-    assertEquals(net, met.graph());
+    // no training: the model's own weights, its output bias moved by the correction if that was kept
+    assertEquals(met.correction().kept() ? met.correction().shift().apply(net).params() : net.params(),
+        met.graph().params());
     StaticQuantization.Choice off = StaticQuantization.quantize(net, List.of(x),
         new StaticQuantization.Fallback(1e-9, 0), 2, List.of(StaticQuantization.Calibration.minMax()),
         new QuantizationAwareTraining.Options(0, 1e-3, 3), List.of());

@@ -159,15 +159,21 @@ class Int8ExportTests {
         new StaticQuantization.Fallback(0.03, 0), 2);
     double allInt8 = measured.maxDifference();
     assertEquals(List.of(), measured.floatTensors());
-    assertEquals(1, measured.exportsTried());
-    assertTrue(allInt8 > 1e-6, "int8 probabilities identical to fp32: nothing was quantised");
-    assertEquals(allInt8, maxDifference(measured.ranges(), List.of(), test), 1e-6, "the all-int8 model's difference");
+    StaticQuantization.Correction correction = measured.correction();
+    // the all-int8 model, then the same with its output bias corrected, kept only if no worse
+    assertEquals(correction.kept() ? 2 : 1, measured.exportsTried());
+    assertEquals(correction.kept() ? correction.maxAfter() : correction.maxBefore(), allInt8, 0);
+    assertTrue(correction.maxBefore() > 1e-6, "int8 probabilities identical to fp32: nothing was quantised");
+    assertEquals(correction.maxBefore(), maxDifference(measured.ranges(), List.of(), test), 1e-6,
+        "the uncorrected all-int8 model's difference");
+    assertEquals(allInt8, maxDifference(measured.graph(), measured.ranges(), List.of(), test), 1e-6,
+        "the difference of the graph to export");
 
-    // a bound the all-int8 model meets: nothing kept, one export
+    // a bound the all-int8 model meets: nothing kept in float32, nothing more measured
     StaticQuantization.Choice met = StaticQuantization.quantize(net, calibration,
         new StaticQuantization.Fallback(allInt8 * 1.01, 8), 2);
     assertEquals(List.of(), met.floatTensors());
-    assertEquals(1, met.exportsTried());
+    assertEquals(measured.exportsTried(), met.exportsTried());
     assertTrue(met.withinBound());
 
     assertEquals(Map.of(), met.sensitivity(), "no sensitivity measured when the all-int8 model is within");
@@ -181,14 +187,17 @@ class Int8ExportTests {
     StaticQuantization.Fallback measureOnly = new StaticQuantization.Fallback(0.03, 0);
     StaticQuantization.Choice searched = StaticQuantization.quantize(net, calibration, measureOnly, 2,
         StaticQuantization.SEARCHED);
-    assertEquals(StaticQuantization.SEARCHED.size(), searched.exportsTried(), "one all-int8 export per method");
-    double chosen = searched.maxDifference();
+    // one all-int8 export per method, then the chosen one's with its output bias corrected
+    assertEquals(StaticQuantization.SEARCHED.size() + (searched.correction().kept() ? 1 : 0), searched.exportsTried());
+    // methods are compared before the correction
+    double chosen = searched.correction().maxBefore();
     assertEquals(chosen, maxDifference(searched.ranges(), List.of(), test), 1e-6, "the chosen model's difference");
     StringBuilder each = new StringBuilder();
     for (StaticQuantization.Calibration c : StaticQuantization.SEARCHED) {
       StaticQuantization.Choice one = StaticQuantization.quantize(net, calibration, measureOnly, 2, c);
-      each.append(String.format(java.util.Locale.ROOT, " %s %.4f", c.method(), one.maxDifference()));
-      assertTrue(chosen <= one.maxDifference() + 1e-6, c.method() + " does better than the choice: " + each);
+      double own = one.correction().maxBefore();
+      each.append(String.format(java.util.Locale.ROOT, " %s %.4f", c.method(), own));
+      assertTrue(chosen <= own + 1e-6, c.method() + " does better than the choice: " + each);
     }
     System.out.println("range methods, all-int8 max |dP| on the calibration images:" + each + "; chosen "
         + searched.ranges().method());
@@ -204,10 +213,16 @@ class Int8ExportTests {
 
   /** max |p_int8 - p_fp32| on {@code images} with {@code keepFloat} in float32, exported and run here. */
   private double maxDifference(ActivationRanges calibrated, List<String> keepFloat, INDArray images) {
+    return maxDifference(net, calibrated, keepFloat, images);
+  }
+
+  /** Largest |P int8 - P fp32|: the int8 export of {@code quantised} against net's float32 export. */
+  private double maxDifference(ComputationGraph quantised, ActivationRanges calibrated, List<String> keepFloat,
+      INDArray images) {
     Path fp32 = dir.resolve("fp32-reference.onnx");
     Path int8 = dir.resolve("int8-reference.onnx");
     OnnxExporter.export(net, fp32);
-    OnnxExporter.export(net, int8, OnnxExportOptions.defaults().withInt8(calibrated, keepFloat));
+    OnnxExporter.export(quantised, int8, OnnxExportOptions.defaults().withInt8(calibrated, keepFloat));
     try (OnnxRuntimeBackend a = new OnnxRuntimeBackend(fp32, 2); OnnxRuntimeBackend b = new OnnxRuntimeBackend(int8, 2)) {
       return OnnxExporterTests.Transforms.maxAbsDiff(a.predict(images), b.predict(images));
     }
