@@ -336,12 +336,12 @@ public final class Int8ScreeningBenchmark {
               trainSeconds), upstream,
           ranges.method(), ranges.ranges().size(), ranges.images(), fallback.bound(), fallback.maxFloatTensors(), chooseSeconds,
           choice.exportsTried(), choice.floatTensors().size(), choice.maxDifference(),
-          choice.withinBound() ? "met" : "NOT met", choice.training() == null ? "" : String.format(Locale.ROOT,
+          choice.withinBound() ? "met" : "NOT met", (choice.training() == null ? "" : String.format(Locale.ROOT,
               " Before the fallback, quantisation-aware training (`--aware-epochs %d --aware-lr %.0e`, "
               + "`QuantizationAwareTraining.distill`, %d training images per epoch) took the all-int8 model from "
               + "%.4f to %.4f on the calibration images; \"int8 + fallback\" holds those weights, \"int8\" the "
               + "model's own.", aware.epochs(), aware.learningRate(), choice.training().images(),
-              choice.training().before(), choice.training().after()) + correction(choice), fp32Bytes / 1e6, int8Bytes / 1e6, fallbackBytes / 1e6,
+              choice.training().before(), choice.training().after())) + correction(choice), fp32Bytes / 1e6, int8Bytes / 1e6, fallbackBytes / 1e6,
           speedSize, speedBatch, threads, a.integer("rounds"), r.summary("fp32"), r.summary("int8"),
           r.summary("fallback"), r.cpuSummary("fp32"), r.cpuSummary("int8"), r.cpuSummary("fallback"),
           r.ratio("int8", "fp32"), r.ratio("fallback", "fp32"),

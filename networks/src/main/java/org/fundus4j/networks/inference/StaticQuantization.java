@@ -172,6 +172,10 @@ public final class StaticQuantization {
             merge(ranges, t, batch);
           }
         }
+        if (visited.isEmpty()) { // only the graph input is quantised, and no output is asked for
+          images += (int) batch.size(0);
+          continue;
+        }
         ort.visit(batch, visited, (name, shape, values) -> {
           if (networkOutputs != null && networkOutputs.contains(name)) {
             float[] copy = new float[values.remaining()];
@@ -192,7 +196,7 @@ public final class StaticQuantization {
         });
         images += (int) batch.size(0);
       }
-      if (images > 0 && histogram) {
+      if (images > 0 && histogram && !vertices.isEmpty()) {
         for (INDArray batch : batches) {
           ort.visit(batch, vertices, (name, shape, values) -> {
             ActivationRanges.Range r = ranges.get(name);
@@ -407,7 +411,9 @@ public final class StaticQuantization {
    * Calibrates, then chooses the fewest tensors to keep in float32 (accuracy-driven fallback) so that the int8
    * model's outputs stay within {@code fallback.bound()} of float32's on the calibration images.
    *
-   * <p>The all-int8 model is measured first. If it misses the bound, every quantised tensor's {@link #sensitivity}
+   * <p>The all-int8 model is measured first, then the same with its output layer's bias corrected
+   * ({@link BiasCorrection}; kept if its largest difference is no larger, {@link Choice#correction()}). If it misses
+   * the bound, every quantised tensor's {@link #sensitivity}
    * is measured (one export per tensor, that tensor alone in int8, on up to {@value #SENSITIVITY_IMAGES} of the
    * images), then the 1, 2, 4, ... most sensitive tensors are kept in float32 until the bound holds or
    * {@code maxFloatTensors} is reached, and the last doubling is bisected to the fewest that hold. Each step is one

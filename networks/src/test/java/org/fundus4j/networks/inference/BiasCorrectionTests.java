@@ -74,8 +74,10 @@ class BiasCorrectionTests {
     segmentation.init();
     assertFalse(BiasCorrection.applies(segmentation));
     INDArray x = Nd4j.rand(DataType.FLOAT, 2, 3, 8, 8);
-    ActivationRanges ranges = new ActivationRanges(java.util.Map.of("input",
-        new ActivationRanges.Range(0, 1)), 2, "minmax");
+    // only the graph input is quantised here: its range is the batch's own
+    ActivationRanges ranges = StaticQuantization.calibrate(segmentation, List.of(x), 2);
+    assertEquals(java.util.Map.of("input", new ActivationRanges.Range(x.minNumber().floatValue(),
+        x.maxNumber().floatValue())), ranges.ranges());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> BiasCorrection.measure(segmentation, ranges, List.of(), List.of(x), 2));
     assertTrue(e.getMessage().contains("[output]"), e.getMessage());
