@@ -11,14 +11,15 @@ import java.util.Map;
 import org.fundus4j.dicom.store.InstanceState;
 import org.fundus4j.dicom.store.LocalStore;
 import org.fundus4j.dicom.testing.FundusStudyFixture;
+import org.fundus4j.dicom.testing.OrthancExtension;
 import org.fundus4j.dicom.testing.OrthancServer;
 import org.fundus4j.networks.Head;
 import org.fundus4j.networks.ResNet50;
 import org.fundus4j.transfer.ModelCard;
 import org.fundus4j.transfer.SavedModel;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code fundus pacs echo|find|pull|push} against a real Orthanc (DIMSE and DICOMweb). */
@@ -28,24 +29,19 @@ class PacsCommandTests {
 
   @TempDir
   static Path tmp;
+  // Orthanc answers C-FIND and C-GET only to registered AE titles, and C-MOVEs to their port
+  @RegisterExtension
+  static final OrthancExtension ORTHANC = OrthancExtension.withModalities("FUNDUS4J");
   static OrthancServer orthanc;
   static FundusStudyFixture.Study study;
   static int movePort;
 
   @BeforeAll
   static void start() throws Exception {
-    // Orthanc answers C-FIND and C-GET only to registered AE titles, and C-MOVEs to their port
-    movePort = OrthancServer.freePort();
-    orthanc = OrthancServer.start(tmp.resolve("orthanc"), Map.of("FUNDUS4J", movePort));
+    movePort = ORTHANC.port("FUNDUS4J");
+    orthanc = ORTHANC.server();
     study = FundusStudyFixture.make(tmp.resolve("study"), 5, PATIENT_ID, "R", "20240615", 64);
     orthanc.uploadAll(study.files());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (orthanc != null) {
-      orthanc.stop();
-    }
   }
 
   private static CliRun run(String... args) {

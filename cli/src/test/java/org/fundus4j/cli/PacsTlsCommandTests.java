@@ -4,15 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.util.Map;
 import org.fundus4j.dicom.store.InstanceState;
 import org.fundus4j.dicom.store.LocalStore;
 import org.fundus4j.dicom.testing.FundusStudyFixture;
+import org.fundus4j.dicom.testing.OrthancExtension;
 import org.fundus4j.dicom.testing.OrthancServer;
 import org.fundus4j.dicom.testing.TestCertificates;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code fundus pacs echo|pull} over DICOM TLS with mutual authentication against Orthanc's DicomTlsEnabled. */
@@ -21,22 +21,17 @@ class PacsTlsCommandTests {
   @TempDir
   static Path tmp;
   static TestCertificates certs;
+  @RegisterExtension
+  static final OrthancExtension ORTHANC = OrthancExtension.withTls("FUNDUS4J");
   static OrthancServer orthanc;
   static FundusStudyFixture.Study study;
 
   @BeforeAll
   static void start() throws Exception {
-    certs = TestCertificates.make(tmp.resolve("pki"));
-    orthanc = OrthancServer.start(tmp.resolve("orthanc"), Map.of("FUNDUS4J", OrthancServer.freePort()), certs);
+    certs = ORTHANC.certificates();
+    orthanc = ORTHANC.server();
     study = FundusStudyFixture.make(tmp.resolve("study"), 3, "PAT-CLI-TLS", "R", "20240615", 48);
     orthanc.uploadAll(study.files());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (orthanc != null) {
-      orthanc.stop();
-    }
   }
 
   static String[] tls() {

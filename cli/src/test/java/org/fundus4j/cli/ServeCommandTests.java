@@ -16,14 +16,15 @@ import org.fundus4j.dicom.net.QueryMatch;
 import org.fundus4j.dicom.node.NodeStatus;
 import org.fundus4j.dicom.node.StorageNode;
 import org.fundus4j.dicom.testing.FundusStudyFixture;
+import org.fundus4j.dicom.testing.OrthancExtension;
 import org.fundus4j.dicom.testing.OrthancServer;
 import org.fundus4j.networks.Head;
 import org.fundus4j.networks.ResNet50;
 import org.fundus4j.transfer.ModelCard;
 import org.fundus4j.transfer.SavedModel;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
@@ -37,12 +38,14 @@ class ServeCommandTests {
 
   @TempDir
   static Path tmp;
+  @RegisterExtension
+  static final OrthancExtension ORTHANC = OrthancExtension.withModalities("FUNDUS4J");
   static OrthancServer orthanc;
   static Path model;
 
   @BeforeAll
   static void start() throws Exception {
-    orthanc = OrthancServer.start(tmp.resolve("orthanc"), Map.of("FUNDUS4J", OrthancServer.freePort()));
+    orthanc = ORTHANC.server();
     model = binaryModel(tmp.resolve("model"), "serve test model");
   }
 
@@ -52,13 +55,6 @@ class ServeCommandTests {
         List.of("normal", "abnormal"), "Scratch", "FT", 64, ModelCard.IMAGENET_MEAN, ModelCard.IMAGENET_STD, true,
         Map.of()));
     return dir;
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (orthanc != null) {
-      orthanc.stop();
-    }
   }
 
   static ServeCommand parse(String... args) {

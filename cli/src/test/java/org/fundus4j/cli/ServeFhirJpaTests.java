@@ -11,13 +11,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.fundus4j.dicom.node.NodeStatus;
 import org.fundus4j.dicom.node.StorageNode;
 import org.fundus4j.dicom.testing.FundusStudyFixture;
+import org.fundus4j.dicom.testing.OrthancExtension;
 import org.fundus4j.dicom.testing.OrthancServer;
 import org.fundus4j.fhir.FhirPublisher;
 import org.fundus4j.fhir.ScreeningBundle;
@@ -28,6 +28,7 @@ import org.hl7.fhir.r4.model.Observation;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -41,27 +42,23 @@ class ServeFhirJpaTests {
 
   @TempDir
   static Path tmp;
+  @RegisterExtension
+  static final OrthancExtension ORTHANC = OrthancExtension.withModalities("FUNDUS4J");
   static OrthancServer orthanc;
   static JpaFhirServerProcess fhir;
   static Path model;
 
   @BeforeAll
   static void start() throws Exception {
-    orthanc = OrthancServer.start(tmp.resolve("orthanc"), Map.of("FUNDUS4J", OrthancServer.freePort()));
+    orthanc = ORTHANC.server();
     fhir = JpaFhirServerProcess.start(tmp.resolve("fhir-jpa"), Duration.ofMinutes(8));
     model = ServeCommandTests.binaryModel(tmp.resolve("model"), "serve fhir test model");
   }
 
   @AfterAll
   static void stop() throws Exception {
-    try {
-      if (fhir != null) {
-        fhir.close();
-      }
-    } finally {
-      if (orthanc != null) {
-        orthanc.stop();
-      }
+    if (fhir != null) {
+      fhir.close();
     }
   }
 

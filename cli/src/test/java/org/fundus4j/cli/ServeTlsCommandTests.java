@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.fundus4j.dicom.net.AeTitle;
 import org.fundus4j.dicom.net.DicomQuery;
@@ -18,11 +17,12 @@ import org.fundus4j.dicom.net.QueryMatch;
 import org.fundus4j.dicom.node.NodeStatus;
 import org.fundus4j.dicom.node.StorageNode;
 import org.fundus4j.dicom.testing.FundusStudyFixture;
+import org.fundus4j.dicom.testing.OrthancExtension;
 import org.fundus4j.dicom.testing.OrthancServer;
 import org.fundus4j.dicom.testing.TestCertificates;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -36,21 +36,16 @@ class ServeTlsCommandTests {
   @TempDir
   static Path tmp;
   static TestCertificates certs;
+  @RegisterExtension
+  static final OrthancExtension ORTHANC = OrthancExtension.withTls("FUNDUSNODE");
   static OrthancServer orthanc;
   static Path model;
 
   @BeforeAll
   static void start() throws Exception {
-    certs = TestCertificates.make(tmp.resolve("pki"));
-    orthanc = OrthancServer.start(tmp.resolve("orthanc"), Map.of("FUNDUSNODE", OrthancServer.freePort()), certs);
+    certs = ORTHANC.certificates();
+    orthanc = ORTHANC.server();
     model = ServeCommandTests.binaryModel(tmp.resolve("model"), "serve tls test model");
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (orthanc != null) {
-      orthanc.stop();
-    }
   }
 
   /** storescu +tls with a key and certificate (or none: anonymous TLS with {@code +tla}), trusting the test CA. */

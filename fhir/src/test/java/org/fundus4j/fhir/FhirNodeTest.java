@@ -24,15 +24,16 @@ import org.fundus4j.dicom.node.SrLedger;
 import org.fundus4j.dicom.node.StorageNode;
 import org.fundus4j.dicom.testing.FundusStudyFixture;
 import org.fundus4j.dicom.testing.MeanBrightnessScreener;
+import org.fundus4j.dicom.testing.OrthancExtension;
 import org.fundus4j.dicom.testing.OrthancServer;
 import org.fundus4j.dicom.testing.Storescu;
 import org.hl7.fhir.r4.model.Bundle;
 import org.hl7.fhir.r4.model.DiagnosticReport;
 import org.hl7.fhir.r4.model.Observation;
 import org.hl7.fhir.r4.model.Resource;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -47,18 +48,13 @@ class FhirNodeTest {
 
   @TempDir
   static Path tmp;
+  @RegisterExtension
+  static final OrthancExtension ORTHANC = OrthancExtension.withModalities();
   static OrthancServer orthanc;
 
   @BeforeAll
   static void start() throws Exception {
-    orthanc = OrthancServer.start(tmp.resolve("orthanc"), Map.of());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (orthanc != null) {
-      orthanc.stop();
-    }
+    orthanc = ORTHANC.server();
   }
 
   static NodeConfig config(Path work, URI fhir) {

@@ -22,11 +22,12 @@ import org.fundus4j.dicom.node.SrDestination;
 import org.fundus4j.dicom.node.StorageNode;
 import org.fundus4j.dicom.testing.FundusStudyFixture;
 import org.fundus4j.dicom.testing.MeanBrightnessScreener;
+import org.fundus4j.dicom.testing.OrthancExtension;
 import org.fundus4j.dicom.testing.OrthancServer;
 import org.fundus4j.dicom.testing.TestCertificates;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -43,6 +44,8 @@ class DicomTlsTest {
   @TempDir
   static Path tmp;
   static TestCertificates certs;
+  @RegisterExtension
+  static final OrthancExtension ORTHANC = OrthancExtension.withTls(US.value());
   static OrthancServer orthanc;
   static int movePort;
   static FundusStudyFixture.Study study;
@@ -50,20 +53,13 @@ class DicomTlsTest {
 
   @BeforeAll
   static void start() throws Exception {
-    certs = TestCertificates.make(tmp.resolve("pki"));
-    movePort = OrthancServer.freePort();
-    orthanc = OrthancServer.start(tmp.resolve("orthanc"), Map.of(US.value(), movePort), certs);
+    certs = ORTHANC.certificates();
+    movePort = ORTHANC.port(US.value());
+    orthanc = ORTHANC.server();
     study = FundusStudyFixture.make(tmp.resolve("src"), 3, "PAT-TLS", "L", "20240301", 48);
     orthanc.uploadAll(study.files());
     for (Path f : study.files()) {
       originals.put(ReceivedInstance.read(f).sopInstanceUid(), f);
-    }
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (orthanc != null) {
-      orthanc.stop();
     }
   }
 

@@ -15,10 +15,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.fundus4j.dicom.testing.FundusStudyFixture;
+import org.fundus4j.dicom.testing.OrthancExtension;
 import org.fundus4j.dicom.testing.OrthancServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** QIDO-RS, WADO-RS (stored transfer syntax) and STOW-RS against Orthanc's DICOMweb plugin. */
@@ -26,24 +27,19 @@ class DicomWebClientTest {
 
   @TempDir
   static Path tmp;
+  @RegisterExtension
+  static final OrthancExtension ORTHANC = OrthancExtension.withModalities();
   static OrthancServer orthanc;
   static FundusStudyFixture.Study study;
   static Map<String, Path> originals = new HashMap<>();
 
   @BeforeAll
   static void start() throws Exception {
-    orthanc = OrthancServer.start(tmp.resolve("orthanc"), Map.of());
+    orthanc = ORTHANC.server();
     study = FundusStudyFixture.make(tmp.resolve("study"), 4, "PAT-W", "R", "20240615", 64);
     orthanc.uploadAll(study.files());
     for (Path f : study.files()) {
       originals.put(Part10.describe(f, "").sopInstanceUid(), f);
-    }
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (orthanc != null) {
-      orthanc.stop();
     }
   }
 

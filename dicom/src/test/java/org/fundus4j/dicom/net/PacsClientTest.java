@@ -21,10 +21,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.fundus4j.dicom.testing.FundusStudyFixture;
+import org.fundus4j.dicom.testing.OrthancExtension;
 import org.fundus4j.dicom.testing.OrthancServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** DIMSE against a real Orthanc: C-ECHO, C-FIND filters, C-GET / C-MOVE in the stored transfer syntax, errors. */
@@ -34,6 +35,8 @@ class PacsClientTest {
 
   @TempDir
   static Path tmp;
+  @RegisterExtension
+  static final OrthancExtension ORTHANC = OrthancExtension.withModalities(US.value());
   static OrthancServer orthanc;
   static int movePort;
   static FundusStudyFixture.Study left;
@@ -42,8 +45,8 @@ class PacsClientTest {
 
   @BeforeAll
   static void startOrthanc() throws Exception {
-    movePort = OrthancServer.freePort();
-    orthanc = OrthancServer.start(tmp.resolve("orthanc"), Map.of(US.value(), movePort));
+    movePort = ORTHANC.port(US.value());
+    orthanc = ORTHANC.server();
     left = FundusStudyFixture.make(tmp.resolve("left"), 5, "PAT-L", "L", "20240102", 64);
     right = FundusStudyFixture.make(tmp.resolve("right"), 2, "PAT-R", "R", "20230505", 64);
     for (FundusStudyFixture.Study s : List.of(left, right)) {
@@ -51,13 +54,6 @@ class PacsClientTest {
       for (Path f : s.files()) {
         originals.put(Part10.describe(f, "").sopInstanceUid(), f);
       }
-    }
-  }
-
-  @AfterAll
-  static void stopOrthanc() throws Exception {
-    if (orthanc != null) {
-      orthanc.stop();
     }
   }
 

@@ -27,11 +27,12 @@ import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import org.fundus4j.dicom.testing.FundusStudyFixture;
 import org.fundus4j.dicom.testing.MeanBrightnessScreener;
+import org.fundus4j.dicom.testing.OrthancExtension;
 import org.fundus4j.dicom.testing.OrthancServer;
 import org.fundus4j.dicom.testing.Storescu;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -45,18 +46,13 @@ class NodeMonitorTest {
 
   @TempDir
   static Path tmp;
+  @RegisterExtension
+  static final OrthancExtension ORTHANC = OrthancExtension.withModalities();
   static OrthancServer orthanc;
 
   @BeforeAll
   static void start() throws Exception {
-    orthanc = OrthancServer.start(tmp.resolve("orthanc"), Map.of());
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (orthanc != null) {
-      orthanc.stop();
-    }
+    orthanc = ORTHANC.server();
   }
 
   /** {@code name{labels}} to value, from the Prometheus text format (comment lines skipped). */

@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.fundus4j.dicom.net.AeTitle;
 import org.fundus4j.dicom.net.DicomQuery;
@@ -22,10 +21,11 @@ import org.fundus4j.dicom.net.PacsAddress;
 import org.fundus4j.dicom.net.QueryMatch;
 import org.fundus4j.dicom.testing.FundusStudyFixture;
 import org.fundus4j.dicom.testing.MeanBrightnessScreener;
+import org.fundus4j.dicom.testing.OrthancExtension;
 import org.fundus4j.dicom.testing.OrthancServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -40,19 +40,14 @@ class StorageNodeTest {
 
   @TempDir
   static Path tmp;
+  // CHECKER is the AE the test uses for C-FIND; Orthanc answers C-FIND only to known modalities
+  @RegisterExtension
+  static final OrthancExtension ORTHANC = OrthancExtension.withModalities("CHECKER");
   static OrthancServer orthanc;
 
   @BeforeAll
   static void start() throws Exception {
-    // CHECKER is the AE the test uses for C-FIND; Orthanc answers C-FIND only to known modalities
-    orthanc = OrthancServer.start(tmp.resolve("orthanc"), Map.of("CHECKER", OrthancServer.freePort()));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (orthanc != null) {
-      orthanc.stop();
-    }
+    orthanc = ORTHANC.server();
   }
 
   static NodeConfig config(Path workDir, SrDestination destination) {

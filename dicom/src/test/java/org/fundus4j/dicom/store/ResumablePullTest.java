@@ -22,10 +22,11 @@ import org.fundus4j.dicom.net.PacsClient;
 import org.fundus4j.dicom.net.PacsException;
 import org.fundus4j.dicom.net.ProgressListener;
 import org.fundus4j.dicom.testing.FundusStudyFixture;
+import org.fundus4j.dicom.testing.OrthancExtension;
 import org.fundus4j.dicom.testing.OrthancServer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -40,20 +41,15 @@ class ResumablePullTest {
 
   @TempDir
   static Path tmp;
+  @RegisterExtension
+  static final OrthancExtension ORTHANC = OrthancExtension.withModalities(US.value());
   static OrthancServer orthanc;
   static int movePort;
 
   @BeforeAll
   static void start() throws Exception {
-    movePort = OrthancServer.freePort();
-    orthanc = OrthancServer.start(tmp.resolve("orthanc"), Map.of(US.value(), movePort));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (orthanc != null) {
-      orthanc.stop();
-    }
+    movePort = ORTHANC.port(US.value());
+    orthanc = ORTHANC.server();
   }
 
   PacsClient client() {
