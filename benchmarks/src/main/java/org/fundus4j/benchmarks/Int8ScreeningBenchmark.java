@@ -11,6 +11,7 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.fundus4j.evaluation.metrics.RocAuc;
 import org.fundus4j.networks.Head;
 import org.fundus4j.networks.ResNet50;
+import org.fundus4j.networks.inference.BiasCorrection;
 import org.fundus4j.networks.inference.OnnxRuntimeBackend;
 import org.fundus4j.networks.inference.StaticQuantization;
 import org.fundus4j.networks.onnx.ActivationRanges;
@@ -194,9 +195,15 @@ public final class Int8ScreeningBenchmark {
       }
     }
     List<Path> sweepFiles = new ArrayList<>();
+    // each K's output bias corrected on its own export, as the fallback's trials are (not the quantisation-aware
+    // copy's: it learnt its offset)
+    boolean correctSweep = choice.training() == null && BiasCorrection.applies(probe);
     for (int k : sweep) {
       Path f = work.resolve("model-int8-top" + k + ".onnx");
-      OnnxExporter.export(choice.graph(), f, OnnxExportOptions.defaults().withInt8(ranges, choice.mostSensitive(k)));
+      List<String> keep = choice.mostSensitive(k);
+      ComputationGraph g = correctSweep
+          ? BiasCorrection.measure(probe, ranges, keep, calibration, threads).apply(probe) : choice.graph();
+      OnnxExporter.export(g, f, OnnxExportOptions.defaults().withInt8(ranges, keep));
       sweepFiles.add(f);
     }
 
@@ -280,8 +287,9 @@ public final class Int8ScreeningBenchmark {
             + "kept in float32, same ranges, same rounds%s.%n%n| K | held-out max abs P difference | held-out RMS | "
             + "held-out AUC | images/s at %d px: median (min-max) | vs fp32 | tensors added (in order) |%n"
             + "|---|---|---|---|---|---|---|%n",
-            choice.training() == null ? "" : "; K rows are the quantisation-aware weights, the first row the "
-                + "model's own", speedSize));
+            choice.training() == null ? (correctSweep ? "; K rows have the output bias corrected on their own "
+                + "export (`BiasCorrection`), the first row is the model's own" : "")
+                : "; K rows are the quantisation-aware weights, the first row the model's own", speedSize));
         sweepTable.append(String.format(Locale.ROOT, "| 0 | %.4f | %.4f | %.4f | %s | %s | |%n", maxHeldOut,
             rmsDiff(p32, p8), auc8,
             r.summary("int8"), r.ratio("int8", "fp32")));
@@ -401,7 +409,6 @@ public final class Int8ScreeningBenchmark {
     return max;
   }
 
-  /** Whole batches from the start of {@code data} holding at least {@code images} images. */
   /** What the output layer's bias correction did, for the model paragraph. */
   private static String correction(StaticQuantization.Choice choice) {
     StaticQuantization.Correction c = choice.correction();
@@ -409,14 +416,16 @@ public final class Int8ScreeningBenchmark {
       return " No bias correction (the output layer is not a dense one).";
     }
     return String.format(Locale.ROOT, " Output bias correction (`BiasCorrection`, shift per class %s from the "
-        + "calibration images): all-int8 on the calibration images max %.4f -> %.4f, RMS %.4f -> %.4f; %s.",
+        + "calibration images): %s on the calibration images max %.4f -> %.4f, RMS %.4f -> %.4f; %s.",
         java.util.Arrays.toString(java.util.Arrays.stream(c.shift().shift())
             .mapToObj(v -> String.format(Locale.ROOT, "%.4f", v)).toArray()),
-        c.maxBefore(), c.maxAfter(), c.rmsBefore(), c.rmsAfter(), c.kept()
+        choice.training() != null || choice.floatTensors().isEmpty() ? "all-int8"
+            : "int8 with its " + choice.floatTensors().size() + " float32 tensors", c.maxBefore(), c.maxAfter(), c.rmsBefore(), c.rmsAfter(), c.kept()
             ? "\"int8 + fallback\" holds it, \"int8\" is the model's own weights uncorrected"
             : "not kept" + (choice.training() != null ? " (the quantisation-aware copy replaces it)" : ""));
   }
 
+  /** Whole batches from the start of {@code data} holding at least {@code images} images. */
   private static List<INDArray> firstImages(DataSetIterator data, int images) {
     List<INDArray> batches = new ArrayList<>();
     int n = 0;

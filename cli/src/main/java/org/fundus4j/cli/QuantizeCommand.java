@@ -76,8 +76,11 @@ final class QuantizeCommand implements Callable<Integer> {
         q.calibratedTensors(), q.floatTensors().isEmpty() ? "" : " (" + String.join(", ", q.floatTensors()) + ")");
     if (q.biasCorrection() != null) {
       StaticQuantization.Correction c = q.biasCorrection();
-      System.out.printf(Locale.ROOT, "output bias correction (largest shift %.4f): all-int8 max |P int8 - P fp32| on "
-          + "the calibration images %.4f -> %.4f, RMS %.4f -> %.4f, %s%n", c.shift().largest(), c.maxBefore(),
+      // measured on the chosen export, or on the all-int8 one the quantisation-aware copy replaced
+      String on = q.awareTraining() != null || q.floatTensors().isEmpty() ? "all-int8"
+          : "int8 with " + q.floatTensors().size() + " tensors in float32";
+      System.out.printf(Locale.ROOT, "output bias correction (largest shift %.4f): %s max |P int8 - P fp32| on "
+          + "the calibration images %.4f -> %.4f, RMS %.4f -> %.4f, %s%n", c.shift().largest(), on, c.maxBefore(),
           c.maxAfter(), c.rmsBefore(), c.rmsAfter(), c.kept() ? "kept" : q.awareTraining() != null
               ? "not kept (the quantisation-aware copy replaces it)" : "not kept (no smaller)");
     }

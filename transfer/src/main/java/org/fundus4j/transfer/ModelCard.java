@@ -136,7 +136,8 @@ public record ModelCard(String name, String version, String task, List<String> l
    * @param bound the bound the fallback aimed for ({@code null}: none, older cards)
    * @param awareTraining the quantisation-aware training whose weights {@code file} holds (epochs, learning rate,
    *     images, the all-int8 difference before and after); {@code null}: the model's own weights were quantised
-   * @param biasCorrection the output layer's bias correction measured on the all-int8 export (the shift per output,
+   * @param biasCorrection the output layer's bias correction measured on the chosen export ({@code floatTensors} in
+   *     float32; the all-int8 one, not kept, when quantisation-aware training replaced it) (the shift per output,
    *     the difference without and with it, whether {@code file} holds it); {@code null}: not measured (older
    *     cards, or an output layer it does not apply to)
    */

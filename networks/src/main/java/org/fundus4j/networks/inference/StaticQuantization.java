@@ -347,8 +347,9 @@ public final class StaticQuantization {
    *     first; empty if the all-int8 model met the bound or the budget is 0, so none was measured
    * @param graph the graph to export with {@link #exportOptions}: the one given, or its quantisation-aware copy
    * @param training the quantisation-aware training that made {@code graph}, or {@code null} if none ran
-   * @param correction the {@link BiasCorrection} measured on the all-int8 export of the model's own weights (in
-   *     {@code graph} if {@link Correction#kept}), or {@code null} where the output layer is not one it applies to
+   * @param correction the {@link BiasCorrection} measured on the chosen export ({@code floatTensors} in float32) of
+   *     the model's own weights (in {@code graph} if {@link Correction#kept}); after quantisation-aware training, the
+   *     all-int8 one it replaced (not kept); {@code null} where the output layer is not one it applies to
    */
   public record Choice(ActivationRanges ranges, List<String> floatTensors, double maxDifference, Fallback fallback,
       int exportsTried, Map<String, Double> sensitivity, ComputationGraph graph, AwareTraining training,
@@ -386,10 +387,10 @@ public final class StaticQuantization {
   public record AwareTraining(QuantizationAwareTraining.Options options, int images, double before, double after) {}
 
   /**
-   * The output layer's {@link BiasCorrection} a {@link Choice} measured on its all-int8 export, on the calibration
-   * images: the largest and RMS {@code |p_int8 - p_fp32|} without and with it, and whether the graph to export holds
-   * it ({@link Choice#graph()}: its largest difference was not above the uncorrected one's, and no
-   * quantisation-aware training replaced the graph).
+   * The output layer's {@link BiasCorrection} a {@link Choice} measured on its export, on the calibration images:
+   * the largest and RMS {@code |p_int8 - p_fp32|} without and with it, and whether the graph to export holds it
+   * ({@link Choice#graph()}: its largest difference was not above the uncorrected one's, and no quantisation-aware
+   * training replaced the graph).
    */
   public record Correction(BiasCorrection.Shift shift, double maxBefore, double maxAfter, double rmsBefore,
       double rmsAfter, boolean kept) {
@@ -407,13 +408,14 @@ public final class StaticQuantization {
    * Calibrates, then chooses the fewest tensors to keep in float32 (accuracy-driven fallback) so that the int8
    * model's outputs stay within {@code fallback.bound()} of float32's on the calibration images.
    *
-   * <p>The all-int8 model is measured first, then the same with its output layer's bias corrected
-   * ({@link BiasCorrection}; kept if its largest difference is no larger, {@link Choice#correction()}). If it misses
-   * the bound, every quantised tensor's {@link #sensitivity}
-   * is measured (one export per tensor, that tensor alone in int8, on up to {@value #SENSITIVITY_IMAGES} of the
-   * images), then the 1, 2, 4, ... most sensitive tensors are kept in float32 until the bound holds or
+   * <p>The all-int8 model is measured first. Every export measured is measured again with its output layer's bias
+   * corrected on it ({@link BiasCorrection}; kept if its largest difference is no larger; the chosen export's is
+   * {@link Choice#correction()}). If the all-int8 model misses the bound, every quantised tensor's
+   * {@link #sensitivity} is measured (one export per tensor, that tensor alone in int8, on up to
+   * {@value #SENSITIVITY_IMAGES} of the images), then the 1, 2, 4, ... most sensitive tensors are kept in float32 until the bound holds or
    * {@code maxFloatTensors} is reached, and the last doubling is bisected to the fewest that hold. Each step is one
-   * int8 export run over the calibration images in ONNX Runtime. If even the budget misses the bound, the choice
+   * int8 export run over the calibration images in ONNX Runtime (three with the correction: the shift's pass, the
+   * export and the corrected export). If even the budget misses the bound, the choice
    * with the smallest difference is returned and {@link Choice#withinBound()} says so: the caller decides (a model
    * whose float32 outputs swing under rounding-size changes of its input cannot be quantised; see the model card).
    *
@@ -465,42 +467,41 @@ public final class StaticQuantization {
     }
     List<String> outputs = graph.getConfiguration().getNetworkOutputs();
     List<Measured> all = measure(graph, calibration, threads, outputs, candidates);
-    Map<Integer, Difference> tried = new LinkedHashMap<>(); // float32 tensor count -> difference
     Measured best = all.get(0);
+    Difference searched = null; // the chosen ranges' all-int8 model, measured in the search
     if (all.size() > 1) {
-      Difference smallest = null;
       for (Measured candidate : all) {
         Difference d = difference(graph, candidate.ranges(), List.of(), calibration, outputs, candidate.outputs(),
             threads);
         LOG.info("int8 with {} ranges: max |p_int8 - p_fp32| {} on the calibration images",
             candidate.ranges().method(), String.format(java.util.Locale.ROOT, "%.4f", d.max()));
-        if (smallest == null || d.max() < smallest.max()) {
-          smallest = d;
+        if (searched == null || d.max() < searched.max()) {
+          searched = d;
           best = candidate;
         }
       }
-      tried.put(0, smallest); // the chosen ranges' all-int8 model, measured in the search
     }
-    // exports of the search besides the chosen one's, which tried.get(0) already counts
+    // exports of the search besides the chosen one's, which the trial with no tensor in float32 counts
     int searchExports = all.size() > 1 ? all.size() - 1 : 0;
     Measured m = best;
     List<String> tensors = List.copyOf(m.ranges().ranges().keySet());
     int budget = Math.min(fallback.maxFloatTensors(), tensors.size());
-    Trials trials = new Trials(graph, m, calibration, outputs, threads, tried);
-    Correction correction = trials.correct();
+    Trials trials = new Trials(graph, m, calibration, outputs, threads, searched);
     AwareTraining training = null;
+    Correction superseded = null;
     if (aware != null && aware.enabled() && trials.difference(0).max() > fallback.bound()) {
       // what the training starts from: the model's own weights, all-int8, without the correction
-      double before = correction != null ? correction.maxBefore() : tried.get(0).max();
+      Trial own = trials.trial(0);
+      double before = own.uncorrected().max();
       int images = trainingBatches.stream().mapToInt(b -> (int) b.size(0)).sum();
       LOG.info("int8: all-int8 max |p_int8 - p_fp32| {} misses the bound {}; quantisation-aware training, {} epochs "
           + "on {} images", String.format(java.util.Locale.ROOT, "%.4f", before), fallback.bound(), aware.epochs(),
           images);
       // The training starts from the model's own weights and learns the output offset itself (its output bias
       // trains too); correcting the trained copy as well made it worse on held-out images (0.0617 -> 0.0681, the
-      // model of benchmarks/results/int8-screening.md, 2026-12-05).
+      // model of benchmarks/results/int8-screening.md, 2026-12-05), so its trials are not corrected.
       trials.measureOn(QuantizationAwareTraining.distill(graph, m.ranges(), List.of(), trainingBatches, aware, null));
-      correction = correction == null ? null : correction.superseded();
+      superseded = own.correction() == null ? null : own.correction().superseded();
       training = new AwareTraining(aware, images, before, trials.difference(0).max());
     }
     int lo = -1; // largest count known to miss the bound
@@ -525,11 +526,11 @@ public final class StaticQuantization {
         }
       }
     }
-    int chosen = hi >= 0 ? hi : tried.entrySet().stream()
-        .min(java.util.Comparator.comparingDouble(e -> e.getValue().max())).orElseThrow().getKey();
-    Choice choice = new Choice(m.ranges(), trials.mostSensitive(chosen), tried.get(chosen).max(), fallback,
-        tried.size() + searchExports + trials.forgotten + trials.sensitivity.size(), trials.sensitivity, trials.graph,
-        training, correction);
+    int chosen = hi >= 0 ? hi : trials.smallest();
+    Trial trial = trials.trial(chosen);
+    Choice choice = new Choice(m.ranges(), trials.mostSensitive(chosen), trial.difference().max(), fallback,
+        searchExports + trials.exports(), trials.sensitivity, trial.graph(trials.graph), training,
+        training != null ? superseded : trial.correction());
     LOG.info("int8 fallback: {} of {} tensors in float32, max |p_int8 - p_fp32| {} on {} calibration images "
         + "(bound {}, {}), {} exports tried", chosen, tensors.size(), String.format(java.util.Locale.ROOT, "%.4f",
         choice.maxDifference()), m.ranges().images(), fallback.bound(), choice.withinBound() ? "met" : "NOT met",
@@ -582,79 +583,121 @@ public final class StaticQuantization {
   }
 
   /**
-   * The fallback's measurements of one graph: the max difference of its int8 export with the {@code k} most
-   * sensitive tensors in float32, each {@code k} measured once, and the sensitivities, measured on the first call
-   * with {@code k > 0}. {@link #measureOn} starts again on another graph (the quantisation-aware copy).
+   * One export the fallback measured: its difference with the output layer's bias as it is, and, where the
+   * {@link BiasCorrection} was measured on that export, the shift and the difference with it.
+   */
+  private record Trial(Difference uncorrected, BiasCorrection.Shift shift, Difference corrected) {
+    /** Whether the graph to export holds the shift: its largest difference is not above the uncorrected one's. */
+    boolean kept() {
+      return shift != null && corrected.max() <= uncorrected.max();
+    }
+
+    Difference difference() {
+      return kept() ? corrected : uncorrected;
+    }
+
+    /** {@code measured}, its output bias shifted if {@link #kept}. */
+    ComputationGraph graph(ComputationGraph measured) {
+      return kept() ? shift.apply(measured) : measured;
+    }
+
+    Correction correction() {
+      return shift == null ? null : new Correction(shift, uncorrected.max(), corrected.max(),
+          Math.sqrt(uncorrected.meanSquare()), Math.sqrt(corrected.meanSquare()), kept());
+    }
+
+    int exports() {
+      return shift == null ? 1 : 3; // the shift's pass, the export, the corrected export
+    }
+  }
+
+  /**
+   * The fallback's measurements of one graph: for each {@code k}, measured once, the int8 export with the {@code k}
+   * most sensitive tensors in float32, and the same with the output layer's bias corrected on that export
+   * ({@link BiasCorrection}: the rounding of each export leaves its own offset, so a shift measured with every
+   * tensor in int8 over-corrects once tensors are float32 again); the sensitivities are measured on the first call
+   * with {@code k > 0}. {@link #measureOn} starts again on another graph (the quantisation-aware copy, whose trials
+   * are not corrected).
    */
   private static final class Trials {
     private final Measured measured;
     private final List<INDArray> calibration;
     private final List<String> outputs;
     private final int threads;
-    private final Map<Integer, Difference> tried; // float32 tensor count -> difference
+    private final Map<Integer, Trial> tried = new LinkedHashMap<>(); // float32 tensor count -> trial
+    private Difference searched; // the all-int8 export's difference, already measured by the range search
+    private boolean correcting;
     final Map<String, Double> sensitivity = new LinkedHashMap<>();
     private final List<String> ranked = new ArrayList<>();
     ComputationGraph graph;
-    int forgotten; // exports measured on graphs replaced since
+    private int forgotten; // exports measured on graphs replaced since
 
     Trials(ComputationGraph graph, Measured measured, List<INDArray> calibration, List<String> outputs, int threads,
-        Map<Integer, Difference> tried) {
+        Difference searched) {
       this.graph = graph;
       this.measured = measured;
       this.calibration = calibration;
       this.outputs = outputs;
       this.threads = threads;
-      this.tried = tried;
+      this.searched = searched;
+      this.correcting = BiasCorrection.applies(graph);
     }
 
     Difference difference(int k) {
-      return tried.computeIfAbsent(k, n -> {
-        if (n > 0 && ranked.isEmpty()) {
-          sensitivity.putAll(sensitivity(graph, measured.ranges(), calibration, outputs, measured.outputs(), threads));
-          ranked.addAll(sensitivity.keySet());
-        }
-        Difference d = StaticQuantization.difference(graph, measured.ranges(), ranked.subList(0, n), calibration,
-            outputs, measured.outputs(), threads);
-        LOG.info("int8 with the {} most sensitive tensors in float32: max |p_int8 - p_fp32| {}", n,
+      return trial(k).difference();
+    }
+
+    Trial trial(int k) {
+      Trial known = tried.get(k);
+      if (known != null) {
+        return known;
+      }
+      if (k > 0 && ranked.isEmpty()) {
+        sensitivity.putAll(sensitivity(graph, measured.ranges(), calibration, outputs, measured.outputs(), threads));
+        ranked.addAll(sensitivity.keySet());
+      }
+      List<String> keepFloat = ranked.isEmpty() ? List.of() : ranked.subList(0, k);
+      Difference d = k == 0 && searched != null ? searched : StaticQuantization.difference(graph, measured.ranges(),
+          keepFloat, calibration, outputs, measured.outputs(), threads);
+      Trial t = new Trial(d, null, null);
+      if (correcting) {
+        BiasCorrection.Shift shift = BiasCorrection.measure(graph, measured.ranges(), keepFloat, calibration,
+            threads);
+        Difference after = StaticQuantization.difference(shift.apply(graph), measured.ranges(), keepFloat,
+            calibration, outputs, measured.outputs(), threads);
+        t = new Trial(d, shift, after);
+        LOG.info("int8 with {} tensors in float32, bias correction of '{}' (largest shift {}): max |p_int8 - p_fp32| "
+            + "{} -> {}, RMS {} -> {}; {}", k, shift.layer(), String.format(java.util.Locale.ROOT, "%.4f",
+            shift.largest()), String.format(java.util.Locale.ROOT, "%.4f", d.max()),
+            String.format(java.util.Locale.ROOT, "%.4f", after.max()),
+            String.format(java.util.Locale.ROOT, "%.4f", Math.sqrt(d.meanSquare())),
+            String.format(java.util.Locale.ROOT, "%.4f", Math.sqrt(after.meanSquare())),
+            t.kept() ? "kept" : "not kept");
+      } else {
+        LOG.info("int8 with the {} most sensitive tensors in float32: max |p_int8 - p_fp32| {}", k,
             String.format(java.util.Locale.ROOT, "%.4f", d.max()));
-        return d;
-      });
+      }
+      tried.put(k, t);
+      return t;
     }
 
-    /**
-     * {@link BiasCorrection} of the all-int8 export of the graph measured: the corrected copy is measured from now on if its largest difference is not above the uncorrected
-     * one's. The fallback's trials then keep this shift (measured with every tensor in int8).
-     *
-     * @return what was measured, or {@code null} if the graph's output layer is not one the shift applies to
-     */
-    Correction correct() {
-      if (!BiasCorrection.applies(graph)) {
-        return null;
-      }
-      Difference before = difference(0);
-      BiasCorrection.Shift shift = BiasCorrection.measure(graph, measured.ranges(), List.of(), calibration, threads);
-      ComputationGraph corrected = shift.apply(graph);
-      Difference after = StaticQuantization.difference(corrected, measured.ranges(), List.of(), calibration, outputs,
-          measured.outputs(), threads);
-      boolean kept = after.max() <= before.max();
-      LOG.info("int8 bias correction of '{}' (largest shift {}): max |p_int8 - p_fp32| {} -> {}, RMS {} -> {}; {}",
-          shift.layer(), String.format(java.util.Locale.ROOT, "%.4f", shift.largest()),
-          String.format(java.util.Locale.ROOT, "%.4f", before.max()),
-          String.format(java.util.Locale.ROOT, "%.4f", after.max()),
-          String.format(java.util.Locale.ROOT, "%.4f", Math.sqrt(before.meanSquare())),
-          String.format(java.util.Locale.ROOT, "%.4f", Math.sqrt(after.meanSquare())), kept ? "kept" : "not kept");
-      if (kept) {
-        measureOn(corrected);
-        tried.put(0, after);
-      }
-      return new Correction(shift, before.max(), after.max(), Math.sqrt(before.meanSquare()),
-          Math.sqrt(after.meanSquare()), kept);
+    /** The tensor count of the trial with the smallest difference (the fewest on a tie). */
+    int smallest() {
+      return tried.entrySet().stream().min(java.util.Comparator.<Map.Entry<Integer, Trial>>comparingDouble(
+          e -> e.getValue().difference().max()).thenComparing(Map.Entry::getKey)).orElseThrow().getKey();
     }
 
-    /** Measures {@code trained} from now on; what was measured on the graph before is forgotten. */
+    /** Int8 exports measured, on this graph and the ones before it, the sensitivities' included. */
+    int exports() {
+      return forgotten + sensitivity.size() + tried.values().stream().mapToInt(Trial::exports).sum();
+    }
+
+    /** Measures {@code trained} from now on, uncorrected; what was measured on the graph before is forgotten. */
     void measureOn(ComputationGraph trained) {
-      forgotten += tried.size() + sensitivity.size();
+      forgotten = exports();
       graph = trained;
+      searched = null;
+      correcting = false;
       tried.clear();
       sensitivity.clear();
       ranked.clear();

@@ -160,8 +160,8 @@ class Int8ExportTests {
     double allInt8 = measured.maxDifference();
     assertEquals(List.of(), measured.floatTensors());
     StaticQuantization.Correction correction = measured.correction();
-    // the all-int8 model, then the same with its output bias corrected, kept only if no worse
-    assertEquals(correction.kept() ? 2 : 1, measured.exportsTried());
+    // the all-int8 model, then the shift's pass and the same with its output bias corrected, kept only if no worse
+    assertEquals(3, measured.exportsTried());
     assertEquals(correction.kept() ? correction.maxAfter() : correction.maxBefore(), allInt8, 0);
     assertTrue(correction.maxBefore() > 1e-6, "int8 probabilities identical to fp32: nothing was quantised");
     assertEquals(correction.maxBefore(), maxDifference(measured.ranges(), List.of(), test), 1e-6,
@@ -187,8 +187,8 @@ class Int8ExportTests {
     StaticQuantization.Fallback measureOnly = new StaticQuantization.Fallback(0.03, 0);
     StaticQuantization.Choice searched = StaticQuantization.quantize(net, calibration, measureOnly, 2,
         StaticQuantization.SEARCHED);
-    // one all-int8 export per method, then the chosen one's with its output bias corrected
-    assertEquals(StaticQuantization.SEARCHED.size() + (searched.correction().kept() ? 1 : 0), searched.exportsTried());
+    // one all-int8 export per method, then the chosen one's shift pass and its export with the output bias corrected
+    assertEquals(StaticQuantization.SEARCHED.size() + 2, searched.exportsTried());
     // methods are compared before the correction
     double chosen = searched.correction().maxBefore();
     assertEquals(chosen, maxDifference(searched.ranges(), List.of(), test), 1e-6, "the chosen model's difference");
