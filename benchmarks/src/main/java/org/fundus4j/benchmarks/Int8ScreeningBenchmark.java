@@ -59,8 +59,11 @@ import org.nd4j.linalg.learning.config.Adam;
  * java -Xmx3g -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" \
  *   org.fundus4j.benchmarks.Int8ScreeningBenchmark --work /tmp/int8-bench --out benchmarks/results \
  *   [--model /tmp/int8-bench/probe.zip] [--bound 0.03] [--max-float 8] [--percentile 99.99|search]
- *   [--sweep 4,8,12,16] [--aware-epochs 2 --aware-lr 1e-7]
+ *   [--sweep 4,8,12,16] [--aware-epochs 2 --aware-lr 1e-7] [--held-apart 0.5]
  * </pre>
+ *
+ * <p>{@code --held-apart S}: the fallback judges its choices on that share of the calibration images and fits on the
+ * rest ({@link StaticQuantization.Fallback#heldApart}); 0 judges on the images it fitted on.
  *
  * <p>{@code --aware-epochs N}: quantisation-aware training ({@link org.fundus4j.networks.inference.QuantizationAwareTraining})
  * on every training image before the fallback, when the all-int8 model misses the bound.
@@ -77,7 +80,7 @@ public final class Int8ScreeningBenchmark {
         "calibration=64", "speed-size=512", "speed-batch=2", "rounds=7", "warmup=2", "threads=2", "bound=0.03",
         "max-float=8", "work=/tmp/fundus4j-int8-benchmark", "cc0=data/cc0", "model=", "out=", "start=scratch",
         "weights=", "upstream-images=64", "upstream-size=64", "upstream-epochs=2", "upstream-lr=3e-4", "damp=0.2",
-        "percentile=100", "sweep=", "aware-epochs=0", "aware-lr=1e-7");
+        "percentile=100", "sweep=", "aware-epochs=0", "aware-lr=1e-7", "held-apart=0");
     int images = a.integer("images");
     int size = a.integer("size");
     int epochs = a.integer("epochs");
@@ -89,7 +92,8 @@ public final class Int8ScreeningBenchmark {
     long seed = 20240816L;
     Path work = a.path("work");
     Path out = a.path("out");
-    StaticQuantization.Fallback fallback = new StaticQuantization.Fallback(a.real("bound"), a.integer("max-float"));
+    StaticQuantization.Fallback fallback = new StaticQuantization.Fallback(a.real("bound"), a.integer("max-float"),
+        a.real("held-apart"));
     String command = a.command();
     Nd4j.getEnvironment().setMaxThreads(threads);
     boolean damped = a.text("start").equals("damped");
@@ -198,11 +202,12 @@ public final class Int8ScreeningBenchmark {
     // each K's output bias corrected on its own export, as the fallback's trials are (not the quantisation-aware
     // copy's: it learnt its offset)
     boolean correctSweep = choice.training() == null && BiasCorrection.applies(probe);
+    List<INDArray> fit = StaticQuantization.Split.of(calibration, fallback.heldApart()).fit(); // as the fallback's
     for (int k : sweep) {
       Path f = work.resolve("model-int8-top" + k + ".onnx");
       List<String> keep = choice.mostSensitive(k);
       ComputationGraph g = correctSweep
-          ? BiasCorrection.measure(probe, ranges, keep, calibration, threads).apply(probe) : choice.graph();
+          ? BiasCorrection.measure(probe, ranges, keep, fit, threads).apply(probe) : choice.graph();
       OnnxExporter.export(g, f, OnnxExportOptions.defaults().withInt8(ranges, keep));
       sweepFiles.add(f);
     }
@@ -285,19 +290,20 @@ public final class Int8ScreeningBenchmark {
       if (!sweep.isEmpty()) {
         sweepTable.append(String.format(Locale.ROOT, "%n%nThe trade-off (`--sweep`): the K most sensitive tensors "
             + "kept in float32, same ranges, same rounds%s.%n%n| K | held-out max abs P difference | held-out RMS | "
-            + "held-out AUC | images/s at %d px: median (min-max) | vs fp32 | tensors added (in order) |%n"
-            + "|---|---|---|---|---|---|---|%n",
+            + "held-out images beyond the bound | held-out AUC | images/s at %d px: median (min-max) | vs fp32 | "
+            + "tensors added (in order) |%n|---|---|---|---|---|---|---|---|%n",
             choice.training() == null ? (correctSweep ? "; K rows have the output bias corrected on their own "
                 + "export (`BiasCorrection`), the first row is the model's own" : "")
                 : "; K rows are the quantisation-aware weights, the first row the model's own", speedSize));
-        sweepTable.append(String.format(Locale.ROOT, "| 0 | %.4f | %.4f | %.4f | %s | %s | |%n", maxHeldOut,
-            rmsDiff(p32, p8), auc8,
+        sweepTable.append(String.format(Locale.ROOT, "| 0 | %.4f | %.4f | %d | %.4f | %s | %s | |%n", maxHeldOut,
+            rmsDiff(p32, p8), beyond(p32, p8, fallback.bound()), auc8,
             r.summary("int8"), r.ratio("int8", "fp32")));
         for (int j = 0; j < sweep.size(); j++) {
           int k = sweep.get(j);
           List<String> added = choice.mostSensitive(k).subList(j == 0 ? 0 : Math.min(k, sweep.get(j - 1)), k);
-          sweepTable.append(String.format(Locale.ROOT, "| %d | %.4f | %.4f | %.4f | %s | %s | %s |%n", k,
-              maxDiff(p32, pSweep.get(j)), rmsDiff(p32, pSweep.get(j)), RocAuc.compute(pSweep.get(j).stream().mapToDouble(Double::doubleValue)
+          sweepTable.append(String.format(Locale.ROOT, "| %d | %.4f | %.4f | %d | %.4f | %s | %s | %s |%n", k,
+              maxDiff(p32, pSweep.get(j)), rmsDiff(p32, pSweep.get(j)), beyond(p32, pSweep.get(j), fallback.bound()),
+              RocAuc.compute(pSweep.get(j).stream().mapToDouble(Double::doubleValue)
                   .toArray(), y), r.summary("top" + k), r.ratio("top" + k, "fp32"), String.join(", ", added)));
         }
       }
@@ -311,9 +317,9 @@ public final class Int8ScreeningBenchmark {
           "held-out; %s ResNet-50, LP %d epochs at %d px, %s).%s int8: fundus4j's QDQ export",
           "(`OnnxExportOptions.withInt8`), BatchNorm folded, int8 per-channel weights, uint8 per-tensor activations,",
           "%s ranges of %d tensors calibrated on %d training images. \"int8 + fallback\":",
-          "`StaticQuantization.quantize` with bound %.3f and at most %d tensors in float32, chosen on the calibration",
-          "images in %.1f s (%d int8 exports tried): **%d tensors kept in float32, max difference %.4f on the calibration",
-          "images, bound %s**.%s Files: fp32 %.1f MB, int8 %.1f MB, int8 + fallback %.1f MB.",
+          "`StaticQuantization.quantize` with bound %.3f and at most %d tensors in float32, chosen on %s",
+          "in %.1f s (%d int8 exports tried): **%d tensors kept in float32, max difference %.4f on the %d images",
+          "judged on, bound %s**.%s Files: fp32 %.1f MB, int8 %.1f MB, int8 + fallback %.1f MB.",
           "",
           "| what | fp32 | int8 | int8 + fallback | target |",
           "|---|---|---|---|---|",
@@ -324,6 +330,7 @@ public final class Int8ScreeningBenchmark {
           "| held-out AUC difference vs fp32 | | %+.4f | %+.4f | within 0.005 |",
           "| max abs P(abnormal) difference, held-out | | %.4f | %.4f | <= 0.03 |",
           "| root mean square P(abnormal) difference, held-out | | %.4f | %.4f | |",
+          "| held-out images beyond the bound %.3f | | %d | %d | %s |",
           "| max abs P(abnormal) difference, CC0 photographs | | %.4f | %.4f | <= 0.03 |",
           "",
           "Conditioning of the float32 model itself: rounding only its input to the int8 model's input grid (uint8,",
@@ -342,8 +349,11 @@ public final class Int8ScreeningBenchmark {
           start == Start.SCRATCH ? "Scratch (BatchNorm re-estimated)" : damped ? "damped Scratch" : "Fundus-start", epochs, size,
           a.path("model") != null ? "re-used from " + a.path("model") : String.format(Locale.ROOT, "trained in %.0f s",
               trainSeconds), upstream,
-          ranges.method(), ranges.ranges().size(), ranges.images(), fallback.bound(), fallback.maxFloatTensors(), chooseSeconds,
-          choice.exportsTried(), choice.floatTensors().size(), choice.maxDifference(),
+          ranges.method(), ranges.ranges().size(), ranges.images(), fallback.bound(), fallback.maxFloatTensors(),
+          fallback.heldApart() > 0 ? String.format(Locale.ROOT, "%d calibration images held apart from the %d fitted "
+              + "on (`--held-apart %s`)", choice.checkImages(), ranges.images(), a.text("held-apart"))
+              : "the calibration images", chooseSeconds,
+          choice.exportsTried(), choice.floatTensors().size(), choice.maxDifference(), choice.checkImages(),
           choice.withinBound() ? "met" : "NOT met", (choice.training() == null ? "" : String.format(Locale.ROOT,
               " Before the fallback, quantisation-aware training (`--aware-epochs %d --aware-lr %.0e`, "
               + "`QuantizationAwareTraining.distill`, %d training images per epoch) took the all-int8 model from "
@@ -354,7 +364,11 @@ public final class Int8ScreeningBenchmark {
           r.summary("fallback"), r.cpuSummary("fp32"), r.cpuSummary("int8"), r.cpuSummary("fallback"),
           r.ratio("int8", "fp32"), r.ratio("fallback", "fp32"),
           y.length, auc32, auc8, aucMixed, auc8 - auc32, aucMixed - auc32, maxHeldOut, maxMixed,
-          rmsDiff(p32, p8), rmsDiff(p32, pMixed),
+          rmsDiff(p32, p8), rmsDiff(p32, pMixed), fallback.bound(), beyond(p32, p8, fallback.bound()),
+          beyond(p32, pMixed, fallback.bound()), fallback.heldApart() > 0 && choice.withinBound()
+              ? String.format(Locale.ROOT, "fewer than %.1f%% (%.1f images; 95%% confidence from none of the %d "
+              + "held apart)", 100 * StaticQuantization.Split.exceedance95(choice.checkImages()),
+              y.length * StaticQuantization.Split.exceedance95(choice.checkImages()), choice.checkImages()) : "",
           maxDiff(c32, c8), maxDiff(c32, cMixed), inputRange.uint8Scale(), maxRounded,
           choice.floatTensors().isEmpty() ? "none" : String.join(", ", choice.floatTensors()), sweepTable,
           spread, r.loadBefore(), r.loadAfter(), a.integer("warmup"), photos);
@@ -401,6 +415,15 @@ public final class Int8ScreeningBenchmark {
     return Math.sqrt(sum / Math.max(1, a.size()));
   }
 
+  /** Images whose {@code |a - b|} exceeds {@code bound}. */
+  private static int beyond(List<Double> a, List<Double> b, double bound) {
+    int n = 0;
+    for (int i = 0; i < a.size(); i++) {
+      n += Math.abs(a.get(i) - b.get(i)) > bound ? 1 : 0;
+    }
+    return n;
+  }
+
   private static double maxDiff(List<Double> a, List<Double> b) {
     double max = 0;
     for (int i = 0; i < a.size(); i++) {
@@ -416,7 +439,7 @@ public final class Int8ScreeningBenchmark {
       return " No bias correction (the output layer is not a dense one).";
     }
     return String.format(Locale.ROOT, " Output bias correction (`BiasCorrection`, shift per class %s from the "
-        + "calibration images): %s on the calibration images max %.4f -> %.4f, RMS %.4f -> %.4f; %s.",
+        + "calibration images fitted on): %s on the images judged on max %.4f -> %.4f, RMS %.4f -> %.4f; %s.",
         java.util.Arrays.toString(java.util.Arrays.stream(c.shift().shift())
             .mapToObj(v -> String.format(Locale.ROOT, "%.4f", v)).toArray()),
         choice.training() != null || choice.floatTensors().isEmpty() ? "all-int8"

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
@@ -253,21 +254,33 @@ class TrainingCommandsTests {
     assertEquals(0, r.exit(), r.all());
     assertTrue(Files.isRegularFile(model.resolve(SavedModel.INT8)));
     ModelCard.Quantization q = SavedModel.readCard(model).quantization();
-    assertEquals(10, q.calibrationImages());
-    assertEquals("the first 10 training images of split.csv (fold 1), evaluation pipeline at 64 px",
-        q.calibrationData());
+    // --held-apart 0.5 by default: ranges and correction fitted on the first 5, every choice judged on the last 5
+    assertEquals(5, q.calibrationImages());
+    assertEquals(5, q.checkImages());
+    assertEquals("the first 10 training images of split.csv (fold 1) (5 fitted on, the last 5 held apart to judge "
+        + "on), evaluation pipeline at 64 px", q.calibrationData());
     assertEquals(List.of(), q.floatTensors(), "--max-float 0 keeps nothing in float32");
     assertTrue(r.out().contains("wrote " + model.resolve(SavedModel.INT8) + ": " + q.calibrationMethod()
-        + " ranges on 10 training images, 0 of " + q.calibratedTensors() + " tensors in float32"), r.out());
+        + " ranges on 5 training images, judged on 5 more held apart, 0 of " + q.calibratedTensors()
+        + " tensors in float32"), r.out());
     assertTrue(r.out().contains(String.format(java.util.Locale.ROOT,
-        "max |P int8 - P fp32| on the calibration images: %.4f, bound 0.030", q.maxDifference())), r.out());
+        "max |P int8 - P fp32| on the 5 held-apart calibration images: %.4f, bound 0.030", q.maxDifference())),
+        r.out());
+    if (!q.missesBound()) { // none of 5 beyond the bound: 1 - 0.05^(1/5) = 0.4507
+      assertEquals(0.4507, q.exceedance95(), 5e-5);
+      assertTrue(r.out().contains("fewer than 45.1% of new images like them stray beyond the bound (none of 5 did)"),
+          r.out());
+    } else {
+      assertNull(q.exceedance95());
+    }
     // the output layer's bias correction, measured and recorded; kept only if it is no worse
     assertEquals("output", q.biasCorrection().shift().layer());
-    assertEquals(10, q.biasCorrection().shift().images());
+    assertEquals(5, q.biasCorrection().shift().images(), "fitted on the images not held apart");
     assertEquals(q.biasCorrection().kept() ? q.biasCorrection().maxAfter() : q.biasCorrection().maxBefore(),
         q.maxDifference(), 1e-9);
     assertTrue(r.out().contains(String.format(java.util.Locale.ROOT, "output bias correction (largest shift %.4f): "
-        + "all-int8 max |P int8 - P fp32| on the calibration images %.4f -> %.4f", q.biasCorrection().shift().largest(),
+        + "all-int8 max |P int8 - P fp32| on the 5 held-apart calibration images %.4f -> %.4f",
+        q.biasCorrection().shift().largest(),
         q.biasCorrection().maxBefore(), q.biasCorrection().maxAfter())), r.out());
 
     // the calibration images: the first 10 of the training part (fold 1) of split.csv, 8 + 2, as screen sees them
@@ -307,7 +320,8 @@ class TrainingCommandsTests {
     assertEquals(qa.awareTraining().after(), qa.maxDifference(), 1e-9);
     assertEquals(weights, org.fundus4j.io.FileHashes.sha256(aware.resolve(SavedModel.WEIGHTS)));
     assertTrue(trained.out().contains(String.format(java.util.Locale.ROOT, "quantisation-aware training (1 epochs, "
-        + "12 images): all-int8 max |P int8 - P fp32| on the calibration images %.4f before, %.4f after",
+        + "12 images): all-int8 max |P int8 - P fp32| on the 5 held-apart calibration images %.4f before, %.4f "
+        + "after",
         qa.awareTraining().before(), qa.awareTraining().after())), trained.out());
 
     CliRun tooMany = CliRun.of("quantize", model.toString(), "--images", "13");

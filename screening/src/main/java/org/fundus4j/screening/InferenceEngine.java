@@ -94,9 +94,9 @@ public enum InferenceEngine {
           + "images), or screen with --precision fp32");
     }
     if (q.missesBound()) {
-      org.slf4j.LoggerFactory.getLogger(InferenceEngine.class).warn("The int8 model of {} differs from float32 by up to {} in probability on its calibration images, "
+      org.slf4j.LoggerFactory.getLogger(InferenceEngine.class).warn("The int8 model of {} differs from float32 by up to {} in probability on {}, "
           + "more than its bound {} (model-card.json, quantization); its calls may differ from --precision fp32's",
-          modelDir, String.format(java.util.Locale.ROOT, "%.3f", q.maxDifference()), q.bound());
+          modelDir, String.format(java.util.Locale.ROOT, "%.3f", q.maxDifference()), q.judgedOn(), q.bound());
     }
     return new OnnxRuntimeBackend(modelDir.resolve(q.file()), onnxOptions(threads, batchSize));
   }

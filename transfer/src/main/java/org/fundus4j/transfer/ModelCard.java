@@ -125,14 +125,15 @@ public record ModelCard(String name, String version, String task, List<String> l
    * @param file the int8 {@code .onnx} file, relative to the model folder
    * @param scheme what is quantised and how, e.g. {@code QDQ; weights int8 per output channel, symmetric; ...}
    * @param calibrationMethod how activation ranges were measured, e.g. {@code minmax}
-   * @param calibrationImages number of calibration images
+   * @param calibrationImages number of calibration images the ranges were fitted on (the held-apart ones not
+   *     counted)
    * @param calibratedTensors number of activation tensors with a calibrated range
    * @param calibrationData which images calibrated it, e.g. {@code first 64 training images, evaluation pipeline}
    * @param sha256 SHA-256 of {@code file} (hex)
    * @param floatTensors tensors the accuracy-driven fallback left in float32 ({@code StaticQuantization.quantize});
    *     empty for older cards
-   * @param maxDifference largest {@code |p_int8 - p_fp32|} on the calibration images ({@code null}: not measured,
-   *     older cards)
+   * @param maxDifference largest {@code |p_int8 - p_fp32|} on the images it was judged on: the {@code checkImages}
+   *     held apart, or the calibration images ({@code null}: not measured, older cards)
    * @param bound the bound the fallback aimed for ({@code null}: none, older cards)
    * @param awareTraining the quantisation-aware training whose weights {@code file} holds (epochs, learning rate,
    *     images, the all-int8 difference before and after); {@code null}: the model's own weights were quantised
@@ -140,11 +141,14 @@ public record ModelCard(String name, String version, String task, List<String> l
    *     float32; the all-int8 one, not kept, when quantisation-aware training replaced it) (the shift per output,
    *     the difference without and with it, whether {@code file} holds it); {@code null}: not measured (older
    *     cards, or an output layer it does not apply to)
+   * @param checkImages calibration images held apart from the fit, on which {@code maxDifference} and every choice of
+   *     the fallback were judged ({@code StaticQuantization.Fallback#heldApart}); {@code null}: none held apart, judged
+   *     on the images fitted on (older cards too)
    */
   public record Quantization(String file, String scheme, String calibrationMethod, int calibrationImages,
       int calibratedTensors, String calibrationData, String sha256, List<String> floatTensors, Double maxDifference,
       Double bound, org.fundus4j.networks.inference.StaticQuantization.AwareTraining awareTraining,
-      org.fundus4j.networks.inference.StaticQuantization.Correction biasCorrection) {
+      org.fundus4j.networks.inference.StaticQuantization.Correction biasCorrection, Integer checkImages) {
     public Quantization {
       if (file == null || file.isBlank()) {
         throw new IllegalArgumentException("Quantization record needs the int8 model's file name");
@@ -153,6 +157,19 @@ public record ModelCard(String name, String version, String task, List<String> l
         throw new IllegalArgumentException("Quantization needs >= 1 calibration image, got " + calibrationImages);
       }
       floatTensors = floatTensors == null ? List.of() : List.copyOf(floatTensors);
+      if (checkImages != null && checkImages < 1) {
+        throw new IllegalArgumentException("Quantization's held-apart images must be >= 1 or absent, got "
+            + checkImages);
+      }
+    }
+
+    /** A record judged on the images fitted on (none held apart, as older cards have). */
+    public Quantization(String file, String scheme, String calibrationMethod, int calibrationImages,
+        int calibratedTensors, String calibrationData, String sha256, List<String> floatTensors, Double maxDifference,
+        Double bound, org.fundus4j.networks.inference.StaticQuantization.AwareTraining awareTraining,
+        org.fundus4j.networks.inference.StaticQuantization.Correction biasCorrection) {
+      this(file, scheme, calibrationMethod, calibrationImages, calibratedTensors, calibrationData, sha256, floatTensors,
+          maxDifference, bound, awareTraining, biasCorrection, null);
     }
 
     /** A record without a bias correction (as older cards have). */
@@ -160,7 +177,7 @@ public record ModelCard(String name, String version, String task, List<String> l
         int calibratedTensors, String calibrationData, String sha256, List<String> floatTensors, Double maxDifference,
         Double bound, org.fundus4j.networks.inference.StaticQuantization.AwareTraining awareTraining) {
       this(file, scheme, calibrationMethod, calibrationImages, calibratedTensors, calibrationData, sha256, floatTensors,
-          maxDifference, bound, awareTraining, null);
+          maxDifference, bound, awareTraining, (org.fundus4j.networks.inference.StaticQuantization.Correction) null);
     }
 
     /** A record of the model's own weights quantised (no quantisation-aware training). */
@@ -176,6 +193,21 @@ public record ModelCard(String name, String version, String task, List<String> l
         int calibratedTensors, String calibrationData, String sha256) {
       this(file, scheme, calibrationMethod, calibrationImages, calibratedTensors, calibrationData, sha256, List.of(),
           null, null);
+    }
+
+    /** What {@link #maxDifference} was measured on, for messages: "the 32 held-apart calibration images". */
+    public String judgedOn() {
+      return checkImages != null ? "the " + checkImages + " held-apart calibration images" : "the calibration images";
+    }
+
+    /**
+     * With 95 % confidence, the largest share of new images (from the same source as the calibration images) that
+     * stray beyond {@link #bound} ({@link org.fundus4j.networks.inference.StaticQuantization.Split#exceedance95});
+     * {@code null} where no image was held apart or the bound was missed on them.
+     */
+    public Double exceedance95() {
+      return checkImages == null || maxDifference == null || missesBound() ? null
+          : org.fundus4j.networks.inference.StaticQuantization.Split.exceedance95(checkImages);
     }
 
     /** Whether the measured difference exceeds the bound (false when either was not recorded). */

@@ -110,7 +110,8 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
   /**
    * As {@link #quantize(Path, SavedModel, List, String, int)}, with the accuracy-driven fallback
    * ({@link StaticQuantization#quantize}): at most {@code fallback.maxFloatTensors()} tensors stay float32 to keep
-   * {@code |p_int8 - p_fp32|} on the calibration images within {@code fallback.bound()}. The card records the
+   * {@code |p_int8 - p_fp32|} on the calibration images (or the share {@link StaticQuantization.Fallback#heldApart}
+   * held apart from the fit, the card's {@code checkImages}) within {@code fallback.bound()}. The card records the
    * tensors kept, the difference measured and the bound (with {@code maxFloatTensors = 0} the all-int8 model is
    * only measured). The activation ranges are the best on the calibration images of
    * {@link StaticQuantization#SEARCHED} (min/max or a percentile); the card records which.
@@ -143,7 +144,8 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
             + "inputs of convolutions, residual adds and pooling uint8 per tensor, asymmetric, except the tensors "
             + "kept in float32; dense layers float32",
         ranges.method(), ranges.images(), ranges.ranges().size(), calibrationData, sha256, choice.floatTensors(),
-        choice.maxDifference(), fallback.bound(), choice.training(), choice.correction()));
+        choice.maxDifference(), fallback.bound(), choice.training(), choice.correction(),
+        fallback.heldApart() > 0 ? choice.checkImages() : null));
     writeCard(dir, card);
     return card;
   }
@@ -207,8 +209,12 @@ public record SavedModel(ComputationGraph graph, ModelCard card) {
     List<INDArray> training = aware != null && aware.enabled()
         ? trainingBatches(dir, model.card(), trainingImages > 0 ? trainingImages : Integer.MAX_VALUE,
             trainingImages > 0, "quantisation-aware training", new SkipReport()) : List.of();
+    StaticQuantization.Split split = StaticQuantization.Split.of(calibration, fallback.heldApart());
+    String which = split.heldApart() ? String.format(java.util.Locale.ROOT, " (%d fitted on, the last %d held apart "
+        + "to judge on)", n - split.checkImages(), split.checkImages()) : "";
     return quantize(dir, model, calibration, "the first " + n + " training images of " + TransferRun.SPLIT
-        + " (fold 1), evaluation pipeline at " + model.card().inputSize() + " px", fallback, aware, training, threads);
+        + " (fold 1)" + which + ", evaluation pipeline at " + model.card().inputSize() + " px", fallback, aware,
+        training, threads);
   }
 
   /** Batch size of {@link #calibrationBatches}. */

@@ -71,6 +71,30 @@ class ModelCardQuantizationTests {
   }
 
   @Test
+  void theHeldApartImagesSurviveJsonAndNameWhatTheDifferenceWasJudgedOn() throws Exception {
+    ModelCard.Quantization q = new ModelCard.Quantization(SavedModel.INT8, "QDQ", "search", 32, 71,
+        "first 64 training images (32 fitted on, the last 32 held apart to judge on)", "ab12", List.of(), 0.0241,
+        0.03, null, null, 32);
+    SavedModel.writeCard(dir, CARD.withQuantization(q));
+    ModelCard.Quantization read = SavedModel.readCard(dir).quantization();
+    assertEquals(q, read);
+    assertEquals(32, read.checkImages());
+    assertEquals("the 32 held-apart calibration images", read.judgedOn());
+    // none of 32 beyond 0.03: 1 - 0.05^(1/32) = 0.08937 (rule of three: 3/32 = 0.094)
+    assertEquals(0.08937, read.exceedance95(), 5e-6);
+    // a missed bound on them supports no such claim
+    assertNull(new ModelCard.Quantization(SavedModel.INT8, "QDQ", "search", 32, 71, "", "", List.of(), 0.0451, 0.03,
+        null, null, 32).exceedance95());
+    // an older card, or none held apart: judged on the calibration images themselves
+    ModelCard.Quantization old = new ModelCard.Quantization(SavedModel.INT8, "QDQ", "minmax", 64, 71, "", "");
+    assertNull(old.checkImages());
+    assertEquals("the calibration images", old.judgedOn());
+    assertNull(old.exceedance95(), "no claim without held-apart images");
+    assertThrows(IllegalArgumentException.class, () -> new ModelCard.Quantization(
+        SavedModel.INT8, "QDQ", "minmax", 64, 71, "", "", List.of(), 0.02, 0.03, null, null, 0));
+  }
+
+  @Test
   void calibrationFromTheFolderNeedsItsTrainingSplit() throws Exception {
     // a card without a training record (a model not trained by TransferRun): its training images are unknown
     java.io.IOException none = assertThrows(java.io.IOException.class,

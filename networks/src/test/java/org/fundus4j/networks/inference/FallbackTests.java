@@ -117,6 +117,58 @@ class FallbackTests {
     assertEquals(c.kept() ? c.shift().apply(net).params() : net.params(), missed.graph().params());
   }
 
+  @Test
+  void heldApartImagesAreJudgedOnAndNotFittedOn() throws Exception {
+    ComputationGraph net = network();
+    Nd4j.getRandom().setSeed(11);
+    INDArray first = Nd4j.rand(DataType.FLOAT, 8, 3, 16, 16).subi(0.5).muli(4);
+    INDArray second = Nd4j.rand(DataType.FLOAT, 4, 3, 16, 16).subi(0.5).muli(4);
+    List<INDArray> batches = List.of(first, second);
+
+    // 12 images, half held apart: the last 6, the first batch cut after its 6th image
+    StaticQuantization.Split split = StaticQuantization.Split.of(batches, 0.5);
+    assertEquals(List.of(6L), split.fit().stream().map(b -> b.size(0)).toList());
+    assertEquals(List.of(2L, 4L), split.check().stream().map(b -> b.size(0)).toList());
+    assertEquals(first.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(6, 8)), split.check().get(0));
+    assertEquals(6, split.checkImages());
+    // a quarter: 3 held apart, 9 fitted on, the boundary inside the second batch
+    StaticQuantization.Split quarter = StaticQuantization.Split.of(batches, 0.25);
+    assertEquals(List.of(8L, 1L), quarter.fit().stream().map(b -> b.size(0)).toList());
+    assertEquals(List.of(3L), quarter.check().stream().map(b -> b.size(0)).toList());
+    // none held apart: both are the calibration batches themselves
+    StaticQuantization.Split none = StaticQuantization.Split.of(batches, 0);
+    assertFalse(none.heldApart());
+    assertEquals(12, none.checkImages());
+    IllegalArgumentException tooFew = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> StaticQuantization.Split.of(List.of(first.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1))),
+            0.5));
+    assertEquals("Holding 50% of the 1 calibration images apart leaves none to fit on; pass more images or hold "
+        + "fewer apart", tooFew.getMessage());
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> new StaticQuantization.Fallback(0.03, 2, 1.0));
+    // none of n held-apart images beyond the bound: 95 % one-sided Clopper-Pearson, 1 - 0.05^(1/n)
+    assertEquals(0.95, StaticQuantization.Split.exceedance95(1), 1e-12);
+    assertEquals(0.045730, StaticQuantization.Split.exceedance95(64), 5e-7);
+    assertEquals(0.024655, StaticQuantization.Split.exceedance95(120), 5e-7);
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> StaticQuantization.Split.exceedance95(0));
+
+    // the ranges and the bias correction come from the 6 fitted on; the reported difference, and the choice, from
+    // the 6 held apart
+    StaticQuantization.Choice held = StaticQuantization.quantize(net, batches,
+        new StaticQuantization.Fallback(1e-9, 1, 0.5), 2);
+    assertEquals(6, held.ranges().images());
+    assertEquals(6, held.checkImages());
+    assertEquals(6, held.correction().shift().images());
+    assertEquals(StaticQuantization.calibrate(net, split.fit(), 2).ranges(), held.ranges().ranges());
+    INDArray check = Nd4j.concat(0, split.check().toArray(INDArray[]::new));
+    INDArray fp32 = run(net, OnnxExportOptions.defaults(), check, "fp32-held");
+    INDArray chosen = run(held.graph(), held.exportOptions(OnnxExportOptions.defaults()), check, "chosen-held");
+    assertEquals(held.maxDifference(), chosen.sub(fp32).amaxNumber().doubleValue(), 1e-7);
+    INDArray own = run(net, held.exportOptions(OnnxExportOptions.defaults()), check, "own-held");
+    assertEquals(held.correction().maxBefore(), own.sub(fp32).amaxNumber().doubleValue(), 1e-7);
+  }
+
   private INDArray run(ComputationGraph net, OnnxExportOptions options, INDArray images, String name) {
     Path onnx = dir.resolve(name + ".onnx");
     OnnxExporter.export(net, onnx, options);
