@@ -62,13 +62,17 @@ import org.nd4j.linalg.learning.config.Adam;
  *   [--sweep 4,8,12,16] [--aware-epochs 2 --aware-lr 1e-7] [--held-apart 0.5]
  * </pre>
  *
+ * <p>{@code --order prefix}: the fallback keeps the first tensors in graph order in float32 instead of the most
+ * sensitive ({@link StaticQuantization.Fallback.Order}).
+ *
  * <p>{@code --held-apart S}: the fallback judges its choices on that share of the calibration images and fits on the
  * rest ({@link StaticQuantization.Fallback#heldApart}); 0 judges on the images it fitted on.
  *
  * <p>{@code --aware-epochs N}: quantisation-aware training ({@link org.fundus4j.networks.inference.QuantizationAwareTraining})
  * on every training image before the fallback, when the all-int8 model misses the bound.
  *
- * <p>{@code --sweep K,...}: besides the fallback's own choice, the K most sensitive tensors
+ * <p>{@code --sweep K,pN,...}: besides the fallback's own choice, the K most sensitive tensors (or, for {@code pN},
+ * the first N in graph order)
  * ({@link StaticQuantization.Choice#sensitivity}) kept in float32 for each K, with their held-out difference and
  * speed in the same interleaved rounds: the trade-off between the two.
  */
@@ -80,7 +84,7 @@ public final class Int8ScreeningBenchmark {
         "calibration=64", "speed-size=512", "speed-batch=2", "rounds=7", "warmup=2", "threads=2", "bound=0.03",
         "max-float=8", "work=/tmp/fundus4j-int8-benchmark", "cc0=data/cc0", "model=", "out=", "start=scratch",
         "weights=", "upstream-images=64", "upstream-size=64", "upstream-epochs=2", "upstream-lr=3e-4", "damp=0.2",
-        "percentile=100", "sweep=", "aware-epochs=0", "aware-lr=1e-7", "held-apart=0");
+        "percentile=100", "sweep=", "aware-epochs=0", "aware-lr=1e-7", "held-apart=0", "order=sensitivity");
     int images = a.integer("images");
     int size = a.integer("size");
     int epochs = a.integer("epochs");
@@ -93,7 +97,7 @@ public final class Int8ScreeningBenchmark {
     Path work = a.path("work");
     Path out = a.path("out");
     StaticQuantization.Fallback fallback = new StaticQuantization.Fallback(a.real("bound"), a.integer("max-float"),
-        a.real("held-apart"));
+        a.real("held-apart"), StaticQuantization.Fallback.Order.valueOf(a.text("order").toUpperCase(Locale.ROOT)));
     String command = a.command();
     Nd4j.getEnvironment().setMaxThreads(threads);
     boolean damped = a.text("start").equals("damped");
@@ -183,19 +187,22 @@ public final class Int8ScreeningBenchmark {
     long fallbackBytes = OnnxExporter.export(choice.graph(), fallbackFile,
         choice.exportOptions(OnnxExportOptions.defaults())).fileBytes();
 
-    List<Integer> sweep = new ArrayList<>();
+    List<Sweep> sweep = new ArrayList<>();
+    List<String> graphOrder = List.copyOf(ranges.ranges().keySet());
     if (!a.text("sweep").isBlank()) {
-      if (choice.sensitivity().isEmpty()) {
-        throw new IllegalStateException("--sweep needs the tensors' sensitivity, measured only when the all-int8 "
-            + "model misses --bound and --max-float > 0");
-      }
       for (String k : a.text("sweep").split(",")) {
-        int count = Integer.parseInt(k.trim());
-        if (count < 0 || count > choice.sensitivity().size()) {
-          throw new IllegalArgumentException("--sweep " + count + ": a count of tensors from 0 to "
-              + choice.sensitivity().size() + " (the quantised tensors)");
+        String entry = k.trim();
+        boolean prefix = entry.startsWith("p");
+        int count = Integer.parseInt(prefix ? entry.substring(1) : entry);
+        if (count < 0 || count > graphOrder.size()) {
+          throw new IllegalArgumentException("--sweep " + entry + ": a count of tensors from 0 to "
+              + graphOrder.size() + " (the quantised tensors)");
         }
-        sweep.add(count);
+        if (!prefix && choice.sensitivity().isEmpty()) {
+          throw new IllegalStateException("--sweep " + entry + " needs the tensors' sensitivity, measured only when "
+              + "the all-int8 model misses --bound and --max-float > 0 (pN, the first N in graph order, does not)");
+        }
+        sweep.add(new Sweep(entry, prefix ? graphOrder.subList(0, count) : choice.mostSensitive(count), prefix));
       }
     }
     List<Path> sweepFiles = new ArrayList<>();
@@ -203,9 +210,9 @@ public final class Int8ScreeningBenchmark {
     // copy's: it learnt its offset)
     boolean correctSweep = choice.training() == null && BiasCorrection.applies(probe);
     List<INDArray> fit = StaticQuantization.Split.of(calibration, fallback.heldApart()).fit(); // as the fallback's
-    for (int k : sweep) {
-      Path f = work.resolve("model-int8-top" + k + ".onnx");
-      List<String> keep = choice.mostSensitive(k);
+    for (Sweep k : sweep) {
+      Path f = work.resolve("model-int8-" + k.engine() + ".onnx");
+      List<String> keep = k.keep();
       ComputationGraph g = correctSweep
           ? BiasCorrection.measure(probe, ranges, keep, fit, threads).apply(probe) : choice.graph();
       OnnxExporter.export(g, f, OnnxExportOptions.defaults().withInt8(ranges, keep));
@@ -283,7 +290,7 @@ public final class Int8ScreeningBenchmark {
           new InterleavedRounds.Engine("fallback", () -> { mixed.predict(speedInput); return n; })));
       for (int j = 0; j < sweepModels.size(); j++) {
         OnnxRuntimeBackend m = sweepModels.get(j);
-        engines.add(new InterleavedRounds.Engine("top" + sweep.get(j), () -> { m.predict(speedInput); return n; }));
+        engines.add(new InterleavedRounds.Engine(sweep.get(j).engine(), () -> { m.predict(speedInput); return n; }));
       }
       InterleavedRounds.Result r = InterleavedRounds.run(engines, a.integer("warmup"), a.integer("rounds"));
       StringBuilder sweepTable = new StringBuilder();
@@ -298,13 +305,24 @@ public final class Int8ScreeningBenchmark {
         sweepTable.append(String.format(Locale.ROOT, "| 0 | %.4f | %.4f | %d | %.4f | %s | %s | |%n", maxHeldOut,
             rmsDiff(p32, p8), beyond(p32, p8, fallback.bound()), auc8,
             r.summary("int8"), r.ratio("int8", "fp32")));
+        List<String> before = List.of();
         for (int j = 0; j < sweep.size(); j++) {
-          int k = sweep.get(j);
-          List<String> added = choice.mostSensitive(k).subList(j == 0 ? 0 : Math.min(k, sweep.get(j - 1)), k);
-          sweepTable.append(String.format(Locale.ROOT, "| %d | %.4f | %.4f | %d | %.4f | %s | %s | %s |%n", k,
+          Sweep k = sweep.get(j);
+          String added;
+          if (k.prefix()) {
+            added = k.keep().isEmpty() ? "" : "the first " + k.keep().size() + " in graph order, "
+                + k.keep().get(0) + " to " + k.keep().get(k.keep().size() - 1);
+          } else {
+            List<String> fresh = new ArrayList<>(k.keep());
+            fresh.removeAll(before);
+            added = String.join(", ", fresh);
+            before = k.keep();
+          }
+          String engine = k.engine();
+          sweepTable.append(String.format(Locale.ROOT, "| %s | %.4f | %.4f | %d | %.4f | %s | %s | %s |%n", k.label(),
               maxDiff(p32, pSweep.get(j)), rmsDiff(p32, pSweep.get(j)), beyond(p32, pSweep.get(j), fallback.bound()),
               RocAuc.compute(pSweep.get(j).stream().mapToDouble(Double::doubleValue)
-                  .toArray(), y), r.summary("top" + k), r.ratio("top" + k, "fp32"), String.join(", ", added)));
+                  .toArray(), y), r.summary(engine), r.ratio(engine, "fp32"), added));
         }
       }
 
@@ -413,6 +431,17 @@ public final class Int8ScreeningBenchmark {
       sum += (a.get(i) - b.get(i)) * (a.get(i) - b.get(i));
     }
     return Math.sqrt(sum / Math.max(1, a.size()));
+  }
+
+  /**
+   * One {@code --sweep} entry: {@code K}, the K most sensitive tensors kept in float32, or {@code pN}, the first N
+   * in graph order (one float32 prefix: a single switch to int8, where scattered float32 tensors each add a layout
+   * change and quantise/dequantise pairs in ONNX Runtime).
+   */
+  private record Sweep(String label, List<String> keep, boolean prefix) {
+    String engine() {
+      return prefix ? "prefix" + keep.size() : "top" + keep.size();
+    }
   }
 
   /** Images whose {@code |a - b|} exceeds {@code bound}. */

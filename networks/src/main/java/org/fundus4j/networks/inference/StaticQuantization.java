@@ -329,9 +329,27 @@ public final class StaticQuantization {
    *     float32; every one costs speed (its consumer, e.g. a convolution, runs in float32)
    * @param heldApart share of the calibration images, in {@code [0, 1)}, held apart to judge on; 0: judged on the
    *     images fitted on
+   * @param order which tensors go back to float32 first ({@link Order})
    */
-  public record Fallback(double bound, int maxFloatTensors, double heldApart) {
+  public record Fallback(double bound, int maxFloatTensors, double heldApart, Order order) {
+    /**
+     * Which tensors the fallback keeps in float32 first.
+     *
+     * <p>{@link #SENSITIVITY}: the most sensitive ({@link #sensitivity}, one export per tensor to measure).
+     * {@link #PREFIX}: the first ones in graph order ({@link OnnxExporter#quantizedTensors}), so that the float32 part
+     * is one prefix of the network with a single switch to int8; no sensitivity is measured. In ONNX Runtime each
+     * switch between float32 and int8 costs layout transposes and quantise/dequantise pairs: on the int8
+     * benchmark's ResNet-50 at 512 px (benchmarks/results/int8-screening.md, 2026-12-06) the 6 most sensitive
+     * tensors, all among the first 17, added 16 Transposes (81 ms of a 650 ms run); in the same interleaved rounds
+     * they ran at 1.82x fp32 (held-out max |dP| 0.0387, RMS 0.0097) and the first 17 at 1.88x (0.0399, RMS 0.0082),
+     * the first 8 at 2.13x (0.0445). The prefix order's gain is mostly the sensitivity exports it does not need.
+     */
+    public enum Order {
+      SENSITIVITY, PREFIX
+    }
+
     public Fallback {
+      java.util.Objects.requireNonNull(order, "order");
       if (!(bound > 0) || maxFloatTensors < 0) {
         throw new IllegalArgumentException("Fallback needs bound > 0 and maxFloatTensors >= 0, got " + bound
             + " and " + maxFloatTensors);
@@ -342,9 +360,19 @@ public final class StaticQuantization {
       }
     }
 
-    /** Judged on the images fitted on (none held apart). */
+    /** Judged on the images fitted on (none held apart), the most sensitive tensors first. */
     public Fallback(double bound, int maxFloatTensors) {
       this(bound, maxFloatTensors, 0);
+    }
+
+    /** The most sensitive tensors first. */
+    public Fallback(double bound, int maxFloatTensors, double heldApart) {
+      this(bound, maxFloatTensors, heldApart, Order.SENSITIVITY);
+    }
+
+    /** The same, with {@code order}. */
+    public Fallback withOrder(Order order) {
+      return new Fallback(bound, maxFloatTensors, heldApart, order);
     }
 
     /**
@@ -429,7 +457,8 @@ public final class StaticQuantization {
    * @param fallback the bound and budget asked for
    * @param exportsTried int8 exports measured to choose (the sensitivity measurement's included)
    * @param sensitivity every quantised tensor's {@link #sensitivity} on the calibration images, most sensitive
-   *     first; empty if the all-int8 model met the bound or the budget is 0, so none was measured
+   *     first; empty if the all-int8 model met the bound, the budget is 0 or the order is
+   *     {@link Fallback.Order#PREFIX}, so none was measured
    * @param graph the graph to export with {@link #exportOptions}: the one given, or its quantisation-aware copy
    * @param training the quantisation-aware training that made {@code graph}, or {@code null} if none ran
    * @param correction the {@link BiasCorrection} measured on the chosen export ({@code floatTensors} in float32) of
@@ -582,7 +611,8 @@ public final class StaticQuantization {
     Measured m = best;
     List<String> tensors = List.copyOf(m.ranges().ranges().keySet());
     int budget = Math.min(fallback.maxFloatTensors(), tensors.size());
-    Trials trials = new Trials(graph, m, split.fit(), judge, outputs, threads, searched);
+    Trials trials = new Trials(graph, m, split.fit(), judge, outputs, threads, searched,
+        fallback.order() == Fallback.Order.PREFIX);
     AwareTraining training = null;
     Correction superseded = null;
     if (aware != null && aware.enabled() && trials.difference(0).max() > fallback.bound()) {
@@ -727,11 +757,13 @@ public final class StaticQuantization {
     private boolean correcting;
     final Map<String, Double> sensitivity = new LinkedHashMap<>();
     private final List<String> ranked = new ArrayList<>();
+    private final boolean prefix; // graph order instead of the sensitivities
     ComputationGraph graph;
     private int forgotten; // exports measured on graphs replaced since
 
     Trials(ComputationGraph graph, Measured measured, List<INDArray> fit, Judge judge, List<String> outputs,
-        int threads, Difference searched) {
+        int threads, Difference searched, boolean prefix) {
+      this.prefix = prefix;
       this.graph = graph;
       this.measured = measured;
       this.fit = fit;
@@ -752,8 +784,12 @@ public final class StaticQuantization {
         return known;
       }
       if (k > 0 && ranked.isEmpty()) {
-        sensitivity.putAll(sensitivity(graph, measured.ranges(), fit, outputs, measured.outputs(), threads));
-        ranked.addAll(sensitivity.keySet());
+        if (prefix) {
+          ranked.addAll(measured.ranges().ranges().keySet()); // graph order
+        } else {
+          sensitivity.putAll(sensitivity(graph, measured.ranges(), fit, outputs, measured.outputs(), threads));
+          ranked.addAll(sensitivity.keySet());
+        }
       }
       List<String> keepFloat = ranked.isEmpty() ? List.of() : ranked.subList(0, k);
       Difference d = k == 0 && searched != null ? searched : StaticQuantization.difference(graph, measured.ranges(),
@@ -772,7 +808,8 @@ public final class StaticQuantization {
             String.format(java.util.Locale.ROOT, "%.4f", Math.sqrt(after.meanSquare())),
             t.kept() ? "kept" : "not kept");
       } else {
-        LOG.info("int8 with the {} most sensitive tensors in float32: max |p_int8 - p_fp32| {}", k,
+        LOG.info("int8 with the {} {} tensors in float32: max |p_int8 - p_fp32| {}", k,
+            prefix ? "first" : "most sensitive",
             String.format(java.util.Locale.ROOT, "%.4f", d.max()));
       }
       tried.put(k, t);

@@ -169,6 +169,34 @@ class FallbackTests {
     assertEquals(held.correction().maxBefore(), own.sub(fp32).amaxNumber().doubleValue(), 1e-7);
   }
 
+  @Test
+  void thePrefixOrderKeepsTheFirstTensorsInGraphOrderWithoutMeasuringSensitivities() throws Exception {
+    ComputationGraph net = network();
+    Nd4j.getRandom().setSeed(11);
+    INDArray images = Nd4j.rand(DataType.FLOAT, 8, 3, 16, 16).subi(0.5).muli(4);
+    // an unreachable bound with a budget of 2: the all-int8 model, then the first 1 and 2 tensors in float32, each
+    // with its own correction (3 exports a trial); no sensitivity export
+    StaticQuantization.Choice c = StaticQuantization.quantize(net, List.of(images),
+        new StaticQuantization.Fallback(1e-9, 2).withOrder(StaticQuantization.Fallback.Order.PREFIX), 2);
+    assertTrue(c.sensitivity().isEmpty(), c.sensitivity().toString());
+    assertEquals(3 * 3, c.exportsTried());
+    assertEquals(List.of("input", "relu1", "relu2").subList(0, c.floatTensors().size()), c.floatTensors());
+    INDArray fp32 = run(net, OnnxExportOptions.defaults(), images, "fp32-prefix");
+    INDArray chosen = run(c.graph(), c.exportOptions(OnnxExportOptions.defaults()), images, "chosen-prefix");
+    assertEquals(c.maxDifference(), chosen.sub(fp32).amaxNumber().doubleValue(), 1e-7);
+    // the smallest difference of the three trials: none smaller among the prefixes
+    for (int k = 0; k <= 2; k++) {
+      List<String> keep = List.of("input", "relu1", "relu2").subList(0, k);
+      org.fundus4j.networks.onnx.ActivationRanges r = c.ranges();
+      BiasCorrection.Shift shift = BiasCorrection.measure(net, r, keep, List.of(images), 2);
+      INDArray own = run(net, OnnxExportOptions.defaults().withInt8(r, keep), images, "own-" + k);
+      INDArray corrected = run(shift.apply(net), OnnxExportOptions.defaults().withInt8(r, keep), images,
+          "corrected-" + k);
+      double best = Math.min(own.sub(fp32).amaxNumber().doubleValue(), corrected.sub(fp32).amaxNumber().doubleValue());
+      assertTrue(c.maxDifference() <= best + 1e-7, k + ": " + best + " < " + c.maxDifference());
+    }
+  }
+
   private INDArray run(ComputationGraph net, OnnxExportOptions options, INDArray images, String name) {
     Path onnx = dir.resolve(name + ".onnx");
     OnnxExporter.export(net, onnx, options);
