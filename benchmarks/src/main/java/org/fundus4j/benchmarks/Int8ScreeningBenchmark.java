@@ -84,7 +84,7 @@ public final class Int8ScreeningBenchmark {
         "calibration=64", "speed-size=512", "speed-batch=2", "rounds=7", "warmup=2", "threads=2", "bound=0.03",
         "max-float=8", "work=/tmp/fundus4j-int8-benchmark", "cc0=data/cc0", "model=", "out=", "start=scratch",
         "weights=", "upstream-images=64", "upstream-size=64", "upstream-epochs=2", "upstream-lr=3e-4", "damp=0.2",
-        "percentile=100", "sweep=", "aware-epochs=0", "aware-lr=1e-7", "held-apart=0", "order=sensitivity");
+        "percentile=100", "sweep=", "aware-epochs=0", "aware-lr=1e-7", "held-apart=0", "order=sensitivity", "onnx=");
     int images = a.integer("images");
     int size = a.integer("size");
     int epochs = a.integer("epochs");
@@ -202,7 +202,18 @@ public final class Int8ScreeningBenchmark {
           throw new IllegalStateException("--sweep " + entry + " needs the tensors' sensitivity, measured only when "
               + "the all-int8 model misses --bound and --max-float > 0 (pN, the first N in graph order, does not)");
         }
-        sweep.add(new Sweep(entry, prefix ? graphOrder.subList(0, count) : choice.mostSensitive(count), prefix));
+        sweep.add(new Sweep(entry, prefix ? graphOrder.subList(0, count) : choice.mostSensitive(count), prefix,
+            null));
+      }
+    }
+    if (!a.text("onnx").isBlank()) {
+      // --onnx a.onnx,b.onnx: int8 graphs made elsewhere, measured in the same rounds as the sweep's
+      for (String f : a.text("onnx").split(",")) {
+        Path file = Path.of(f.trim());
+        if (!Files.isRegularFile(file)) {
+          throw new IllegalArgumentException("--onnx " + file + ": no such file");
+        }
+        sweep.add(new Sweep(file.getFileName().toString().replaceFirst("\\.onnx$", ""), List.of(), false, file));
       }
     }
     List<Path> sweepFiles = new ArrayList<>();
@@ -211,6 +222,10 @@ public final class Int8ScreeningBenchmark {
     boolean correctSweep = choice.training() == null && BiasCorrection.applies(probe);
     List<INDArray> fit = StaticQuantization.Split.of(calibration, fallback.heldApart()).fit(); // as the fallback's
     for (Sweep k : sweep) {
+      if (k.file() != null) {
+        sweepFiles.add(k.file());
+        continue;
+      }
       Path f = work.resolve("model-int8-" + k.engine() + ".onnx");
       List<String> keep = k.keep();
       ComputationGraph g = correctSweep
@@ -254,6 +269,18 @@ public final class Int8ScreeningBenchmark {
         }
       }
       int[] y = truth.stream().mapToInt(Integer::intValue).toArray();
+      // every held-out image's probabilities, one row each, beside the report
+      StringBuilder rows = new StringBuilder("image\ttruth\tfp32\tint8\tint8+fallback");
+      sweep.forEach(k -> rows.append('\t').append(k.engine()));
+      for (int i = 0; i < y.length; i++) {
+        rows.append(String.format(Locale.ROOT, "%n%d\t%d\t%.6f\t%.6f\t%.6f", i, y[i], p32.get(i), p8.get(i),
+            pMixed.get(i)));
+        for (List<Double> ps : pSweep) {
+          rows.append(String.format(Locale.ROOT, "\t%.6f", ps.get(i)));
+        }
+      }
+      Files.createDirectories(work);
+      Files.writeString(work.resolve("heldout-probabilities.tsv"), rows.append('\n').toString());
       double auc32 = RocAuc.compute(p32.stream().mapToDouble(Double::doubleValue).toArray(), y);
       double auc8 = RocAuc.compute(p8.stream().mapToDouble(Double::doubleValue).toArray(), y);
       double aucMixed = RocAuc.compute(pMixed.stream().mapToDouble(Double::doubleValue).toArray(), y);
@@ -309,7 +336,9 @@ public final class Int8ScreeningBenchmark {
         for (int j = 0; j < sweep.size(); j++) {
           Sweep k = sweep.get(j);
           String added;
-          if (k.prefix()) {
+          if (k.file() != null) {
+            added = "the ONNX file " + k.file();
+          } else if (k.prefix()) {
             added = k.keep().isEmpty() ? "" : "the first " + k.keep().size() + " in graph order, "
                 + k.keep().get(0) + " to " + k.keep().get(k.keep().size() - 1);
           } else {
@@ -438,9 +467,9 @@ public final class Int8ScreeningBenchmark {
    * in graph order (one float32 prefix: a single switch to int8, where scattered float32 tensors each add a layout
    * change and quantise/dequantise pairs in ONNX Runtime).
    */
-  private record Sweep(String label, List<String> keep, boolean prefix) {
+  private record Sweep(String label, List<String> keep, boolean prefix, Path file) {
     String engine() {
-      return prefix ? "prefix" + keep.size() : "top" + keep.size();
+      return file != null ? label : prefix ? "prefix" + keep.size() : "top" + keep.size();
     }
   }
 

@@ -37,7 +37,8 @@ public final class FundusCli implements Runnable {
    * with status 2.
    */
   static CommandLine commandLine() {
-    return new CommandLine(new FundusCli()).setExecutionStrategy(parsed -> {
+    // enum options (--order, ...) take their values in any case: prefix, PREFIX
+    return new CommandLine(new FundusCli()).setCaseInsensitiveEnumValuesAllowed(true).setExecutionStrategy(parsed -> {
       // libraries (PixelMed's decoders) print stack traces on System.err themselves: one-line errors only
       if ("1".equals(System.getenv("FUNDUS_DEBUG"))) {
         return new CommandLine.RunLast().execute(parsed);

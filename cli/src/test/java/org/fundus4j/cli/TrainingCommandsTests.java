@@ -332,6 +332,18 @@ class TrainingCommandsTests {
   }
 
   @Test
+  void enumOptionsTakeTheirValuesInAnyCase() {
+    for (String order : List.of("prefix", "PREFIX", "Prefix")) {
+      picocli.CommandLine.ParseResult parsed = FundusCli.commandLine().parseArgs("quantize", "model", "--order", order);
+      QuantizeCommand q = (QuantizeCommand) parsed.subcommand().commandSpec().userObject();
+      assertEquals(org.fundus4j.networks.inference.StaticQuantization.Fallback.Order.PREFIX, q.order, order);
+    }
+    CliRun wrong = CliRun.of("quantize", "model", "--order", "first");
+    assertEquals(2, wrong.exit(), wrong.all());
+    assertTrue(wrong.err().contains("--order"), wrong.err());
+  }
+
+  @Test
   void aSecondRunWithoutResumeRefusesANonEmptyOutputFolder() {
     CliRun r = CliRun.of(pretrainArgs(upstream, "--epochs", "2"));
 
