@@ -148,7 +148,7 @@ final class OneDnnConvHelper extends ReusingConvHelper {
     INDArray w = OneDnn.dense(weights);
     INDArray dz = OneDnn.dense(delta);
     Primitives p = primitives(x, w, strides, pad, bias != null);
-    Backward b = p.backward();
+    Backward b = p.backward(inputGradient);
     Scratch scratch = SCRATCH.get();
     INDArray epsOut = null;
     INDArray dzData = null;
@@ -248,9 +248,13 @@ final class OneDnnConvHelper extends ReusingConvHelper {
 
   private record BackwardWeights(dnnl_primitive primitive, Arg src, Arg diffDst, Arg diffWeights) {}
 
+  /** {@code data} is {@code null} for a convolution made without an input gradient. */
   private record Backward(BackwardData data, BackwardWeights weights, boolean sameDiffDst) {}
 
-  /** A layer's primitives for one input shape; the backward ones are made on the first backprop. */
+  /**
+   * A layer's primitives for one input shape; the backward ones are made on the first backprop (the backward-data
+   * one only for a layer that returns its input's gradient).
+   */
   private static final class Primitives {
     final long[] dstShape;
     final dnnl_memory_desc_t biasMd;
@@ -290,15 +294,9 @@ final class OneDnnConvHelper extends ReusingConvHelper {
           Arg.input(forwardPd, dnnl_query_weights_md, weightsUser), Arg.output(forwardPd, dnnl_query_dst_md, dstUser));
     }
 
-    Backward backward() {
+    Backward backward(boolean withData) {
       if (backward == null) {
-        dnnl_convolution_desc_t data = new dnnl_convolution_desc_t();
-        OneDnn.check(dnnl_convolution_backward_data_desc_init(data, dnnl_convolution_direct, any(xShape), any(wShape),
-            any(dstShape), strides, padding, padding), "dnnl_convolution_backward_data_desc_init");
-        dnnl_primitive_desc dataPd = OneDnn.primitiveDesc(data, forwardPd, "convolution");
-        BackwardData backwardData = new BackwardData(OneDnn.primitive(dataPd, "convolution"),
-            Arg.input(dataPd, dnnl_query_diff_dst_md, dstUser), Arg.input(dataPd, dnnl_query_weights_md, weightsUser),
-            Arg.output(dataPd, dnnl_query_diff_src_md, srcUser));
+        BackwardData backwardData = withData ? backwardData() : null;
         dnnl_convolution_desc_t weights = new dnnl_convolution_desc_t();
         OneDnn.check(dnnl_convolution_backward_weights_desc_init(weights, dnnl_convolution_direct, any(xShape),
             any(wShape), bias ? biasMd : null, any(dstShape), strides, padding, padding),
@@ -308,9 +306,19 @@ final class OneDnnConvHelper extends ReusingConvHelper {
             Arg.input(weightsPd, dnnl_query_src_md, srcUser), Arg.input(weightsPd, dnnl_query_diff_dst_md, dstUser),
             Arg.output(weightsPd, dnnl_query_diff_weights_md, weightsUser));
         backward = new Backward(backwardData, backwardWeights,
-            same(backwardData.diffDst().md(), backwardWeights.diffDst().md()));
+            backwardData != null && same(backwardData.diffDst().md(), backwardWeights.diffDst().md()));
       }
       return backward;
+    }
+
+    private BackwardData backwardData() {
+      dnnl_convolution_desc_t data = new dnnl_convolution_desc_t();
+      OneDnn.check(dnnl_convolution_backward_data_desc_init(data, dnnl_convolution_direct, any(xShape), any(wShape),
+          any(dstShape), strides, padding, padding), "dnnl_convolution_backward_data_desc_init");
+      dnnl_primitive_desc dataPd = OneDnn.primitiveDesc(data, forwardPd, "convolution");
+      return new BackwardData(OneDnn.primitive(dataPd, "convolution"),
+          Arg.input(dataPd, dnnl_query_diff_dst_md, dstUser), Arg.input(dataPd, dnnl_query_weights_md, weightsUser),
+          Arg.output(dataPd, dnnl_query_diff_src_md, srcUser));
     }
   }
 
