@@ -270,17 +270,20 @@ public final class Int8ScreeningBenchmark {
       }
       int[] y = truth.stream().mapToInt(Integer::intValue).toArray();
       // every held-out image's probabilities, one row each, beside the report
-      StringBuilder rows = new StringBuilder("image\ttruth\tfp32\tint8\tint8+fallback");
-      sweep.forEach(k -> rows.append('\t').append(k.engine()));
+      List<String> header = new ArrayList<>(List.of("image", "truth", "fp32", "int8", "int8+fallback"));
+      sweep.forEach(k -> header.add(k.engine()));
+      List<List<String>> rows = new ArrayList<>();
       for (int i = 0; i < y.length; i++) {
-        rows.append(String.format(Locale.ROOT, "%n%d\t%d\t%.6f\t%.6f\t%.6f", i, y[i], p32.get(i), p8.get(i),
-            pMixed.get(i)));
-        for (List<Double> ps : pSweep) {
-          rows.append(String.format(Locale.ROOT, "\t%.6f", ps.get(i)));
+        List<String> row = new ArrayList<>(List.of(Integer.toString(i), Integer.toString(y[i])));
+        for (List<Double> ps : List.of(p32, p8, pMixed)) {
+          row.add(String.format(Locale.ROOT, "%.6f", ps.get(i)));
         }
+        for (List<Double> ps : pSweep) {
+          row.add(String.format(Locale.ROOT, "%.6f", ps.get(i)));
+        }
+        rows.add(row);
       }
-      Files.createDirectories(work);
-      Files.writeString(work.resolve("heldout-probabilities.tsv"), rows.append('\n').toString());
+      org.fundus4j.pipelines.Csv.write(work.resolve("heldout-probabilities.csv"), header, rows);
       double auc32 = RocAuc.compute(p32.stream().mapToDouble(Double::doubleValue).toArray(), y);
       double auc8 = RocAuc.compute(p8.stream().mapToDouble(Double::doubleValue).toArray(), y);
       double aucMixed = RocAuc.compute(pMixed.stream().mapToDouble(Double::doubleValue).toArray(), y);
