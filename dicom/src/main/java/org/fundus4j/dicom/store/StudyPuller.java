@@ -65,6 +65,8 @@ public final class StudyPuller {
   private final RetrieveMethod method;
   /** SOP classes pulled; empty for every instance of the study. */
   private Set<String> sopClasses = Set.of();
+  /** Instances received but not yet durably stored, at most. */
+  private int storeWindow = STORE_BEHIND;
 
   /** A puller using DIMSE: {@link RetrieveMethod#C_GET} or {@link RetrieveMethod#C_MOVE}. */
   public StudyPuller(LocalStore store, PacsClient pacs, RetrieveMethod method) {
@@ -91,8 +93,30 @@ public final class StudyPuller {
    * classes only, and a study-level retrieve would otherwise ask for the SRs too).
    */
   public StudyPuller withSopClasses(Set<String> sopClassUids) {
-    StudyPuller p = dimse != null ? new StudyPuller(store, dimse, method) : new StudyPuller(store, web);
+    StudyPuller p = copy();
     p.sopClasses = Set.copyOf(sopClassUids);
+    return p;
+  }
+
+  /**
+   * The same puller, letting the network run at most {@code instances} ahead of the disk (default
+   * {@value #STORE_BEHIND}): a C-STORE response waits while that many received instances are not yet durably
+   * stored. 1 stores each instance before the PACS may send the next, so a progress listener sees the transfer
+   * exactly where it is, at the cost of one disk flush per instance.
+   */
+  public StudyPuller withStoreWindow(int instances) {
+    if (instances < 1) {
+      throw new IllegalArgumentException("store window must be at least 1 instance, not " + instances);
+    }
+    StudyPuller p = copy();
+    p.storeWindow = instances;
+    return p;
+  }
+
+  private StudyPuller copy() {
+    StudyPuller p = dimse != null ? new StudyPuller(store, dimse, method) : new StudyPuller(store, web);
+    p.sopClasses = sopClasses;
+    p.storeWindow = storeWindow;
     return p;
   }
 
@@ -213,12 +237,13 @@ public final class StudyPuller {
    * Fetches with the store's group commit ({@link LocalStore#acceptAll}) on a writer thread of its own, so
    * the PACS's next sub-operation does not wait for our disk: C-GET and C-MOVE send one instance at a time
    * and wait for each C-STORE response. Each time the writer is free it takes every instance received
-   * since (at most {@link #STORE_BEHIND}) and stores them with three disk flushes in all (their files
+   * since (at most the store window: {@link #STORE_BEHIND} unless {@link #withStoreWindow}) and stores them
+   * with three disk flushes in all (their files
    * forced together on {@link #FSYNC_THREADS} threads, their folder, one manifest append) instead of three
    * each; one flush after another, a disk with ~8 ms per flush stored at most ~40 instances/s. An instance
    * counts as retrieved only once its manifest line is on disk, as before; after a crash, instances received
    * but not yet recorded are simply fetched again by the next run. The network runs at most
-   * {@link #STORE_BEHIND} instances ahead of the disk (then the C-STORE response waits), so a progress
+   * store window's instances ahead of the disk (then the C-STORE response waits), so a progress
    * listener still sees the transfer within that many instances. Waits for the writer before returning.
    */
   private void fetchStoringBehind(List<RetrieveTarget> targets, Stored stored) throws PacsException {
@@ -231,11 +256,11 @@ public final class StudyPuller {
     ExecutorService writer = Executors.newSingleThreadExecutor(daemons);
     ExecutorService fsyncs = Executors.newFixedThreadPool(FSYNC_THREADS, daemons);
     AtomicReference<IOException> failure = new AtomicReference<>();
-    Semaphore ahead = new Semaphore(STORE_BEHIND);
+    Semaphore ahead = new Semaphore(storeWindow);
     Queue<ReceivedInstance> received = new ConcurrentLinkedQueue<>();
     Runnable commit = () -> {
       List<ReceivedInstance> batch = new ArrayList<>();
-      for (ReceivedInstance r; batch.size() < STORE_BEHIND && (r = received.poll()) != null; ) {
+      for (ReceivedInstance r; batch.size() < storeWindow && (r = received.poll()) != null; ) {
         batch.add(r);
       }
       if (batch.isEmpty()) {
