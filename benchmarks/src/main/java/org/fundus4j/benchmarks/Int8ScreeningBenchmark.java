@@ -84,8 +84,7 @@ public final class Int8ScreeningBenchmark {
         "calibration=64", "speed-size=512", "speed-batch=2", "rounds=7", "warmup=2", "threads=2", "bound=0.03",
         "max-float=8", "work=/tmp/fundus4j-int8-benchmark", "cc0=data/cc0", "model=", "out=", "start=scratch",
         "weights=", "upstream-images=64", "upstream-size=64", "upstream-epochs=2", "upstream-lr=3e-4", "damp=0.2",
-        "percentile=100", "sweep=", "aware-epochs=0", "aware-lr=1e-7", "held-apart=0", "order=sensitivity", "onnx=",
-        "equalize=0", "equalize-max=16");
+        "percentile=100", "sweep=", "aware-epochs=0", "aware-lr=1e-7", "held-apart=0", "order=sensitivity", "onnx=");
     int images = a.integer("images");
     int size = a.integer("size");
     int epochs = a.integer("epochs");
@@ -176,20 +175,7 @@ public final class Int8ScreeningBenchmark {
         new org.fundus4j.networks.inference.QuantizationAwareTraining.Options(a.integer("aware-epochs"),
             a.real("aware-lr"), org.fundus4j.networks.inference.QuantizationAwareTraining.Options.standard().seed());
     List<INDArray> awareBatches = aware.enabled() ? firstImages(trainEval, heldOut.train().size()) : List.of();
-    // --equalize ALPHA: activation equalisation of a copy before calibration (same float32 function)
-    ComputationGraph quantized = probe;
-    String equalized = "";
-    if (a.real("equalize") > 0) {
-      quantized = probe.clone();
-      org.fundus4j.networks.inference.ActivationEqualization.Result eq =
-          org.fundus4j.networks.inference.ActivationEqualization.equalize(quantized, calibration,
-              a.real("equalize"), a.real("equalize-max"), threads);
-      equalized = String.format(Locale.ROOT, " Activation equalisation (alpha %.2f, factors at most %.0f) of %d "
-          + "groups before calibration; largest factor %.1f.", a.real("equalize"), a.real("equalize-max"),
-          eq.groups().size(), eq.largestFactors().stream().mapToDouble(Double::doubleValue).max().orElse(1));
-      System.out.println(equalized);
-    }
-    StaticQuantization.Choice choice = StaticQuantization.quantize(quantized, calibration, fallback, threads, methods,
+    StaticQuantization.Choice choice = StaticQuantization.quantize(probe, calibration, fallback, threads, methods,
         aware, awareBatches);
     double chooseSeconds = (System.nanoTime() - t0) / 1e9;
     ActivationRanges ranges = choice.ranges();
@@ -197,7 +183,7 @@ public final class Int8ScreeningBenchmark {
     Path int8File = work.resolve("model-int8.onnx");
     Path fallbackFile = work.resolve("model-int8-fallback.onnx");
     long fp32Bytes = OnnxExporter.export(probe, fp32File).fileBytes();
-    long int8Bytes = OnnxExporter.export(quantized, int8File, OnnxExportOptions.defaults().withInt8(ranges)).fileBytes();
+    long int8Bytes = OnnxExporter.export(probe, int8File, OnnxExportOptions.defaults().withInt8(ranges)).fileBytes();
     long fallbackBytes = OnnxExporter.export(choice.graph(), fallbackFile,
         choice.exportOptions(OnnxExportOptions.defaults())).fileBytes();
 
@@ -233,7 +219,7 @@ public final class Int8ScreeningBenchmark {
     List<Path> sweepFiles = new ArrayList<>();
     // each K's output bias corrected on its own export, as the fallback's trials are (not the quantisation-aware
     // copy's: it learnt its offset)
-    boolean correctSweep = choice.training() == null && BiasCorrection.applies(quantized);
+    boolean correctSweep = choice.training() == null && BiasCorrection.applies(probe);
     List<INDArray> fit = StaticQuantization.Split.of(calibration, fallback.heldApart()).fit(); // as the fallback's
     for (Sweep k : sweep) {
       if (k.file() != null) {
@@ -243,7 +229,7 @@ public final class Int8ScreeningBenchmark {
       Path f = work.resolve("model-int8-" + k.engine() + ".onnx");
       List<String> keep = k.keep();
       ComputationGraph g = correctSweep
-          ? BiasCorrection.measure(quantized, ranges, keep, fit, threads).apply(quantized) : choice.graph();
+          ? BiasCorrection.measure(probe, ranges, keep, fit, threads).apply(probe) : choice.graph();
       OnnxExporter.export(g, f, OnnxExportOptions.defaults().withInt8(ranges, keep));
       sweepFiles.add(f);
     }
@@ -412,7 +398,7 @@ public final class Int8ScreeningBenchmark {
           Instant.now(), command, images, heldOut.train().size(), heldOut.test().size(),
           start == Start.SCRATCH ? "Scratch (BatchNorm re-estimated)" : damped ? "damped Scratch" : "Fundus-start", epochs, size,
           a.path("model") != null ? "re-used from " + a.path("model") : String.format(Locale.ROOT, "trained in %.0f s",
-              trainSeconds), upstream + equalized,
+              trainSeconds), upstream,
           ranges.method(), ranges.ranges().size(), ranges.images(), fallback.bound(), fallback.maxFloatTensors(),
           fallback.heldApart() > 0 ? String.format(Locale.ROOT, "%d calibration images held apart from the %d fitted "
               + "on (`--held-apart %s`)", choice.checkImages(), ranges.images(), a.text("held-apart"))
