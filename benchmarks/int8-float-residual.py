@@ -1,9 +1,11 @@
 """Rewires an int8 QDQ export (OnnxExportOptions.withInt8) so residual Adds read some inputs in float32.
 
 An experiment of issue #19 (benchmarks/results/int8-screening.md, session 19), not a product path:
-  /usr/bin/python3 benchmarks/int8-float-residual.py IN.onnx OUT.onnx identity|identity+down|all
+  /usr/bin/python3 benchmarks/int8-float-residual.py IN.onnx OUT.onnx identity|identity+down|all|weights-only
 identity: each non-first bottleneck's Add reads the previous block's output (its identity path) unrounded;
-identity+down: also the downsample branch (its convolution then runs in float32); all: the bn3 branch too.
+identity+down: also the downsample branch (its convolution then runs in float32); all: the bn3 branch too;
+weights-only: every node reads every activation unrounded, so only the int8 weights differ from float32
+(session 20: how much of the error the weights' rounding makes).
 Dangling QuantizeLinear/DequantizeLinear nodes are removed. Needs python3-onnx (scripts/bootstrap.sh).
 The result is measured with Int8ScreeningBenchmark --onnx OUT.onnx.
 """
@@ -13,7 +15,16 @@ m=onnx.load(src)
 g=m.graph
 prod={o:n for n in g.node for o in n.output}
 changed=0
+inits=set(i.name for i in g.initializer)
 for n in g.node:
+    if mode=='weights-only':
+        for k,i in enumerate(n.input):
+            p=prod.get(i)
+            if p is None or p.op_type!='DequantizeLinear': continue
+            q=prod.get(p.input[0])
+            if q is None or q.op_type!='QuantizeLinear' or q.input[0] in inits: continue
+            n.input[k]=q.input[0]; changed+=1
+        continue
     if n.op_type!='Add': continue
     for k,i in enumerate(n.input):
         p=prod.get(i)
