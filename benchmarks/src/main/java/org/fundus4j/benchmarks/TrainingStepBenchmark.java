@@ -40,7 +40,7 @@ import org.nd4j.linalg.learning.config.Adam;
  *
  * <pre>
  * java -Xmx2g -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" \
- *   org.fundus4j.benchmarks.TrainingStepBenchmark --size 224 --batch 8 --rounds 5 --warmup 2 --threads 2 \
+ *   org.fundus4j.benchmarks.TrainingStepBenchmark --size 224 --batch 8 --rounds 5 --warmup 6 --threads 2 \
  *   --out benchmarks/results
  * </pre>
  */
@@ -52,7 +52,7 @@ public final class TrainingStepBenchmark {
     int size = 224;
     int batch = 8;
     int rounds = 5;
-    int warmup = 2;
+    int warmup = 6; // DL4J still got faster after 2 (training-step.md, 2026-12-06)
     int threads = 2;
     List<String> names = List.of("dl4j", "dl4j-bn-off", "pytorch");
     Path out = Path.of("benchmarks", "results");
