@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.fundus4j.evaluation.metrics.RocAuc;
+import org.fundus4j.evaluation.visualize.Plots;
 import org.fundus4j.networks.Head;
 import org.fundus4j.networks.ResNet50;
 import org.fundus4j.networks.inference.BiasCorrection;
@@ -235,6 +236,7 @@ public final class Int8ScreeningBenchmark {
     }
 
     String report;
+    List<Plots.Series> points = new ArrayList<>();
     List<OnnxRuntimeBackend> sweepModels = new ArrayList<>();
     OnnxRuntimeBackend.Options options = OnnxRuntimeBackend.Options.defaults().withIntraOpThreads(threads);
     try (OnnxRuntimeBackend fp32 = new OnnxRuntimeBackend(fp32File, options.withBatchSize(batch));
@@ -323,6 +325,18 @@ public final class Int8ScreeningBenchmark {
         engines.add(new InterleavedRounds.Engine(sweep.get(j).engine(), () -> { m.predict(speedInput); return n; }));
       }
       InterleavedRounds.Result r = InterleavedRounds.run(engines, a.integer("warmup"), a.integer("rounds"));
+      // the picture of the trade-off: held-out max |dP| against the speed-up, one point per graph
+      points.add(new Plots.Series("all int8", new double[] {r.rate("int8") / r.rate("fp32")},
+          new double[] {maxHeldOut}));
+      points.add(new Plots.Series("int8 + fallback", new double[] {r.rate("fallback") / r.rate("fp32")},
+          new double[] {maxMixed}));
+      for (int j = 0; j < sweep.size(); j++) {
+        Sweep k = sweep.get(j);
+        String name = k.file() != null ? k.label() : k.prefix() ? "first " + k.keep().size() + " in float32"
+            : k.keep().size() + " most sensitive in float32";
+        points.add(new Plots.Series(name, new double[] {r.rate(k.engine()) / r.rate("fp32")},
+            new double[] {maxDiff(p32, pSweep.get(j))}));
+      }
       StringBuilder sweepTable = new StringBuilder();
       if (!sweep.isEmpty()) {
         sweepTable.append(String.format(Locale.ROOT, "%n%nThe trade-off (`--sweep`): the K most sensitive tensors "
@@ -426,6 +440,11 @@ public final class Int8ScreeningBenchmark {
     System.out.println(report);
     if (out != null) {
       Files.createDirectories(out);
+      Path picture = Plots.tradeOff(out.resolve("int8-tradeoff.png"), String.format(Locale.ROOT,
+          "int8 at %d px: held-out max |P int8 - P fp32| against speed", speedSize), "images/s vs fp32 (ratio of "
+          + "medians)", "held-out max |P int8 - P fp32|", points, 1.8, fallback.bound());
+      report += String.format(Locale.ROOT, "%n![held-out max |dP| against images/s vs fp32, one point per graph](%s)%n",
+          picture.getFileName());
       Path file = out.resolve("int8-screening.md");
       Files.writeString(file, report);
       System.out.println("wrote " + file);

@@ -16,7 +16,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
  * PNG charts for the paper's figures, drawn with XChart: ROC curves, AUC against input resolution
- * (Jang et al. Fig. 2A), AUC against the fraction of training data (Fig. 2C) and training curves.
+ * (Jang et al. Fig. 2A), AUC against the fraction of training data (Fig. 2C), training curves and trade-offs.
  *
  * <pre>{@code
  * Plots.rocCurves(Path.of("roc.png"), "Glaucoma", Map.of("Fundus FT 512", curve));
@@ -93,6 +93,49 @@ public final class Plots {
   /** AUC (y) against the fraction of training data used in % (x), as the paper's Fig. 2C. */
   public static Path aucVsFraction(Path file, String title, List<Series> series) throws IOException {
     return lines(file, title, "Training data used (%)", "AUC", series);
+  }
+
+  /**
+   * A trade-off: one labelled point (or group of points) per series, not joined, with grey lines at two targets, a
+   * least {@code xTarget} and at most {@code yTarget}, so the points that meet both lie right of and below the
+   * lines (e.g. int8 speed-up against the largest probability difference).
+   */
+  public static Path tradeOff(Path file, String title, String xLabel, String yLabel, List<Series> points,
+      double xTarget, double yTarget) throws IOException {
+    if (points.isEmpty()) {
+      throw new IllegalArgumentException("no point to draw in '" + title + "'");
+    }
+    double xMin = xTarget;
+    double xMax = xTarget;
+    double yMax = yTarget;
+    for (Series s : points) {
+      for (int k = 0; k < s.x().length; k++) {
+        xMin = Math.min(xMin, s.x()[k]);
+        xMax = Math.max(xMax, s.x()[k]);
+        yMax = Math.max(yMax, s.y()[k]);
+      }
+    }
+    double xPad = 0.05 * (xMax - xMin) + 1e-9;
+    XYChart chart = chart(title, xLabel, yLabel);
+    chart.getStyler().setXAxisMin(xMin - xPad).setXAxisMax(xMax + xPad).setYAxisMin(0.0).setYAxisMax(1.15 * yMax);
+    // top left: slow and far is where trade-offs leave no point (the target corner is bottom right)
+    chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+    for (XYSeries target : List.of(
+        chart.addSeries(String.format(Locale.ROOT, "target: at least %.3g", xTarget), new double[] {xTarget, xTarget},
+            new double[] {0, 1.15 * yMax}),
+        chart.addSeries(String.format(Locale.ROOT, "target: at most %.3g", yTarget),
+            new double[] {xMin - xPad, xMax + xPad}, new double[] {yTarget, yTarget}))) {
+      target.setLineColor(Color.GRAY);
+      target.setMarker(SeriesMarkers.NONE);
+    }
+    int i = 0;
+    for (Series s : points) {
+      XYSeries xy = chart.addSeries(s.name(), s.x(), s.y());
+      xy.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+      xy.setMarker(SeriesMarkers.CIRCLE);
+      colour(xy, i++);
+    }
+    return save(chart, file);
   }
 
   /** Loss or metric (y) against epoch (x), e.g. one series for training and one for validation. */

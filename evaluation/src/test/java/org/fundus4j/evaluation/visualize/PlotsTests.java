@@ -31,13 +31,23 @@ class PlotsTests {
     Path train = Plots.trainingCurves(dir.resolve("loss.png"), "Loss", "cross-entropy", List.of(
         new Plots.Series("train", new double[] {1, 2, 3}, new double[] {0.7, 0.5, 0.4}),
         new Plots.Series("validation", new double[] {1, 2, 3}, new double[] {0.72, 0.6, 0.58})));
+    Path trade = Plots.tradeOff(dir.resolve("int8.png"), "int8", "images/s vs fp32", "max |dP|", List.of(
+        new Plots.Series("all int8", new double[] {2.6}, new double[] {0.085}),
+        new Plots.Series("6 in float32", new double[] {1.7}, new double[] {0.039})), 1.8, 0.03);
     assertEquals(dir.resolve("fig2c.png"), frac);
-    for (Path p : List.of(roc, res, frac, train)) {
+    for (Path p : List.of(roc, res, frac, train, trade)) {
       BufferedImage img = ImageIO.read(p.toFile());
       assertEquals(800, img.getWidth(), p.toString());
       assertEquals(600, img.getHeight(), p.toString());
       assertTrue(distinctColours(img) > 10, "chart has content: " + p);
     }
+  }
+
+  @Test
+  void aTradeOffNeedsAPoint(@TempDir Path dir) {
+    var e = assertThrows(IllegalArgumentException.class,
+        () -> Plots.tradeOff(dir.resolve("t.png"), "int8", "x", "y", List.of(), 1.8, 0.03));
+    assertEquals("no point to draw in 'int8'", e.getMessage());
   }
 
   @Test
