@@ -1,7 +1,8 @@
-"""Rewires an int8 QDQ export (OnnxExportOptions.withInt8) so residual Adds read some inputs in float32.
+"""Rewires an int8 QDQ export (OnnxExportOptions.withInt8) so some of its tensors are read unrounded.
 
-An experiment of issue #19 (benchmarks/results/int8-screening.md, session 19), not a product path:
+Experiments of issue #19 (benchmarks/results/int8-screening.md, sessions 19 and 20), not a product path:
   /usr/bin/python3 benchmarks/int8-float-residual.py IN.onnx OUT.onnx identity|identity+down|all|weights-only
+  /usr/bin/python3 benchmarks/int8-float-residual.py IN.onnx OUT.onnx float-weights FP32.onnx
 identity: each non-first bottleneck's Add reads the previous block's output (its identity path) unrounded;
 identity+down: also the downsample branch (its convolution then runs in float32); all: the bn3 branch too;
 weights-only: every node reads every activation unrounded, so only the int8 weights differ from float32;
@@ -41,28 +42,29 @@ if mode=='float-weights':
         if len(n.input)>2: n.input[2]=conv+'.b_float'
         else: n.input.append(conv+'.b_float')
         changed+=1
-for n in (g.node if mode!='float-weights' else []):
-    if mode=='weights-only':
+elif mode=='weights-only':
+    for n in g.node:
         for k,i in enumerate(n.input):
             p=prod.get(i)
             if p is None or p.op_type!='DequantizeLinear': continue
             q=prod.get(p.input[0])
             if q is None or q.op_type!='QuantizeLinear' or q.input[0] in inits: continue
             n.input[k]=q.input[0]; changed+=1
-        continue
-    if n.op_type!='Add': continue
-    for k,i in enumerate(n.input):
-        p=prod.get(i)
-        if p is None or p.op_type!='DequantizeLinear': continue
-        q=prod.get(p.input[0])
-        if q is None or q.op_type!='QuantizeLinear': continue
-        f=q.input[0]
-        name=f
-        is_stream = name.endswith('.relu')   # block output (identity path)
-        is_down = 'downsample' in name
-        is_bn3 = name.endswith('.bn3')
-        if (mode in ('identity','identity+down') and is_stream) or (mode=='identity+down' and is_down) or (mode=='all' and (is_stream or is_down or is_bn3)):
-            n.input[k]=f; changed+=1
+else:
+    for n in g.node:
+        if n.op_type!='Add': continue
+        for k,i in enumerate(n.input):
+            p=prod.get(i)
+            if p is None or p.op_type!='DequantizeLinear': continue
+            q=prod.get(p.input[0])
+            if q is None or q.op_type!='QuantizeLinear': continue
+            f=q.input[0]
+            name=f
+            is_stream = name.endswith('.relu')   # block output (identity path)
+            is_down = 'downsample' in name
+            is_bn3 = name.endswith('.bn3')
+            if (mode in ('identity','identity+down') and is_stream) or (mode=='identity+down' and is_down) or (mode=='all' and (is_stream or is_down or is_bn3)):
+                n.input[k]=f; changed+=1
 # remove dangling Q/DQ and the initializers only they read
 used=set(i for n in g.node for i in n.input)|set(o.name for o in g.output)
 while True:

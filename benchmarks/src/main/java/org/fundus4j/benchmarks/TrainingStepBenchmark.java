@@ -39,8 +39,8 @@ import org.nd4j.linalg.learning.config.Adam;
  * one step per request; the wall clock here includes the pipe round trip, well under a millisecond).
  *
  * <pre>
- * java -Xmx2g -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" \
- *   org.fundus4j.benchmarks.TrainingStepBenchmark --size 224 --batch 8 --rounds 5 --warmup 6 --threads 2 \
+ * java -Xmx4g -cp "benchmarks/target/classes:$(cat benchmarks/target/runtime-classpath.txt)" \
+ *   org.fundus4j.benchmarks.TrainingStepBenchmark --size 224 --batch 8 --rounds 7 --warmup 6 --threads 2 \
  *   --out benchmarks/results
  * </pre>
  */

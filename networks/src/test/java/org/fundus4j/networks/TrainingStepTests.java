@@ -86,11 +86,11 @@ class TrainingStepTests {
     StringBuilder skipped = new StringBuilder();
     // as many candidates as make_torch_fixtures.py wrote (its CANDIDATES)
     int candidates = 0;
-    while (Files.isRegularFile(TorchFixtures.dir().resolve("train_input_64_c" + candidates + ".bin"))) {
+    while (Files.isRegularFile(TorchFixtures.dir().resolve(candidateFile(candidates)))) {
       candidates++;
     }
     if (candidates == 0) {
-      throw new AssertionError("No candidate batch train_input_64_c0.bin in " + TorchFixtures.dir());
+      throw new AssertionError("No candidate batch " + candidateFile(0) + " in " + TorchFixtures.dir());
     }
     for (int k = 0; k < candidates; k++) {
       INDArray x = input(k);
@@ -138,7 +138,12 @@ class TrainingStepTests {
   }
 
   private static INDArray input(int k) throws IOException, InterruptedException {
-    return TorchFixtures.raw("train_input_64_c" + k + ".bin", BATCH, 3, 64, 64);
+    return TorchFixtures.raw(candidateFile(k), BATCH, 3, 64, 64);
+  }
+
+  /** make_torch_fixtures.py's file of candidate batch {@code k}. */
+  private static String candidateFile(int k) {
+    return "train_input_64_c" + k + ".bin";
   }
 
   /**

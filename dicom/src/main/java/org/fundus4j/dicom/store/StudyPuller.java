@@ -238,13 +238,12 @@ public final class StudyPuller {
    * the PACS's next sub-operation does not wait for our disk: C-GET and C-MOVE send one instance at a time
    * and wait for each C-STORE response. Each time the writer is free it takes every instance received
    * since (at most the store window: {@link #STORE_BEHIND} unless {@link #withStoreWindow}) and stores them
-   * with three disk flushes in all (their files
-   * forced together on {@link #FSYNC_THREADS} threads, their folder, one manifest append) instead of three
-   * each; one flush after another, a disk with ~8 ms per flush stored at most ~40 instances/s. An instance
-   * counts as retrieved only once its manifest line is on disk, as before; after a crash, instances received
-   * but not yet recorded are simply fetched again by the next run. The network runs at most
-   * store window's instances ahead of the disk (then the C-STORE response waits), so a progress
-   * listener still sees the transfer within that many instances. Waits for the writer before returning.
+   * with three disk flushes in all (their files forced together on {@link #FSYNC_THREADS} threads, their
+   * folder, one manifest append) instead of three each; one flush after another, a disk with ~8 ms per flush
+   * stored at most ~40 instances/s. An instance counts as retrieved only once its manifest line is on disk, as
+   * before; after a crash, instances received but not yet recorded are simply fetched again by the next run.
+   * The network runs at most the store window ahead of the disk (then the C-STORE response waits), so a
+   * progress listener still sees the transfer within that many instances. Waits for the writer before returning.
    */
   private void fetchStoringBehind(List<RetrieveTarget> targets, Stored stored) throws PacsException {
     AtomicInteger n = new AtomicInteger();

@@ -96,7 +96,7 @@ public final class Plots {
   }
 
   /**
-   * A trade-off: one labelled point (or group of points) per series, not joined, with grey lines at two targets, a
+   * A trade-off: one labelled point (or group of points) per series, not joined, with grey lines at two targets, at
    * least {@code xTarget} and at most {@code yTarget}, so the points that meet both lie right of and below the
    * lines (e.g. int8 speed-up against the largest probability difference).
    */
@@ -116,13 +116,14 @@ public final class Plots {
       }
     }
     double xPad = 0.05 * (xMax - xMin) + 1e-9;
+    double yTop = 1.15 * yMax;
     XYChart chart = chart(title, xLabel, yLabel);
-    chart.getStyler().setXAxisMin(xMin - xPad).setXAxisMax(xMax + xPad).setYAxisMin(0.0).setYAxisMax(1.15 * yMax);
+    chart.getStyler().setXAxisMin(xMin - xPad).setXAxisMax(xMax + xPad).setYAxisMin(0.0).setYAxisMax(yTop);
     // top left: slow and far is where trade-offs leave no point (the target corner is bottom right)
     chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
     for (XYSeries target : List.of(
         chart.addSeries(String.format(Locale.ROOT, "target: at least %.3g", xTarget), new double[] {xTarget, xTarget},
-            new double[] {0, 1.15 * yMax}),
+            new double[] {0, yTop}),
         chart.addSeries(String.format(Locale.ROOT, "target: at most %.3g", yTarget),
             new double[] {xMin - xPad, xMax + xPad}, new double[] {yTarget, yTarget}))) {
       target.setLineColor(Color.GRAY);
